@@ -1,0 +1,156 @@
+"""The one HTTP client every source goes through.
+
+Why one place: retries, timeouts, size limits, conditional GET and the
+"is this really data?" check are policy, and policy must not drift between sources.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable, Literal
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from .errors import FetchError, NotFoundError
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "good-growth/0.1 (+https://github.com/good-growth/good-growth; public-statistics dashboard)"
+Kind = Literal["csv", "json"]
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One download, or the server's word that the copy we hold is still current."""
+
+    url: str
+    not_modified: bool
+    body: bytes | None
+    etag: str | None
+    last_modified: str | None
+    sha256: str | None
+    size: int
+    fetched_at: str
+
+
+def make_session(settings: Settings) -> requests.Session:
+    """A Session whose adapter retries idempotent GETs with exponential back-off, honouring Retry-After."""
+    retry = Retry(
+        total=settings.http_retries,
+        connect=settings.http_retries,
+        read=settings.http_retries,
+        status=settings.http_retries,
+        backoff_factor=settings.http_backoff,
+        backoff_max=30,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=8)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+def fetch(
+    session: requests.Session,
+    url: str,
+    settings: Settings,
+    *,
+    expect: Kind,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    on_bytes: Callable[[str, int, int | None], None] | None = None,
+) -> Fetched:
+    """GET a CSV or JSON file, conditionally when validators from the previous snapshot are given.
+
+    Raises NotFoundError for 404 and FetchError for every other failure, each naming the URL.
+    """
+    headers = {"Accept": "application/json" if expect == "json" else "text/csv, text/plain;q=0.9, */*;q=0.1"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    timeout = (settings.http_connect_timeout, settings.http_read_timeout)
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    try:
+        with session.get(url, headers=headers, timeout=timeout, stream=True) as resp:
+            if resp.status_code == 304:
+                return Fetched(url, True, None, etag, last_modified, None, 0, now)
+            if resp.status_code == 404:
+                raise NotFoundError(url, "not found (HTTP 404)", 404)
+            if resp.status_code >= 400:
+                raise FetchError(url, f"HTTP {resp.status_code} {resp.reason or ''}".strip(), resp.status_code)
+            body = _read_limited(resp, url, settings.max_download_bytes, on_bytes)
+            check_body(url, body, expect, resp.headers.get("Content-Type", ""))
+            return Fetched(
+                url=url,
+                not_modified=False,
+                body=body,
+                etag=resp.headers.get("ETag"),
+                last_modified=resp.headers.get("Last-Modified"),
+                sha256=hashlib.sha256(body).hexdigest(),
+                size=len(body),
+                fetched_at=now,
+            )
+    except FetchError:
+        raise
+    except requests.exceptions.Timeout as exc:
+        raise FetchError(url, f"timed out after retries ({exc.__class__.__name__})") from exc
+    except requests.exceptions.RetryError as exc:
+        raise FetchError(url, "gave up after repeated server errors") from exc
+    except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+        raise FetchError(url, "truncated or corrupt body") from exc
+    except requests.exceptions.ConnectionError as exc:
+        text = str(exc)
+        reason = ("truncated body" if "IncompleteRead" in text
+                  else "timed out after retries" if "timed out" in text.lower() else "could not connect")
+        raise FetchError(url, reason) from exc
+    except requests.exceptions.RequestException as exc:
+        raise FetchError(url, str(exc)) from exc
+
+
+def _read_limited(resp: requests.Response, url: str, limit: int,
+                  on_bytes: Callable[[str, int, int | None], None] | None = None) -> bytes:
+    announced = resp.headers.get("Content-Length")
+    total_expected = int(announced) if announced and announced.isdigit() else None
+    if announced and announced.isdigit() and int(announced) > limit:
+        raise FetchError(url, f"body of {int(announced):,} bytes exceeds the {limit:,}-byte limit")
+    chunks, total = [], 0
+    for chunk in resp.iter_content(chunk_size=1 << 16):
+        total += len(chunk)
+        if total > limit:
+            raise FetchError(url, f"body exceeds the {limit:,}-byte limit")
+        chunks.append(chunk)
+        if on_bytes:
+            on_bytes(url, total, total_expected)
+    body = b"".join(chunks)
+    if announced and announced.isdigit() and len(body) != int(announced):
+        raise FetchError(url, f"truncated body: got {len(body):,} of {int(announced):,} bytes")
+    return body
+
+
+def check_body(url: str, body: bytes, expect: Kind, content_type: str = "") -> None:
+    """Refuse bodies that cannot be the data asked for: an HTML error page served with 200 is a fault."""
+    head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if "text/html" in content_type.lower() or head.startswith((b"<!doctype", b"<html", b"<head", b"<body")):
+        raise FetchError(url, f"expected {expect.upper()} but got an HTML page")
+    if not body.strip():
+        raise FetchError(url, "empty body")
+    if b"\x00" in body[:65536]:
+        raise FetchError(url, f"expected {expect.upper()} but got binary bytes")
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FetchError(url, f"expected UTF-8 {expect.upper()} but byte {exc.start} is not UTF-8") from exc
+    if expect == "json" and not head.startswith((b"{", b"[")):
+        raise FetchError(url, "expected JSON but the body does not start with '{' or '['")

@@ -1,0 +1,54 @@
+"""One settings object for the whole project, read from environment variables.
+
+Every URL is configurable so that tests and CI can point the same code at a local
+HTTP mirror of the public repositories; defaults are the live public sources.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+ELS_DATA = "https://raw.githubusercontent.com/ONSdigital/explore-local-statistics-data/main/"
+ELS_APP = "https://raw.githubusercontent.com/ONSdigital/explore-local-statistics-app/main/"
+UK_TOPOJSON = "https://raw.githubusercontent.com/ONSvisual/uk-topojson/main/"
+
+
+class Settings(BaseSettings):
+    """Environment variables are the names below in upper case with a GOOD_GROWTH_ prefix."""
+
+    model_config = SettingsConfigDict(env_prefix="GOOD_GROWTH_", extra="ignore")
+
+    source_base_url: str = Field(ELS_DATA, description="ELS data repository: <slug>/<slug>.csv and .json")
+    fallback_base_url: str = Field(
+        ELS_APP + "static/insights/individual-datasets/",
+        description="ELS app's per-indicator JSON, used when a dataset's CSV is missing upstream",
+    )
+    boundaries_url: str = Field(UK_TOPOJSON + "output/topo.json", description="ONS uk-topojson boundaries")
+    boundary_changes_url: str = Field(UK_TOPOJSON + "input/changes.csv")
+    geo_metadata_url: str = Field(ELS_APP + "src/lib/data/geo-metadata.json", description="area hierarchy")
+    areas_list_url: str = Field(ELS_APP + "src/lib/data/areas-list.json")
+    clusters_base_url: str = Field(ELS_APP + "scripts/config/clusters/", description="statistical neighbours")
+    source_note: str | None = Field(None, description="recorded in the manifest: where the sources came from")
+    snapshot_dir: Path = Field(PROJECT_ROOT / "data")
+    public_mode: bool = False
+    http_connect_timeout: float = 10.0
+    http_read_timeout: float = 60.0
+    http_retries: int = 4
+    http_backoff: float = 0.5
+    max_download_bytes: int = 64 * 1024 * 1024
+
+    def with_source(self, source_base_url: str | None) -> "Settings":
+        """A copy with another ELS base URL (the CLI's --source-url)."""
+        if not source_base_url:
+            return self
+        return self.model_copy(update={"source_base_url": source_base_url})
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

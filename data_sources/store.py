@@ -1,0 +1,255 @@
+"""The embedded snapshot: a directory of Parquet tables plus manifest.json.
+
+Why a directory swapped whole: the app and the manifest must never see a mix of two
+refreshes. A refresh builds a complete sibling directory, then exchanges it with the
+live one in a single atomic rename (Linux `renameat2(RENAME_EXCHANGE)`); elsewhere the
+swap is two renames with recovery on the next open. A failed refresh never touches the
+live directory, so it stays byte-identical.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .errors import RefreshLockedError, SnapshotError
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+TABLES = ("observations", "catalogue", "areas", "neighbours", "clusters", "boundary_changes", "geometry")
+FORMAT_VERSION = 1
+_TMP_PREFIX = ".snapshot-"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- reading
+
+def read_manifest(snapshot: Path) -> dict[str, Any]:
+    recover(snapshot)
+    path = snapshot / MANIFEST
+    if not path.exists():
+        raise SnapshotError(f"{snapshot}: no snapshot here (missing {MANIFEST}); run `python -m data_sources refresh`")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise SnapshotError(f"{path}: manifest is not valid JSON ({exc})") from exc
+
+
+def has_snapshot(snapshot: Path) -> bool:
+    recover(snapshot)
+    return (snapshot / MANIFEST).exists()
+
+
+def read_table(snapshot: Path, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+    path = snapshot / f"{name}.parquet"
+    if not path.exists():
+        raise SnapshotError(f"{path}: table missing from snapshot")
+    return pq.read_table(path, columns=columns).to_pandas()
+
+
+def connect(snapshot: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with one view per snapshot table, for ad-hoc queries without loading everything."""
+    read_manifest(snapshot)
+    con = duckdb.connect(":memory:")
+    for name in TABLES:
+        path = snapshot / f"{name}.parquet"
+        if path.exists():
+            literal = str(path).replace("'", "''")
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{literal}')")
+    return con
+
+
+# ---------------------------------------------------------------- writing
+
+@dataclass
+class Staged:
+    """A snapshot being built next to the live one; nothing is visible until `commit`."""
+
+    target: Path
+    path: Path
+
+    def write_table(self, name: str, frame: pd.DataFrame | pa.Table) -> dict[str, Any]:
+        table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+        path = self.path / f"{name}.parquet"
+        pq.write_table(table, path, compression="zstd", compression_level=19, use_dictionary=True)
+        return {"rows": table.num_rows}
+
+    def write_geoparquet(self, name: str, gdf: Any) -> dict[str, Any]:
+        gdf.to_parquet(self.path / f"{name}.parquet", compression="zstd", index=False)
+        return {"rows": len(gdf)}
+
+    def write_manifest(self, manifest: dict[str, Any], table_rows: dict[str, int]) -> dict[str, Any]:
+        files = {}
+        for name, rows in sorted(table_rows.items()):
+            path = self.path / f"{name}.parquet"
+            files[path.name] = {"bytes": path.stat().st_size, "sha256": sha256_file(path), "rows": rows}
+        manifest = {**manifest, "format": FORMAT_VERSION, "files": files}
+        text = json.dumps(manifest, indent=2, sort_keys=False, default=str) + "\n"
+        (self.path / MANIFEST).write_text(text, encoding="utf-8")
+        return manifest
+
+    def commit(self) -> None:
+        _fsync_tree(self.path)
+        swap_into_place(self.path, self.target)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+@contextmanager
+def staged(target: Path) -> Iterator[Staged]:
+    """Yield a staging directory on the same filesystem as `target`; removed unless committed."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX + target.name + "-", dir=target.parent))
+    stage = Staged(target, path)
+    try:
+        yield stage
+    finally:
+        if path.exists():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _fsync_tree(path: Path) -> None:
+    for child in path.iterdir():
+        with child.open("rb") as fh:
+            os.fsync(fh.fileno())
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+_RENAME_EXCHANGE = 2
+
+
+def _renameat2_exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange two paths (Linux ≥ 3.15). False where the call is unavailable."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    fn = getattr(libc, "renameat2", None)
+    if fn is None:
+        return False
+    AT_FDCWD = -100
+    rc = fn(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def swap_into_place(new: Path, target: Path) -> None:
+    """Make `new` the live snapshot at `target` in one step, then delete the old copy."""
+    if not target.exists():
+        os.rename(new, target)
+    elif _renameat2_exchange(new, target):
+        shutil.rmtree(new, ignore_errors=True)  # `new` now holds the previous snapshot
+    else:
+        aside = target.with_name(_TMP_PREFIX + target.name + ".old")
+        if aside.exists():
+            shutil.rmtree(aside)
+        os.rename(target, aside)
+        os.rename(new, target)
+        shutil.rmtree(aside, ignore_errors=True)
+    _fsync_dir(target.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def recover(target: Path) -> None:
+    """Finish a two-rename swap interrupted between its renames (non-Linux fallback only)."""
+    aside = target.with_name(_TMP_PREFIX + target.name + ".old")
+    if not target.exists() and (aside / MANIFEST).exists():
+        os.rename(aside, target)
+
+
+def clean_leftovers(target: Path) -> list[Path]:
+    """Remove staging directories left by a refresh that was killed; the live snapshot is untouched."""
+    removed = []
+    if target.parent.exists():
+        for path in target.parent.glob(_TMP_PREFIX + target.name + "-*"):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+@contextmanager
+def refresh_lock(target: Path) -> Iterator[None]:
+    """One refresh at a time per snapshot directory (an advisory lock beside it)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = target.with_name(f".{target.name}.lock")
+    with lock_path.open("a+") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise RefreshLockedError(f"{target}: another refresh is running (lock {lock_path})") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+# ---------------------------------------------------------------- verifying
+
+def verify(snapshot: Path) -> list[str]:
+    """Problems found re-checking every file against the manifest (empty list = verified)."""
+    manifest = read_manifest(snapshot)
+    problems = []
+    files = manifest.get("files") or {}
+    for name in TABLES:
+        if f"{name}.parquet" not in files:
+            problems.append(f"{name}.parquet: not listed in the manifest")
+    for name, meta in files.items():
+        path = snapshot / name
+        if not path.exists():
+            problems.append(f"{name}: listed in the manifest but missing")
+            continue
+        if path.stat().st_size != meta["bytes"]:
+            problems.append(f"{name}: {path.stat().st_size} bytes, manifest says {meta['bytes']}")
+        if sha256_file(path) != meta["sha256"]:
+            problems.append(f"{name}: sha256 differs from the manifest")
+            continue
+        try:
+            rows = pq.ParquetFile(path).metadata.num_rows
+        except Exception as exc:  # noqa: BLE001 - any read failure is a verification failure
+            problems.append(f"{name}: unreadable Parquet ({exc})")
+            continue
+        if rows != meta["rows"]:
+            problems.append(f"{name}: {rows} rows, manifest says {meta['rows']}")
+    extra = sorted(p.name for p in snapshot.glob("*.parquet") if p.name not in files)
+    problems.extend(f"{name}: present but not in the manifest" for name in extra)
+    return problems

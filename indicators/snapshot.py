@@ -1,0 +1,83 @@
+"""Read-only access to the shipped snapshot for the app and the scoring engine.
+
+Why here and not in pages: pages only ask indicators/ and draw. Loading is cached per
+snapshot identity (its manifest's creation time), so a refresh that swaps the directory
+is picked up without restarting the app.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from data_sources.settings import get_settings
+from data_sources.store import read_manifest, read_table
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    path: Path
+    manifest: dict[str, Any]
+    observations: pd.DataFrame
+    catalogue: pd.DataFrame
+    areas: pd.DataFrame
+
+
+def snapshot_dir() -> Path:
+    return Path(get_settings().snapshot_dir)
+
+
+def load(path: Path | None = None) -> Snapshot:
+    """The snapshot at `path` (default: the configured directory), cached until it is replaced."""
+    path = Path(path or snapshot_dir()).resolve()
+    manifest = read_manifest(path)
+    return _load(path, manifest["created_at"])
+
+
+@lru_cache(maxsize=2)
+def _load(path: Path, created_at: str) -> Snapshot:
+    manifest = read_manifest(path)
+    return Snapshot(
+        path=path,
+        manifest=manifest,
+        observations=read_table(path, "observations"),
+        catalogue=read_table(path, "catalogue"),
+        areas=read_table(path, "areas"),
+    )
+
+
+def dataset_summary(snap: Snapshot) -> pd.DataFrame:
+    """One row per listed dataset: status, rows, indicators, periods covered and the source's date."""
+    periods = (snap.observations.groupby("dataset")
+               .agg(first_period=("period_start", "min"), last_period=("period_start", "max"),
+                    periods=("period_code", "nunique"), areas=("areacd", "nunique")))
+    rows = []
+    for slug, entry in snap.manifest["datasets"].items():
+        rows.append({
+            "dataset": slug,
+            "status": entry["status"],
+            "source": entry.get("source_org"),
+            "source date": entry.get("source_date"),
+            "indicators": len(entry.get("indicators", [])),
+            "rows": entry.get("rows", 0),
+            "note": entry.get("error") or entry.get("note"),
+        })
+    frame = pd.DataFrame(rows).set_index("dataset").join(periods, how="left")
+    return frame.reset_index()
+
+
+def level_summary(snap: Snapshot) -> pd.DataFrame:
+    """Areas with at least one value, per level."""
+    with_value = snap.observations.loc[snap.observations["value"].notna()]
+    return (with_value.groupby("level")
+            .agg(areas=("areacd", "nunique"), indicators=("indicator_id", "nunique"), values=("value", "size"))
+            .sort_values("areas", ascending=False).reset_index())
+
+
+def catalogue_view(snap: Snapshot) -> pd.DataFrame:
+    cols = ["indicator_id", "label", "dataset", "unit", "source_org", "source_date", "first_period",
+            "last_period", "levels", "has_ci", "status"]
+    return snap.catalogue[cols].sort_values(["dataset", "indicator_id"]).reset_index(drop=True)
