@@ -41,6 +41,8 @@ def main() -> None:
     cols[3].metric("Districts with values", counts["ltla_with_values"])
     cols[4].metric("Areas", counts["areas"])
     st.write(f"Snapshot built {snap.manifest['created_at']} from `{snap.manifest['source_base_url']}`.")
+    if snap.manifest.get("source_note"):
+        st.caption(f"Source: {snap.manifest['source_note']}")
 
     st.subheader("Datasets")
     st.dataframe(snapshot.dataset_summary(snap), hide_index=True, use_container_width=True)
