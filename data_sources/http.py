@@ -39,9 +39,20 @@ class Fetched:
     fetched_at: str
 
 
+class _CappedRetry(Retry):
+    """Retry that honours Retry-After but never sleeps longer than MAX_RETRY_AFTER seconds."""
+
+    def get_retry_after(self, response):  # type: ignore[no-untyped-def]
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, MAX_RETRY_AFTER)
+
+
+MAX_RETRY_AFTER = 60.0
+
+
 def make_session(settings: Settings) -> requests.Session:
     """A Session whose adapter retries idempotent GETs with exponential back-off, honouring Retry-After."""
-    retry = Retry(
+    retry = _CappedRetry(
         total=settings.http_retries,
         connect=settings.http_retries,
         read=settings.http_retries,
@@ -134,8 +145,10 @@ def _read_limited(resp: requests.Response, url: str, limit: int,
         if on_bytes:
             on_bytes(url, total, total_expected)
     body = b"".join(chunks)
-    if announced and announced.isdigit() and len(body) != int(announced):
-        raise FetchError(url, f"truncated body: got {len(body):,} of {int(announced):,} bytes")
+    # Content-Length counts bytes on the wire, which differ from the body when it was gzipped.
+    on_wire = resp.raw.tell() if resp.headers.get("Content-Encoding") else len(body)
+    if total_expected is not None and on_wire != total_expected:
+        raise FetchError(url, f"truncated body: got {on_wire:,} of {total_expected:,} bytes")
     return body
 
 

@@ -133,13 +133,18 @@ class Staged:
 def staged(target: Path) -> Iterator[Staged]:
     """Yield a staging directory on the same filesystem as `target`; removed unless committed."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    path = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX + target.name + "-", dir=target.parent))
+    path = Path(tempfile.mkdtemp(prefix=_stage_prefix(target), dir=target.parent))
     stage = Staged(target, path)
     try:
         yield stage
     finally:
         if path.exists():
             shutil.rmtree(path, ignore_errors=True)
+
+
+def _stage_prefix(target: Path) -> str:
+    """Unambiguous per target: `data` never matches the staging folders of `data-public`."""
+    return f"{_TMP_PREFIX}{target.name}.stage-"
 
 
 def _fsync_tree(path: Path) -> None:
@@ -210,7 +215,7 @@ def clean_leftovers(target: Path) -> list[Path]:
     """Remove staging directories left by a refresh that was killed; the live snapshot is untouched."""
     removed = []
     if target.parent.exists():
-        for path in target.parent.glob(_TMP_PREFIX + target.name + "-*"):
+        for path in target.parent.glob(_stage_prefix(target) + "*"):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed
