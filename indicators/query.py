@@ -1,0 +1,292 @@
+"""Questions asked of the snapshot: values, periods, series, benchmarks and score-ready matrices.
+
+Why a context object: the observations table is split once per (indicator, level) and
+the catalogue is validated once per snapshot; every page and method then asks cheap
+questions of that. The context is cached per snapshot identity, so a refresh that swaps
+the snapshot directory is picked up on the next call.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import catalogue as catalogue_mod
+from . import snapshot as snapshot_mod
+from .errors import IndicatorError, UnknownAreaError
+
+ENGLAND, UK = "E92000001", "K02000001"
+COUNTRY_CODES = {"E": "E92000001", "N": "N92000002", "S": "S92000003", "W": "W92000004"}
+# A period counts as "the latest" for an indicator only if it covers at least this share of
+# the areas the indicator ever covers at that level: a new period published for a handful of
+# areas must not silently shrink every comparison to those few.
+LATEST_MIN_COVERAGE = 0.5
+HIERARCHY_LEVELS = ("uk", "country", "region", "combined_authority", "utla", "ltla")
+Period = str | int | None  # "latest", a period code, a year, or None (= latest)
+
+
+@dataclass
+class Context:
+    snapshot: snapshot_mod.Snapshot
+    catalogue: catalogue_mod.Catalogue
+    cat: pd.DataFrame
+    areas: pd.DataFrame
+    names: pd.Series
+    predecessor: dict[str, str]
+    _slices: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict)
+    _by_area: dict[str, pd.DataFrame] | None = None
+    _cache: dict[Any, Any] = field(default_factory=dict)
+
+    def slice(self, indicator: str, level: str) -> pd.DataFrame:
+        """All rows of one indicator at one level, sorted by area then period."""
+        return self._slices.get((indicator, level), _EMPTY)
+
+    def area_rows(self, areacd: str) -> pd.DataFrame:
+        if self._by_area is None:
+            obs = self.snapshot.observations
+            self._by_area = {str(k): g for k, g in obs.groupby("areacd", observed=True, sort=False)}
+        return self._by_area.get(areacd, _EMPTY)
+
+
+_EMPTY = pd.DataFrame(columns=["indicator_id", "areacd", "areanm", "level", "period_code", "period_label",
+                               "period_start", "value", "lci", "uci", "status"])
+
+
+def context(path: Path | None = None) -> Context:
+    """The query context for the configured snapshot (cached until the snapshot is replaced)."""
+    snap = snapshot_mod.load(path)
+    return _context(snap.path, snap.manifest["created_at"])
+
+
+@lru_cache(maxsize=2)
+def _context(path: Path, created_at: str) -> Context:
+    snap = snapshot_mod.load(path)
+    cat = catalogue_mod.default()
+    catalogue_mod.check_against_snapshot(cat, snap.catalogue)
+    obs = snap.observations
+    slices = {(str(i), str(lv)): g.sort_values(["areacd", "period_start"]).reset_index(drop=True)
+              for (i, lv), g in obs.groupby(["indicator_id", "level"], observed=True, sort=False)}
+    areas = snap.areas.copy()
+    for col in ("areacd", "areanm", "level"):
+        areas[col] = areas[col].astype(str)
+    names = areas.drop_duplicates("areacd").set_index("areacd")["areanm"]
+    return Context(snapshot=snap, catalogue=cat, cat=cat.frame(), areas=areas, names=names,
+                   predecessor=predecessors(areas), _slices=slices)
+
+
+def predecessors(areas: pd.DataFrame) -> dict[str, str]:
+    """New code → old code for one-to-one recodes (e.g. Barnsley E08000016 → E08000038 in 2025).
+
+    Why: publishers keep back-years under the old code, so without this a recoded area would
+    look as if it had no history. Mergers (several old codes, one new) are not mapped: their
+    old values describe different places.
+    """
+    moved = areas.loc[areas["successor"].notna(), ["areacd", "successor"]].drop_duplicates()
+    moved = moved.astype(str)
+    one_to_one = moved.groupby("successor")["areacd"].transform("size") == 1
+    return dict(zip(moved.loc[one_to_one, "successor"], moved.loc[one_to_one, "areacd"]))
+
+
+def nation_of(areacd: str) -> str | None:
+    return areacd[0] if areacd[:1] in COUNTRY_CODES and not areacd.startswith("na:") else None
+
+
+def current_areas(ctx: Context, level: str) -> pd.DataFrame:
+    """Areas of a level as they are today: not abolished, not replaced by a successor code."""
+    key = ("current_areas", level)
+    if key not in ctx._cache:
+        a = ctx.areas.loc[ctx.areas["level"] == level]
+        a = a.loc[a["valid_to"].isna() & a["successor"].isna()]
+        if level in HIERARCHY_LEVELS:  # codes outside the ONS hierarchy are retired or pseudo-areas
+            a = a.loc[a["in_hierarchy"].astype(bool)]
+        ctx._cache[key] = a.sort_values("areacd").reset_index(drop=True)
+    return ctx._cache[key]
+
+
+def area_name(ctx: Context, areacd: str) -> str:
+    if areacd not in ctx.names.index:
+        raise UnknownAreaError(f"unknown area code '{areacd}'")
+    return str(ctx.names[areacd])
+
+
+# ---------------------------------------------------------------- periods
+
+def periods(ctx: Context, indicator: str, level: str) -> pd.DataFrame:
+    """Periods with data for an indicator at a level, oldest first, with how many areas each covers."""
+    key = ("periods", indicator, level)
+    if key not in ctx._cache:
+        ctx._cache[key] = _periods(ctx, indicator, level)
+    return ctx._cache[key]
+
+
+def _periods(ctx: Context, indicator: str, level: str) -> pd.DataFrame:
+    rows = ctx.slice(indicator, level)
+    with_value = rows.loc[rows["value"].notna()]
+    if with_value.empty:
+        return pd.DataFrame(columns=["period_code", "period_label", "period_start", "areas"])
+    out = (with_value.groupby("period_code", observed=True)
+           .agg(period_label=("period_label", "first"), period_start=("period_start", "first"),
+                areas=("areacd", "nunique"))
+           .reset_index().sort_values("period_start").reset_index(drop=True))
+    out["period_code"] = out["period_code"].astype(str)
+    out["period_label"] = out["period_label"].astype(str)
+    return out
+
+
+def resolve_period(ctx: Context, indicator: str, level: str, period: Period = "latest") -> str | None:
+    """A period code: 'latest' (well-covered), an exact code, or a year (the latest period starting by then)."""
+    p = periods(ctx, indicator, level)
+    if p.empty:
+        return None
+    well_covered = p.loc[p["areas"] >= LATEST_MIN_COVERAGE * p["areas"].max()]
+    if period in (None, "latest"):
+        return str(well_covered["period_code"].iloc[-1])
+    if isinstance(period, str) and not period.isdigit():
+        return period if period in set(p["period_code"]) else None
+    year = int(period)
+    starts = pd.to_datetime(well_covered["period_start"].astype(str))
+    eligible = well_covered.loc[starts.dt.year.to_numpy() <= year]
+    return str(eligible["period_code"].iloc[-1]) if len(eligible) else None
+
+
+def latest_period(ctx: Context, indicator: str, level: str) -> str | None:
+    return resolve_period(ctx, indicator, level, "latest")
+
+
+# ---------------------------------------------------------------- values
+
+VALUE_COLUMNS = ["areacd", "areanm", "value", "lci", "uci", "status", "period_code", "period_label", "period_start"]
+
+
+def values(ctx: Context, indicator: str, level: str, period: Period = "latest") -> pd.DataFrame:
+    """One row per area with data rows for that period (values may be NULL where suppressed)."""
+    ctx.catalogue.get(indicator)
+    code = resolve_period(ctx, indicator, level, period)
+    if code is None:
+        return pd.DataFrame(columns=VALUE_COLUMNS)
+    rows = ctx.slice(indicator, level)
+    out = rows.loc[rows["period_code"].astype(str) == code, VALUE_COLUMNS].copy()
+    for col in ("areacd", "areanm", "status", "period_code", "period_label"):
+        out[col] = out[col].astype(str)
+    return out.reset_index(drop=True)
+
+
+def series(ctx: Context, areacd: str, indicator: str, level: str | None = None) -> pd.DataFrame:
+    """The time series of one area for one indicator, oldest first (back-years of a recoded area included)."""
+    rows = ctx.area_rows(areacd)
+    old = ctx.predecessor.get(areacd)
+    if old:
+        rows = pd.concat([rows, ctx.area_rows(old)], ignore_index=True)
+    rows = rows.loc[rows["indicator_id"].astype(str) == indicator]
+    if level:
+        rows = rows.loc[rows["level"].astype(str) == level]
+    rows = rows.sort_values("value", na_position="last").drop_duplicates("period_code").sort_values("period_start")
+    out = rows[VALUE_COLUMNS].copy()
+    for col in ("areacd", "areanm", "status", "period_code", "period_label"):
+        out[col] = out[col].astype(str)
+    return out.reset_index(drop=True)
+
+
+def value_at(ctx: Context, indicator: str, areacd: str, period_code: str) -> float | None:
+    rows = ctx.area_rows(areacd)
+    hit = rows.loc[(rows["indicator_id"].astype(str) == indicator) & (rows["period_code"].astype(str) == period_code)
+                   & rows["value"].notna(), "value"]
+    return float(hit.iloc[0]) if len(hit) else None
+
+
+def parent_region(ctx: Context, areacd: str) -> str | None:
+    """The region (England) or nation the area sits in."""
+    rows = ctx.areas.loc[ctx.areas["areacd"] == areacd]
+    for col in ("parent_region", "parent_country"):
+        if col in rows and rows[col].notna().any():
+            return str(rows[col].dropna().iloc[0])
+    nation = nation_of(areacd)
+    return COUNTRY_CODES.get(nation) if nation else None
+
+
+def benchmarks(ctx: Context, indicator: str, period_code: str, areacd: str | None = None,
+               peers: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Comparators for one indicator and period: England, UK, the area's region or nation, its peers' mean."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, code in (("england", ENGLAND), ("uk", UK)):
+        v = value_at(ctx, indicator, code, period_code)
+        if v is not None:
+            out[key] = {"areacd": code, "name": area_name(ctx, code), "value": v}
+    if areacd:
+        region = parent_region(ctx, areacd)
+        if region:
+            v = value_at(ctx, indicator, region, period_code)
+            if v is not None:
+                out["region"] = {"areacd": region, "name": area_name(ctx, region), "value": v}
+    if peers:
+        vals = [value_at(ctx, indicator, p, period_code) for p in peers]
+        have = [v for v in vals if v is not None]
+        if have:
+            out["neighbours"] = {"areacd": None, "name": f"Mean of {len(have)} neighbours", "value": float(np.mean(have)),
+                                 "n": len(have)}
+    return out
+
+
+# ---------------------------------------------------------------- matrices
+
+@dataclass(frozen=True)
+class Matrix:
+    """Areas × indicators at one level, each indicator at its own chosen period."""
+
+    level: str
+    areas: pd.Index
+    ids: list[str]
+    value: np.ndarray  # (n_areas, n_indicators), NaN where missing
+    lci: np.ndarray
+    uci: np.ndarray
+    period_code: list[str | None]
+    period_label: list[str | None]
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.value, index=self.areas, columns=self.ids)
+
+
+def matrix(ctx: Context, level: str, period: Period = "latest", indicators: list[str] | None = None,
+           areas: list[str] | None = None) -> Matrix:
+    """The score-ready matrix: rows are current areas of the level, columns the indicators asked for."""
+    ids = indicators if indicators is not None else ctx.catalogue.ids()
+    key = ("matrix", level, period, tuple(ids), tuple(areas) if areas else None)
+    if key in ctx._cache:
+        return ctx._cache[key]
+    index = pd.Index(areas if areas is not None else current_areas(ctx, level)["areacd"].tolist(), name="areacd")
+    successor_of = {old: new for new, old in ctx.predecessor.items()}
+    n, k = len(index), len(ids)
+    value, lci, uci = (np.full((n, k), np.nan) for _ in range(3))
+    codes: list[str | None] = []
+    labels: list[str | None] = []
+    for j, ind in enumerate(ids):
+        code = resolve_period(ctx, ind, level, period)
+        codes.append(code)
+        if code is None:
+            labels.append(None)
+            continue
+        rows = ctx.slice(ind, level)
+        rows = rows.loc[rows["period_code"].astype(str) == code]
+        labels.append(str(rows["period_label"].iloc[0]))
+        codes_here = rows["areacd"].astype(str)
+        for lookup in (codes_here, codes_here.map(successor_of).fillna("")):  # own code first, then old code
+            pos = index.get_indexer(lookup)
+            ok = (pos >= 0) & rows["value"].notna().to_numpy()
+            ok[ok] = np.isnan(value[pos[ok], j])
+            value[pos[ok], j] = rows["value"].to_numpy(dtype=float)[ok]
+            lci[pos[ok], j] = rows["lci"].to_numpy(dtype=float)[ok]
+            uci[pos[ok], j] = rows["uci"].to_numpy(dtype=float)[ok]
+    result = Matrix(level, index, list(ids), value, lci, uci, codes, labels)
+    ctx._cache[key] = result
+    return result
+
+
+def require_level(level: str) -> str:
+    allowed = ("ltla", "utla", "combined_authority", "region", "country", "itl1", "itl2", "itl3", "police_force_area")
+    if level not in allowed:
+        raise IndicatorError(f"unknown level '{level}'; use one of {', '.join(allowed)}")
+    return level
