@@ -13,7 +13,7 @@ from typing import Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import CatalogueError
 
@@ -21,6 +21,7 @@ CATALOGUE_PATH = Path(__file__).resolve().parent / "catalogue.yaml"
 Pillar = Literal["economy", "public_services", "environment", "context"]
 Polarity = Literal["higher_is_better", "lower_is_better", "neutral"]
 Aggregation = Literal["rate", "count", "not_aggregable"]
+Denominator = Literal["population", "children", "working_age", "adults", "older"]
 SCORED_PILLARS: tuple[str, ...] = ("economy", "public_services", "environment")
 PILLAR_LABELS = {"economy": "Economy", "public_services": "Public services", "environment": "Environment",
                  "context": "Context"}
@@ -40,9 +41,16 @@ class Indicator(BaseModel):
     polarity: Polarity
     unit: str
     aggregation: Aggregation
+    denominator: Denominator | None = None
     weight: float = Field(ge=0, le=10)
     nations: list[Literal["E", "N", "S", "W"]] = Field(min_length=1)
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _rates_name_their_denominator(self) -> "Indicator":
+        if (self.aggregation == "rate") != (self.denominator is not None):
+            raise ValueError("a denominator is required for rates and only for rates")
+        return self
 
     @field_validator("nations")
     @classmethod

@@ -323,10 +323,11 @@ def peer_panel(observations: pd.DataFrame, indicator_id: str, level: str, codes:
     rows = observations[(_text(observations["indicator_id"]) == indicator_id)
                         & (_text(observations["level"]) == level)
                         & _text(observations["areacd"]).isin(wanted)]
+    rows = rows.reset_index(drop=True)
     out = pd.DataFrame({
-        "areacd": _text(rows["areacd"]).to_numpy(),
-        "period_start": rows["period_start"].to_numpy(),
-        "period_code": _text(rows["period_code"]).to_numpy(),
-        "value": pd.to_numeric(rows["value"], errors="coerce").to_numpy(dtype=float),
+        "areacd": _text(rows["areacd"]),
+        "period_start": rows["period_start"],
+        "period_code": _text(rows["period_code"]),
+        "value": pd.to_numeric(rows["value"], errors="coerce").astype(float),
     })
     return out.sort_values(["areacd", "period_start"], kind="stable").reset_index(drop=True)

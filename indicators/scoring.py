@@ -336,6 +336,15 @@ def score_places(ctx: query.Context, options: Options = Options()) -> pd.DataFra
     out["rank_hi"] = np.fmax(hi, point)
     out["areas_ranked"] = int(np.sum(~np.isnan(point)))
 
+    bench = np.array([query.value_at(ctx, ind, options.benchmark, code) if code else None
+                      for ind, code in zip(ids, latest.period_code)], dtype=float)
+    sig = significance(np.where(comparable, latest.lci, np.nan), np.where(comparable, latest.uci, np.nan),
+                       bench[None, :], sign[None, :])
+    out["better_than_benchmark"] = (sig == "better").sum(axis=1)
+    out["similar_to_benchmark"] = (sig == "similar").sum(axis=1)
+    out["worse_than_benchmark"] = (sig == "worse").sum(axis=1)
+    out["benchmark"] = options.benchmark
+
     base_codes = baseline_periods(ctx, ids, level, latest.period_code, options.baseline_gap_years)
     changes = _pillar_changes(ctx, level, ids, latest, base_codes, sign, w_ind, pillar_of, applicable, options)
     for p in ("economy", "public_services"):

@@ -1,0 +1,98 @@
+"""CLI: `python -m indicators score|catalogue|agreement`.
+
+Errors end here: one clear line on stderr and a non-zero exit; details go to the log.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from data_sources.errors import DataSourceError
+
+from . import query, scoring
+from .errors import IndicatorError
+
+log = logging.getLogger("indicators")
+
+SCORE_COLUMNS = [
+    "rank", "rank_lo", "rank_hi", "areas_ranked", "areacd", "areanm", "overall",
+    "economy", "economy_coverage", "public_services", "public_services_coverage", "environment",
+    "environment_coverage", "economy_change", "public_services_change", "quadrant", "periods_latest",
+    "periods_baseline", "benchmark", "better_than_benchmark", "similar_to_benchmark", "worse_than_benchmark",
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m indicators", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("score", help="score every area of a level")
+    s.add_argument("--level", default="ltla")
+    s.add_argument("--period", default="latest", help="'latest' or a year (the latest period starting by then)")
+    s.add_argument("--weights", help="pillar weights, e.g. economy=0.5,public_services=0.5")
+    s.add_argument("--benchmark", default=query.ENGLAND, help="area code compared against (default England)")
+    s.add_argument("--robust", action="store_true", help="median/MAD standardisation instead of mean/SD")
+    s.add_argument("--baseline-gap", type=int, default=5, help="years between baseline and latest for change")
+    s.add_argument("--draws", type=int, default=1000, help="Monte Carlo draws for rank intervals")
+    s.add_argument("--seed", type=int, default=20261125)
+    _output_args(s)
+    c = sub.add_parser("catalogue", help="list the indicator catalogue")
+    _output_args(c)
+    a = sub.add_parser("agreement", help="check district aggregates against published CA/region values")
+    _output_args(a)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        frame = _run(args)
+        _write(frame, args.format, args.out)
+    except (IndicatorError, DataSourceError, OSError, ValueError) as exc:
+        log.debug("failed", exc_info=True)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _output_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=["csv", "json"], default="csv")
+    p.add_argument("--out", type=Path, help="write here instead of standard output")
+
+
+def _run(args: argparse.Namespace) -> pd.DataFrame:
+    ctx = query.context()
+    if args.command == "catalogue":
+        frame = ctx.cat.drop(columns=["sign"]).reset_index(drop=True)
+        meta = ctx.snapshot.catalogue.set_index("indicator_id")[["source_org", "source_date", "source_url"]]
+        return frame.join(meta, on="id")
+    if args.command == "agreement":
+        from .aggregate import agreement
+        return agreement(ctx)
+    if args.level not in query.HIERARCHY_LEVELS and args.level not in ("itl1", "itl2", "itl3", "police_force_area"):
+        raise IndicatorError(f"unknown level '{args.level}'")
+    period = args.period if args.period == "latest" or not args.period.isdigit() else int(args.period)
+    options = scoring.Options(level=args.level, period=period,
+                              weights=tuple(scoring.parse_weights(args.weights).items()), robust=args.robust,
+                              benchmark=args.benchmark, baseline_gap_years=args.baseline_gap, draws=args.draws,
+                              seed=args.seed)
+    query.area_name(ctx, args.benchmark)
+    return scoring.score_places(ctx, options)[SCORE_COLUMNS]
+
+
+def _write(frame: pd.DataFrame, fmt: str, out: Path | None) -> None:
+    if fmt == "csv":
+        text = frame.to_csv(index=False)
+    else:
+        records = json.loads(frame.replace({np.nan: None}).to_json(orient="records", date_format="iso"))
+        text = json.dumps(records, indent=1, ensure_ascii=False) + "\n"
+    if out:
+        out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
