@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from data_sources.store import read_table
+
 from . import catalogue as catalogue_mod
 from . import snapshot as snapshot_mod
 from .errors import IndicatorError, UnknownAreaError
@@ -37,6 +39,8 @@ class Context:
     areas: pd.DataFrame
     names: pd.Series
     predecessor: dict[str, str]
+    neighbours: pd.DataFrame
+    clusters: pd.DataFrame
     _slices: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict)
     _by_area: dict[str, pd.DataFrame] | None = None
     _cache: dict[Any, Any] = field(default_factory=dict)
@@ -50,6 +54,18 @@ class Context:
             obs = self.snapshot.observations
             self._by_area = {str(k): g for k, g in obs.groupby("areacd", observed=True, sort=False)}
         return self._by_area.get(areacd, _EMPTY)
+
+    def area_indicator(self, areacd: str, indicator: str) -> pd.DataFrame:
+        """Rows of one area for one indicator (all levels), split once per area and cached."""
+        key = ("area_ind", areacd)
+        split = self._cache.get(key)
+        if split is None:
+            rows = self.area_rows(areacd)
+            split = {str(k): g for k, g in rows.groupby("indicator_id", observed=True, sort=False)}
+            if len(self._cache) > 5000:
+                self._cache.clear()
+            self._cache[key] = split
+        return split.get(indicator, _EMPTY)
 
 
 _EMPTY = pd.DataFrame(columns=["indicator_id", "areacd", "areanm", "level", "period_code", "period_label",
@@ -74,8 +90,10 @@ def _context(path: Path, created_at: str) -> Context:
     for col in ("areacd", "areanm", "level"):
         areas[col] = areas[col].astype(str)
     names = areas.drop_duplicates("areacd").set_index("areacd")["areanm"]
+    neighbours = read_table(snap.path, "neighbours").astype({"areacd": str, "kind": str, "neighbour_areacd": str})
+    clusters = read_table(snap.path, "clusters")
     return Context(snapshot=snap, catalogue=cat, cat=cat.frame(), areas=areas, names=names,
-                   predecessor=predecessors(areas), _slices=slices)
+                   predecessor=predecessors(areas), neighbours=neighbours, clusters=clusters, _slices=slices)
 
 
 def predecessors(areas: pd.DataFrame) -> dict[str, str]:
@@ -177,11 +195,10 @@ def values(ctx: Context, indicator: str, level: str, period: Period = "latest") 
 
 def series(ctx: Context, areacd: str, indicator: str, level: str | None = None) -> pd.DataFrame:
     """The time series of one area for one indicator, oldest first (back-years of a recoded area included)."""
-    rows = ctx.area_rows(areacd)
+    rows = ctx.area_indicator(areacd, indicator)
     old = ctx.predecessor.get(areacd)
     if old:
-        rows = pd.concat([rows, ctx.area_rows(old)], ignore_index=True)
-    rows = rows.loc[rows["indicator_id"].astype(str) == indicator]
+        rows = pd.concat([rows, ctx.area_indicator(old, indicator)], ignore_index=True)
     if level:
         rows = rows.loc[rows["level"].astype(str) == level]
     rows = rows.sort_values("value", na_position="last").drop_duplicates("period_code").sort_values("period_start")
@@ -192,9 +209,8 @@ def series(ctx: Context, areacd: str, indicator: str, level: str | None = None) 
 
 
 def value_at(ctx: Context, indicator: str, areacd: str, period_code: str) -> float | None:
-    rows = ctx.area_rows(areacd)
-    hit = rows.loc[(rows["indicator_id"].astype(str) == indicator) & (rows["period_code"].astype(str) == period_code)
-                   & rows["value"].notna(), "value"]
+    rows = ctx.area_indicator(areacd, indicator)
+    hit = rows.loc[(rows["period_code"] == period_code) & rows["value"].notna(), "value"]
     return float(hit.iloc[0]) if len(hit) else None
 
 

@@ -1,0 +1,204 @@
+"""One place, every indicator: the data behind a Fingertips-style spine chart.
+
+Why one function: the place profile, the plan report and the benchmark all need the same
+per-indicator facts (value and CI, benchmark, significance at 95% and 99.8%, trend,
+"worse and worsening", neighbours' mean, change since a baseline), computed the same way.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import neighbours as nb
+from . import query, scoring, trends
+from .errors import UnknownAreaError
+
+SPARK_POINTS = 10
+
+
+@dataclass(frozen=True)
+class PlaceContext:
+    areacd: str
+    areanm: str
+    level: str
+    benchmark: str
+    benchmark_name: str
+    region: str | None
+    peers: list[str]
+    peer_kind: str
+
+
+def place_context(ctx: query.Context, areacd: str, level: str = "ltla", benchmark: str = query.ENGLAND,
+                  peer_kind: str = "global", peers: list[str] | None = None) -> PlaceContext:
+    name = query.area_name(ctx, areacd)
+    query.area_name(ctx, benchmark)
+    if peers is None:
+        try:
+            peers = nb.neighbour_set(ctx.neighbours, areacd, peer_kind)
+        except (nb.UnknownAreaError, ValueError):
+            peers = []
+    return PlaceContext(areacd, name, level, benchmark, query.area_name(ctx, benchmark),
+                        query.parent_region(ctx, areacd), peers, peer_kind)
+
+
+def profile(ctx: query.Context, areacd: str, level: str = "ltla", benchmark: str = query.ENGLAND,
+            peer_kind: str = "global", peers: list[str] | None = None, did_since: str | None = None,
+            did_indicators: list[str] | None = None) -> pd.DataFrame:
+    """One row per catalogue indicator with data for the place at the level.
+
+    Columns: identity (indicator_id, label, pillar, theme, polarity, unit), the latest value with its
+    CI and status, the benchmark value with significance at 95% and the derived 99.8% level, the
+    percentile among areas, the z-score, the recent trend and the "worse and worsening" flag, change
+    since the first period, the neighbours' mean, a sparkline series and, when `did_since` is
+    given, the difference-in-differences against the neighbours for `did_indicators` (default: all scored).
+    Vectorised over indicators: the page and the plan report call it on every interaction.
+    """
+    place = place_context(ctx, areacd, level, benchmark, peer_kind, peers)
+    rows = _place_rows(ctx, areacd, level)
+    if rows.empty:
+        return pd.DataFrame()
+    cat = ctx.cat.set_index("id")
+    ids = [i for i in ctx.cat["id"] if i in set(rows["indicator_id"])]
+    latest_codes = {i: query.latest_period(ctx, i, level) for i in ids}
+    rows["is_latest"] = rows["period_code"] == rows["indicator_id"].map(latest_codes)
+    # the row to show: the latest well-covered period if the place has it, else its most recent
+    shown = (rows.sort_values(["indicator_id", "is_latest", "period_start"])
+             .groupby("indicator_id", sort=False).tail(1).set_index("indicator_id").loc[ids])
+    first = rows.groupby("indicator_id", sort=False).head(1).set_index("indicator_id").loc[ids]
+    sign = cat.loc[ids, "sign"].to_numpy()
+    polarity = cat.loc[ids, "polarity"].to_numpy()
+
+    # trends: one OLS per indicator, all at once on a shared time axis
+    axis = np.sort(rows["year"].unique())
+    grid = np.full((len(ids), len(axis)), np.nan)
+    pos = {i: k for k, i in enumerate(ids)}
+    grid[rows["indicator_id"].map(pos).to_numpy(), np.searchsorted(axis, rows["year"].to_numpy())] = rows["value"]
+    tr = trends.trend_many(axis, grid, polarity)
+
+    bench = _lookup(ctx, benchmark, ids, shown["period_code"])
+    region = _lookup(ctx, place.region, ids, shown["period_code"]) if place.region else np.full(len(ids), np.nan)
+    value, lci, uci = (shown[c].to_numpy(dtype=float) for c in ("value", "lci", "uci"))
+    sig95 = scoring.significance(lci, uci, bench, sign)
+    lo998, hi998 = scoring.derived_998(value, lci, uci)
+    sig998 = scoring.significance(lo998, hi998, bench, sign)
+    dist = _distribution(ctx, level, ids, shown, place.peers, value, sign)
+    spark = rows.groupby("indicator_id", sort=False).tail(SPARK_POINTS).groupby("indicator_id", sort=False)
+    spark_values = spark["value"].apply(list)
+    spark_labels = spark["period_label"].apply(list)
+    changes = [trends.change(b, v, p) for b, v, p in zip(first["value"].to_numpy(float), value, polarity)]
+    out = pd.DataFrame({
+        "indicator_id": ids, "label": cat.loc[ids, "label"].to_numpy(), "pillar": cat.loc[ids, "pillar"].to_numpy(),
+        "theme": cat.loc[ids, "theme"].to_numpy(), "polarity": polarity, "unit": cat.loc[ids, "unit"].to_numpy(),
+        "scored": cat.loc[ids, "scored"].to_numpy(),
+        "period_code": shown["period_code"].to_numpy(), "period_label": shown["period_label"].to_numpy(),
+        "is_latest_period": shown["is_latest"].to_numpy(),
+        "value": value, "lci": lci, "uci": uci, "lci_998": lo998, "uci_998": hi998,
+        "status": shown["status"].to_numpy(),
+        "benchmark_value": bench, "significance_95": sig95, "significance_998": sig998, "region_value": region,
+        **dist,
+        "trend": tr["verdict"].to_numpy(), "trend_points": tr["n_points"].to_numpy(), "slope": tr["slope"].to_numpy(),
+        "slope_lci": tr["slope_lci"].to_numpy(), "slope_uci": tr["slope_uci"].to_numpy(),
+        "baseline_label": first["period_label"].to_numpy(),
+        "change": [c.absolute for c in changes], "change_relative": [c.relative for c in changes],
+        "change_direction": [c.direction for c in changes],
+        "spark_values": spark_values.loc[ids].to_numpy(), "spark_labels": spark_labels.loc[ids].to_numpy(),
+    })
+    out["worse_and_worsening"] = [trends.worse_and_worsening(s_, t) for s_, t in zip(out["significance_95"], out["trend"])]
+    if did_since is not None and len(out):
+        out = _with_did(ctx, out, place, did_since, did_indicators)
+    return out
+
+
+def _place_rows(ctx: query.Context, areacd: str, level: str) -> pd.DataFrame:
+    """The place's rows with values at the level, back-years under a predecessor code included."""
+    parts = [ctx.area_rows(areacd)]
+    if areacd in ctx.predecessor:
+        parts.append(ctx.area_rows(ctx.predecessor[areacd]))
+    rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    rows = rows.loc[(rows["level"] == level) & rows["value"].notna()]
+    cols = ["indicator_id", "period_code", "period_label", "status"]
+    rows = rows[[*cols, "period_start", "value", "lci", "uci"]].astype({c: str for c in cols})
+    rows = rows.drop_duplicates(["indicator_id", "period_code"]).sort_values(["indicator_id", "period_start"])
+    rows["year"] = trends.period_to_year(rows["period_start"])
+    return rows.reset_index(drop=True)
+
+
+def _lookup(ctx: query.Context, areacd: str, ids: list[str], codes: pd.Series) -> np.ndarray:
+    """Values of one comparator area for each (indicator, period) pair; NaN where it has none."""
+    rows = ctx.area_rows(areacd)
+    rows = rows.loc[rows["value"].notna()]
+    table = dict(zip(zip(rows["indicator_id"].astype(str), rows["period_code"].astype(str)), rows["value"]))
+    return np.array([table.get((i, c), np.nan) for i, c in zip(ids, codes)], dtype=float)
+
+
+def _distribution(ctx: query.Context, level: str, ids: list[str], shown: pd.DataFrame, peers: list[str],
+                  value: np.ndarray, sign: np.ndarray) -> dict[str, np.ndarray]:
+    """Where the place sits among all current areas of the level, and its neighbours' mean."""
+    m = query.matrix(ctx, level, "latest")
+    cols = [m.ids.index(i) for i in ids]
+    vals = m.value[:, cols].copy()
+    stale = ~shown["is_latest"].to_numpy()
+    for j in np.flatnonzero(stale):  # the place's own latest is older: compare with that period instead
+        other = query.matrix(ctx, level, str(shown["period_code"].iloc[j]), [ids[j]], list(m.areas))
+        vals[:, j] = other.value[:, 0]
+    peer_rows = m.areas.get_indexer(peers) if peers else np.array([], dtype=int)
+    peer_vals = vals[peer_rows[peer_rows >= 0]]
+    n = np.sum(~np.isnan(vals), axis=0)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean, sd = np.nanmean(vals, axis=0), np.nanstd(vals, axis=0)
+        adj = vals * sign
+        pct = np.where((n >= 2) & (sign != 0), np.sum(adj <= value * sign, axis=0) / np.maximum(n, 1) * 100, np.nan)
+        z = np.where((sd > 0) & (sign != 0), sign * (value - mean) / sd, np.nan)
+        q25, q75 = np.nanpercentile(vals, [25, 75], axis=0)
+        out = {
+            "neighbour_mean": np.nanmean(peer_vals, axis=0) if len(peer_vals) else np.full(len(ids), np.nan),
+            "neighbours_with_data": np.sum(~np.isnan(peer_vals), axis=0) if len(peer_vals) else np.zeros(len(ids), int),
+            "areas_compared": n, "percentile": pct, "z": z,
+            "area_min": np.nanmin(vals, axis=0), "area_max": np.nanmax(vals, axis=0), "area_p25": q25, "area_p75": q75,
+        }
+    return out
+
+
+def _f(v: object) -> float | None:
+    return None if v is None or pd.isna(v) else float(v)  # type: ignore[arg-type]
+
+
+def _with_did(ctx: query.Context, out: pd.DataFrame, place: PlaceContext, since: str,
+              indicators: list[str] | None) -> pd.DataFrame:
+    wanted = indicators if indicators is not None else out.loc[out["scored"], "indicator_id"].tolist()
+    results = {}
+    for ind in wanted:
+        if ind not in set(out["indicator_id"]):
+            continue
+        results[ind] = did_for(ctx, place, ind, since)
+    out = out.copy()
+    for field in ("estimate", "lci", "uci", "verdict", "note"):
+        out[f"did_{field}"] = out["indicator_id"].map(lambda i: getattr(results[i], field) if i in results else None)
+    return out
+
+
+def did_for(ctx: query.Context, place: PlaceContext, indicator: str, since: str) -> nb.DiD:
+    """The place against its neighbours on one indicator since `since` (a date or year)."""
+    codes = [place.areacd, *place.peers]
+    rows = ctx.slice(indicator, place.level)
+    area = rows["areacd"].astype(str)
+    successor_of = {old: new for new, old in ctx.predecessor.items() if new in codes}
+    area = area.map(lambda c: successor_of.get(c, c))  # back-years of recoded areas join their new code
+    panel = rows.assign(areacd=area).loc[area.isin(codes) & rows["value"].notna()]
+    panel = panel.drop_duplicates(["areacd", "period_code"])[["areacd", "period_start", "value"]]
+    polarity = ctx.catalogue.get(indicator).polarity
+    return nb.difference_in_differences(panel, place.areacd, place.peers, _as_date(since), polarity)
+
+
+def _as_date(since: str | int) -> pd.Timestamp:
+    text = str(since)
+    return pd.Timestamp(f"{text}-01-01") if text.isdigit() else pd.Timestamp(text)
+
+
+def require_area(ctx: query.Context, areacd: str) -> None:
+    if areacd not in ctx.names.index:
+        raise UnknownAreaError(f"unknown area code '{areacd}'")
