@@ -280,21 +280,26 @@ def difference_in_differences(panel: pd.DataFrame, place: str, peers: list[str],
                           f"{'has' if usable_peers == 1 else 'have'} data both before and from {when} "
                           f"(at least {MIN_PEERS} needed)")
 
-    import statsmodels.formula.api as smf  # deferred: a heavy import only the DiD needs
+    import statsmodels.api as sm  # deferred: a heavy import only the DiD needs
 
-    data["period"] = data["period_start"].dt.strftime("%Y-%m-%d")
-    data["treated_post"] = data["treated"] * data["post"]
+    # Design matrix built directly (constant, area and period dummies, treated×post): the same
+    # model as the formula value ~ C(areacd) + C(period) + treated_post, without formula parsing.
+    area_dummies = pd.get_dummies(data["areacd"], drop_first=True, dtype=float)
+    period_dummies = pd.get_dummies(data["period_start"], drop_first=True, dtype=float)
+    exog = np.column_stack([np.ones(len(data)), area_dummies.to_numpy(), period_dummies.to_numpy(),
+                            (data["treated"] * data["post"]).to_numpy(dtype=float)])
     groups = pd.factorize(data["areacd"])[0]
     try:
         with warnings.catch_warnings():
             # An exact fit (hand-built data) makes statsmodels warn about dividing by zero.
             warnings.simplefilter("ignore", RuntimeWarning)
-            fit = smf.ols("value ~ C(areacd) + C(period) + treated_post", data=data).fit(
+            fit = sm.OLS(data["value"].to_numpy(dtype=float), exog).fit(
                 cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
-            estimate = float(fit.params["treated_post"])
-            se = float(fit.bse["treated_post"])
-            lci, uci = (float(x) for x in fit.conf_int(alpha=alpha).loc["treated_post"])
-            p_value = float(fit.pvalues["treated_post"])
+            k = exog.shape[1] - 1
+            estimate = float(fit.params[k])
+            se = float(fit.bse[k])
+            lci, uci = (float(x) for x in fit.conf_int(alpha=alpha)[k])
+            p_value = float(fit.pvalues[k])
     except (ValueError, np.linalg.LinAlgError) as exc:  # pragma: no cover - defensive
         return too_little(f"the regression could not be fitted ({exc})")
     if not all(math.isfinite(x) for x in (estimate, se, lci, uci)):
