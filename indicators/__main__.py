@@ -45,16 +45,50 @@ def main(argv: list[str] | None = None) -> int:
     _output_args(c)
     a = sub.add_parser("agreement", help="check district aggregates against published CA/region values")
     _output_args(a)
+    e = sub.add_parser("evaluate", help="evaluate a growth plan (YAML) and write a report")
+    e.add_argument("plan", type=Path, help="the plan file")
+    e.add_argument("--format", choices=["html", "csv", "json"], default="html")
+    e.add_argument("--out", type=Path, help="write here instead of standard output")
+    sub.add_parser("schema", help="print the plan file's JSON Schema")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        frame = _run(args)
-        _write(frame, args.format, args.out)
+        if args.command == "evaluate":
+            _evaluate(args)
+        elif args.command == "schema":
+            from .plan_model import schema_text
+            sys.stdout.write(schema_text())
+        else:
+            frame = _run(args)
+            _write(frame, args.format, args.out)
     except (IndicatorError, DataSourceError, OSError, ValueError) as exc:
         log.debug("failed", exc_info=True)
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from . import plan_report, plans
+    from .plan_model import MAX_PLAN_BYTES, PlanError, load_plan
+
+    source = str(args.plan)
+    try:
+        size = args.plan.stat().st_size
+        if size > MAX_PLAN_BYTES:
+            raise PlanError(source, f"the file is {size:,} bytes; plans are limited to {MAX_PLAN_BYTES:,} bytes")
+        with args.plan.open("rb") as fh:
+            body = fh.read(MAX_PLAN_BYTES + 1)
+    except OSError as exc:
+        raise PlanError(source, f"cannot read the file ({exc.strerror or exc})") from exc
+    ctx = query.context()
+    plan = load_plan(body, source, set(ctx.catalogue.ids()), set(ctx.names.index))
+    evaluation = plans.evaluate(ctx, plan)
+    text = {"html": plan_report.to_html, "csv": plan_report.to_csv, "json": plan_report.to_json}[args.format](evaluation)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
 
 
 def _output_args(p: argparse.ArgumentParser) -> None:

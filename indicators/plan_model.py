@@ -1,0 +1,314 @@
+"""The growth-plan file: a small YAML document, read safely and validated strictly.
+
+Why so strict: plan files come from outside (a council's team, an upload to the public
+site). Reading one must never execute anything, open any path named in it, or blow up
+memory, and every refusal must name the file, the line and the field so the author can fix it.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+
+from .errors import IndicatorError
+
+MAX_PLAN_BYTES = 1024 * 1024
+MAX_NODES = 20_000
+HORIZON_YEARS = {"immediate": (0, 2), "medium": (3, 5), "long": (6, 15)}
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "plans" / "plan.schema.json"
+AREA_CODE = r"^[A-Z][0-9A-Z]{2}[0-9A-Z]{0,6}$"
+Horizon = Literal["immediate", "medium", "long"]
+Pillar = Literal["economy", "public_services", "environment"]
+Text = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class PlanError(IndicatorError):
+    """A plan that cannot be read or validated; says where (file, line, field) and what."""
+
+    def __init__(self, source: str, message: str, line: int | None = None, field: str | None = None) -> None:
+        self.source, self.message, self.line, self.field = source, message, line, field
+        where = [source]
+        if line is not None:
+            where.append(f"line {line}")
+        if field:
+            where.append(f"field '{field}'")
+        super().__init__(f"{', '.join(where)}: {message}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Place(_Strict):
+    """One area code, or a custom footprint: a name and the district codes it is made of."""
+
+    code: str | None = Field(None, pattern=AREA_CODE, description="ONS area code, e.g. E47000001")
+    name: Text | None = Field(None, description="name of a custom footprint")
+    districts: list[Annotated[str, Field(pattern=AREA_CODE)]] | None = Field(
+        None, min_length=2, max_length=60, description="district (LAD) codes forming a custom footprint")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Place":
+        if (self.code is None) == (self.districts is None):
+            raise ValueError("give either 'code' (one area) or 'districts' (a custom footprint), not both")
+        if self.districts is not None:
+            if not self.name:
+                raise ValueError("a custom footprint needs a 'name'")
+            if len(set(self.districts)) != len(self.districts):
+                raise ValueError("a district is listed twice")
+        return self
+
+
+class Neighbours(_Strict):
+    set: Literal["global", "economic", "demographic"] | None = Field(
+        None, description="an ONS statistical-neighbour set")
+    areas: list[Annotated[str, Field(pattern=AREA_CODE)]] | None = Field(
+        None, min_length=2, max_length=40, description="an explicit list of comparator areas")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Neighbours":
+        if (self.set is None) == (self.areas is None):
+            raise ValueError("give either 'set' or 'areas'")
+        return self
+
+
+class ChangeTarget(_Strict):
+    by: float = Field(description="the change from the baseline, in the indicator's units or in per cent")
+    unit: Literal["absolute", "percent"] = "absolute"
+
+
+class GapTarget(_Strict):
+    share: float = Field(gt=0, le=1, description="share of the baseline gap to close (0.5 = half)")
+    to: str = Field("england", description="england, region, neighbours or an area code")
+
+    @field_validator("to")
+    @classmethod
+    def _benchmark(cls, v: str) -> str:
+        if v in ("england", "region", "neighbours") or re.match(AREA_CODE, v):
+            return v
+        raise ValueError("use england, region, neighbours or an area code")
+
+
+class PositionTarget(_Strict):
+    among: Literal["neighbours"] = "neighbours"
+    at_least: Literal["top_half", "top_quarter", "top_three", "best"] = "top_half"
+
+
+class Target(_Strict):
+    indicator: str | None = Field(None, description="catalogue id; may be omitted when the objective has one")
+    horizon: Horizon
+    year: int = Field(ge=2000, le=2100, description="the year the target is for")
+    reach: float | None = Field(None, description="a value to reach")
+    change: ChangeTarget | None = None
+    close_gap: GapTarget | None = None
+    position: PositionTarget | None = None
+
+    @model_validator(mode="after")
+    def _one_type(self) -> "Target":
+        kinds = [k for k in ("reach", "change", "close_gap", "position") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("a target needs exactly one of reach, change, close_gap or position"
+                             + (f" (found {', '.join(kinds)})" if kinds else ""))
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in ("reach", "change", "close_gap", "position") if getattr(self, k) is not None)
+
+
+class Objective(_Strict):
+    title: Text
+    pillar: Pillar
+    weight: float = Field(gt=0, le=1)
+    indicators: list[str] = Field(min_length=1, max_length=10)
+    targets: list[Target] = Field(min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def _targets_name_an_indicator(self) -> "Objective":
+        for t in self.targets:
+            if t.indicator is None and len(self.indicators) != 1:
+                raise ValueError("each target must name its indicator when the objective has several")
+            if t.indicator is not None and t.indicator not in self.indicators:
+                raise ValueError(f"target indicator '{t.indicator}' is not one of the objective's indicators")
+        return self
+
+
+class Plan(_Strict):
+    """A growth plan's targets for one place, by horizon."""
+
+    title: Text
+    illustrative: bool = Field(False, description="true for example plans that are not any council's real plan")
+    place: Place
+    published: date = Field(description="publication date of the plan")
+    baseline: int | str = Field(description="baseline period: a year, or an ELS period code")
+    benchmark: str = Field("england", description="england, region, neighbours or an area code")
+    neighbours: Neighbours = Field(default_factory=lambda: Neighbours(set="global"))
+    objectives: list[Objective] = Field(min_length=1, max_length=30)
+
+    @field_validator("benchmark")
+    @classmethod
+    def _benchmark(cls, v: str) -> str:
+        return GapTarget._benchmark(v)
+
+    @field_validator("baseline")
+    @classmethod
+    def _baseline(cls, v: int | str) -> int | str:
+        if isinstance(v, int) and not 1990 <= v <= 2100:
+            raise ValueError("baseline year must be between 1990 and 2100")
+        if isinstance(v, str) and not re.match(r"^\d{4}(-\d{2}-\d{2}(/P\d+[YMD])?)?$", v):
+            raise ValueError("baseline must be a year or an ELS period code such as 2022-04-01/P1Y")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> "Plan":
+        total = sum(o.weight for o in self.objectives)
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"objective weights must sum to 1 (they sum to {total:g})")
+        start = self.published.year
+        base_year = int(str(self.baseline)[:4])
+        if base_year > start:
+            raise ValueError(f"the baseline ({self.baseline}) is after the plan's publication ({self.published})")
+        for oi, o in enumerate(self.objectives):
+            for ti, t in enumerate(o.targets):
+                lo, hi = HORIZON_YEARS[t.horizon]
+                if not start + lo <= t.year <= start + hi:
+                    raise ValueError(
+                        f"objectives[{oi}].targets[{ti}]: a {t.horizon}-term target must fall {lo}–{hi} years "
+                        f"after publication ({start + lo}–{start + hi}), not {t.year}")
+        known = (info.context or {}).get("indicators")
+        if known is not None:
+            for oi, o in enumerate(self.objectives):
+                for ind in o.indicators:
+                    if ind not in known:
+                        raise ValueError(f"objectives[{oi}].indicators: unknown indicator '{ind}'")
+        areas = (info.context or {}).get("areas")
+        if areas is not None:
+            codes = [self.place.code] if self.place.code else list(self.place.districts or [])
+            codes += list(self.neighbours.areas or [])
+            if self.benchmark not in ("england", "region", "neighbours"):
+                codes.append(self.benchmark)
+            unknown = [c for c in codes if c not in areas]
+            if unknown:
+                raise ValueError(f"unknown area code(s): {', '.join(unknown)}")
+        return self
+
+
+# ---------------------------------------------------------------- safe reading
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors/aliases (the billion-laughs attack) and huge documents."""
+
+    nodes = 0
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.constructor.ConstructorError(None, None, "YAML aliases (*name) are not allowed in plans",
+                                                    event.start_mark)
+        event = self.peek_event()
+        if getattr(event, "anchor", None):
+            raise yaml.constructor.ConstructorError(None, None, "YAML anchors (&name) are not allowed in plans",
+                                                    event.start_mark)
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise yaml.constructor.ConstructorError(None, None, "the plan is too large", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def read_plan_bytes(body: bytes, source: str = "plan") -> tuple[Any, yaml.Node | None]:
+    """Bytes → (plain Python data, YAML node tree for line numbers). Never opens any path."""
+    if len(body) > MAX_PLAN_BYTES:
+        raise PlanError(source, f"the file is {len(body):,} bytes; plans are limited to {MAX_PLAN_BYTES:,} bytes")
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = body[:exc.start].count(b"\n") + 1
+        raise PlanError(source, f"not UTF-8 text (byte {exc.start})", line=line) from exc
+    if not text.strip():
+        raise PlanError(source, "the file is empty")
+    try:
+        loader = _NoAliasLoader(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+        data = yaml.load(text, Loader=_NoAliasLoader) if node is not None else None  # noqa: S506 - safe loader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = exc.problem or str(exc)
+        raise PlanError(source, f"not valid YAML: {message}", line=mark.line + 1 if mark else None) from exc
+    except yaml.YAMLError as exc:
+        raise PlanError(source, f"not valid YAML: {exc}") from exc
+    if data is None:
+        raise PlanError(source, "the plan is empty (null)")
+    if not isinstance(data, dict):
+        raise PlanError(source, f"a plan must be a mapping of fields, not a {type(data).__name__}", line=1)
+    return data, node
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """The line of the deepest YAML node on the error's path."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
+            if match is None:
+                break
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not str(part).startswith(("function-", "literal[", "union[")) and str(part) not in ("str", "int", "float"):
+            out += ("." if out else "") + str(part)
+    return out or "(plan)"
+
+
+def validate(data: dict[str, Any], node: yaml.Node | None = None, source: str = "plan",
+             indicators: set[str] | None = None, areas: set[str] | None = None) -> Plan:
+    """Validate plain data against the schema (and, given them, the catalogue and the known areas)."""
+    context = {"indicators": indicators, "areas": areas}
+    try:
+        return Plan.model_validate(data, context=context)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = tuple(err["loc"])
+        message = err["msg"].removeprefix("Value error, ")
+        field = _field(loc)
+        m = re.match(r"^(objectives\[\d+\](?:\.targets\[\d+\])?(?:\.indicators)?): (.*)$", message)
+        if m:  # cross-field checks name the field themselves
+            field, message = m.group(1), m.group(2)
+            loc = tuple(int(p) if p.isdigit() else p for p in re.findall(r"[a-z_]+|\d+", field))
+        raise PlanError(source, message, line=_line_of(node, loc), field=field) from exc
+
+
+def load_plan(body: bytes, source: str = "plan", indicators: set[str] | None = None,
+              areas: set[str] | None = None) -> Plan:
+    """Read and validate a plan from bytes; `source` is only used in messages."""
+    data, node = read_plan_bytes(body, source)
+    return validate(data, node, source, indicators, areas)
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Plan.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://good-growth.example/plan.schema.json"
+    return schema
+
+
+def schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"

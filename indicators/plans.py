@@ -1,0 +1,406 @@
+"""Evaluate a growth plan: every target against the data, the trend, and what similar places did.
+
+For each target: the baseline, the latest value and period, the recent trend and a projection to
+the target year with its 95% prediction interval, and a status in words:
+
+- **met**: the latest value already meets the target;
+- **on track**: not yet met, but the projection's prediction interval reaches the target;
+- **off track**: the projection's interval falls short of it;
+- **too early**: no data published since the baseline;
+- **no data**: no usable series (or the indicator cannot be aggregated for a custom footprint).
+
+Each objective also gets a counterfactual line: the place's change since the plan was published
+against its statistical neighbours (difference-in-differences), so a reader can tell a rising tide
+from the plan's own effect. Roll-ups by horizon and pillar show whether economic and public-service
+targets move together.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import aggregate, query, trends
+from . import neighbours as nb
+from .errors import NotAggregableError
+from .plan_model import Objective, Plan, Target
+
+STATUSES = ("met", "on track", "off track", "too early", "no data")
+LEVEL_ORDER = ("ltla", "utla", "combined_authority", "region", "country", "uk")
+
+
+@dataclass
+class Place:
+    name: str
+    codes: list[str]  # one code, or the districts of a custom footprint
+    level: str
+    custom: bool
+    region: str | None
+    peers: list[str]
+    peer_label: str
+
+
+@dataclass
+class TargetResult:
+    objective: str
+    pillar: str
+    weight: float
+    indicator_id: str
+    indicator: str
+    unit: str
+    polarity: str
+    horizon: str
+    target_year: int
+    target_type: str
+    target_text: str
+    target_value: float | None
+    baseline_period: str | None
+    baseline_value: float | None
+    latest_period: str | None
+    latest_value: float | None
+    trend: str | None
+    projected_value: float | None
+    projection_low: float | None
+    projection_high: float | None
+    status: str
+    reason: str
+    source: str
+    source_date: str | None
+    source_url: str | None
+    series: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class ObjectiveResult:
+    title: str
+    pillar: str
+    weight: float
+    targets: list[TargetResult]
+    counterfactual: str
+    did: dict[str, Any] | None
+
+
+@dataclass
+class Evaluation:
+    plan: Plan
+    place: Place
+    objectives: list[ObjectiveResult]
+    by_horizon: pd.DataFrame
+    by_pillar: pd.DataFrame
+    summary: str
+    evaluated_at: str
+    snapshot: dict[str, Any]
+
+    def rows(self) -> pd.DataFrame:
+        """One row per target: the same content for CSV, JSON and the HTML report."""
+        recs = []
+        for o in self.objectives:
+            for t in o.targets:
+                r = asdict(t)
+                r.pop("series")
+                r["counterfactual"] = o.counterfactual
+                recs.append({"plan": self.plan.title, "place": self.place.name, **r})
+        return pd.DataFrame(recs)
+
+    def to_json(self) -> dict[str, Any]:
+        rows = self.rows().replace({np.nan: None})
+        return {
+            "plan": self.plan.title, "illustrative": self.plan.illustrative, "place": self.place.name,
+            "place_codes": self.place.codes, "published": self.plan.published.isoformat(),
+            "baseline": str(self.plan.baseline), "evaluated_at": self.evaluated_at, "summary": self.summary,
+            "snapshot": self.snapshot,
+            "by_horizon": self.by_horizon.to_dict(orient="records"),
+            "by_pillar": self.by_pillar.to_dict(orient="records"),
+            "targets": rows.to_dict(orient="records"),
+        }
+
+
+# ---------------------------------------------------------------- the place
+
+def resolve_place(ctx: query.Context, plan: Plan) -> Place:
+    p = plan.place
+    if p.code:
+        levels = set(ctx.areas.loc[ctx.areas["areacd"] == p.code, "level"])
+        level = next((lv for lv in LEVEL_ORDER if lv in levels), next(iter(levels), "ltla"))
+        name = query.area_name(ctx, p.code)
+        codes, custom = [p.code], False
+    else:
+        level, name, codes, custom = "ltla", str(p.name), list(p.districts or []), True
+    region = query.parent_region(ctx, codes[0])
+    peers, label = _peers(ctx, plan, codes, custom)
+    return Place(name, codes, level, custom, region, peers, label)
+
+
+def _peers(ctx: query.Context, plan: Plan, codes: list[str], custom: bool) -> tuple[list[str], str]:
+    n = plan.neighbours
+    if n.areas:
+        return list(n.areas), f"{len(n.areas)} chosen comparator areas"
+    kind = n.set or "global"
+    if not custom:
+        try:
+            return nb.neighbour_set(ctx.neighbours, codes[0], kind), f"ONS {kind} statistical neighbours"
+        except (nb.UnknownAreaError, ValueError):
+            return [], f"no ONS {kind} neighbours published for this area"
+    # A footprint has no ONS neighbours: take the districts most often among its members' neighbours.
+    counts: Counter[str] = Counter()
+    for c in codes:
+        try:
+            counts.update(nb.neighbour_set(ctx.neighbours, c, kind))
+        except (nb.UnknownAreaError, ValueError):
+            continue
+    peers = [c for c, _ in counts.most_common() if c not in codes][:20]
+    return peers, f"the {len(peers)} districts most often among the members' ONS {kind} neighbours"
+
+
+def place_series(ctx: query.Context, place: Place, indicator: str) -> tuple[pd.DataFrame, str | None]:
+    """The place's series for an indicator (aggregated for a footprint), or a reason it has none."""
+    if not place.custom:
+        s = query.series(ctx, place.codes[0], indicator, place.level)
+        return s.loc[s["value"].notna()].reset_index(drop=True), None
+    p = query.periods(ctx, indicator, "ltla")
+    rows = []
+    for code, label, start in zip(p["period_code"], p["period_label"], p["period_start"]):
+        try:
+            agg = aggregate.aggregate(ctx, indicator, place.codes, code)
+        except NotAggregableError as exc:
+            return pd.DataFrame(columns=query.VALUE_COLUMNS), str(exc)
+        if agg.value is not None:
+            rows.append({"period_code": code, "period_label": label, "period_start": start, "value": agg.value,
+                         "lci": agg.lci, "uci": agg.uci})
+    if not rows:
+        return pd.DataFrame(columns=query.VALUE_COLUMNS), "no period has a value for every district"
+    return pd.DataFrame(rows), None
+
+
+def _comparator_value(ctx: query.Context, place: Place, plan_benchmark: str, indicator: str, period_code: str,
+                      period_start: Any) -> tuple[float | None, str]:
+    """The benchmark's value for one period, and its name."""
+    if plan_benchmark == "neighbours":
+        level = place.level
+        vals = [query.value_at(ctx, indicator, c, period_code) for c in place.peers]
+        have = [v for v in vals if v is not None]
+        return (float(np.mean(have)) if have else None), f"the mean of {place.peer_label}"
+    code = {"england": query.ENGLAND, "region": place.region}.get(plan_benchmark, plan_benchmark)
+    if not code:
+        return None, "the region"
+    return query.value_at(ctx, indicator, code, period_code), query.area_name(ctx, code)
+
+
+# ---------------------------------------------------------------- targets
+
+def _baseline_row(series: pd.DataFrame, baseline: int | str) -> pd.Series | None:
+    if isinstance(baseline, str) and not baseline.isdigit():
+        hit = series.loc[series["period_code"] == baseline]
+        return hit.iloc[-1] if len(hit) else None
+    year = int(baseline)
+    starts = pd.to_datetime(series["period_start"].astype(str)).dt.year
+    hit = series.loc[starts <= year]
+    return hit.iloc[-1] if len(hit) else None
+
+
+def _fmt(v: float | None, unit: str = "") -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    text = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.2f}".rstrip("0").rstrip(".")
+    return f"{text}%" if unit == "%" else (f"£{text}" if unit.startswith("£") and unit != "£ million" else text)
+
+
+def evaluate_target(ctx: query.Context, plan: Plan, place: Place, objective: Objective, target: Target) -> TargetResult:
+    result, note = _evaluate_target(ctx, plan, place, objective, target)
+    if note:
+        result.reason = (result.reason + "." + note) if result.reason else note.strip()
+    return result
+
+
+def _evaluate_target(ctx: query.Context, plan: Plan, place: Place, objective: Objective,
+                     target: Target) -> tuple[TargetResult, str]:
+    ind_id = target.indicator or objective.indicators[0]
+    ind = ctx.catalogue.get(ind_id)
+    meta = ctx.snapshot.catalogue.set_index("indicator_id").loc[ind_id]
+    series, why_not = place_series(ctx, place, ind_id)
+    chart = [{"label": str(r.period_label), "year": float(trends.period_to_year(pd.Series([r.period_start]))[0]),
+              "value": float(r.value)} for r in series.itertuples()]
+    result = dict(
+        objective=objective.title, pillar=objective.pillar, weight=objective.weight, indicator_id=ind_id,
+        indicator=ind.label, unit=ind.unit, polarity=ind.polarity, horizon=target.horizon,
+        target_year=target.year, target_type=target.kind, target_text="", target_value=None,
+        baseline_period=None, baseline_value=None, latest_period=None, latest_value=None, trend=None,
+        projected_value=None, projection_low=None, projection_high=None, status="no data", reason="",
+        source=str(meta["source_org"]), source_date=str(meta["source_date_text"]) if pd.notna(meta["source_date_text"]) else None,
+        source_url=str(meta["source_url"]) if pd.notna(meta["source_url"]) else None, series=chart)
+    if series.empty:
+        result["reason"] = why_not or f"no published values for {place.name}"
+        result["target_text"] = _describe(target, ind.unit)
+        return TargetResult(**result), ""
+    base = _baseline_row(series, plan.baseline)
+    last = series.iloc[-1]
+    result.update(latest_period=str(last["period_label"]), latest_value=float(last["value"]))
+    late_start = ""
+    if base is None:  # the series begins after the plan's baseline: its first value stands in, and we say so
+        base = series.iloc[0]
+        late_start = (f" The series starts after the baseline ({plan.baseline}), so its first value "
+                      f"({base['period_label']}) is used as the baseline.")
+    result.update(baseline_period=str(base["period_label"]), baseline_value=float(base["value"]))
+    goal, text, problem = _target_value(ctx, plan, place, target, ind_id, ind.unit, ind.polarity, series, base, last)
+    result.update(target_value=goal, target_text=text)
+    if goal is None:
+        result["reason"] = problem or "the target value could not be computed"
+        return TargetResult(**result), late_start
+    years = trends.period_to_year(series["period_start"])
+    values = series["value"].to_numpy(dtype=float)
+    tr = trends.trend(years, values, ind.polarity)
+    result["trend"] = tr.verdict
+    if pd.Timestamp(str(last["period_start"])) <= pd.Timestamp(str(base["period_start"])):
+        result.update(status="too early", reason=f"no data published since the baseline ({base['period_label']})")
+        return TargetResult(**result), late_start
+    direction = ind.sign or (1 if goal >= float(base["value"]) else -1)
+    if direction * (float(last["value"]) - goal) >= -1e-9:
+        result.update(status="met", reason=f"the latest value ({_fmt(float(last['value']), ind.unit)}, "
+                                            f"{last['period_label']}) already meets the target")
+        return TargetResult(**result), late_start
+    proj = trends.project(years, values, float(target.year))
+    result.update(projected_value=proj.value, projection_low=proj.pi_lower, projection_high=proj.pi_upper)
+    if proj.value is None:
+        result.update(status="off track", reason="not yet met, and too few points to project a trend")
+        return TargetResult(**result), late_start
+    reach = proj.pi_upper if direction > 0 else proj.pi_lower
+    if reach is None:  # two points: a straight line with no interval
+        on = direction * (proj.value - goal) >= -1e-9
+        result.update(status="on track" if on else "off track",
+                      reason=f"the line through the last two values {'reaches' if on else 'misses'} the target "
+                             f"by {target.year} (too few points for an interval)")
+        return TargetResult(**result), late_start
+    on = direction * (reach - goal) >= -1e-9
+    result.update(
+        status="on track" if on else "off track",
+        reason=(f"projected {_fmt(proj.value, ind.unit)} in {target.year} (95% prediction interval "
+                f"{_fmt(proj.pi_lower, ind.unit)} to {_fmt(proj.pi_upper, ind.unit)}), which "
+                f"{'reaches' if on else 'falls short of'} the target of {_fmt(goal, ind.unit)}"))
+    return TargetResult(**result), late_start
+
+
+def _describe(t: Target, unit: str) -> str:
+    if t.reach is not None:
+        return f"reach {_fmt(t.reach, unit)} by {t.year}"
+    if t.change is not None:
+        amount = f"{t.change.by:+g}%" if t.change.unit == "percent" else f"{t.change.by:+,g}"
+        return f"change by {amount} from the baseline by {t.year}"
+    if t.close_gap is not None:
+        return f"close {t.close_gap.share:.0%} of the gap to {t.close_gap.to} by {t.year}"
+    assert t.position is not None
+    return f"be in the {t.position.at_least.replace('_', ' ')} of its neighbours by {t.year}"
+
+
+def _target_value(ctx: query.Context, plan: Plan, place: Place, target: Target, ind_id: str, unit: str,
+                  polarity: str, series: pd.DataFrame, base: pd.Series, last: pd.Series
+                  ) -> tuple[float | None, str, str | None]:
+    b = float(base["value"])
+    text = _describe(target, unit)
+    if target.reach is not None:
+        return target.reach, text, None
+    if target.change is not None:
+        goal = b + target.change.by if target.change.unit == "absolute" else b * (1 + target.change.by / 100)
+        return goal, f"{text} (from {_fmt(b, unit)} to {_fmt(goal, unit)})", None
+    if target.close_gap is not None:
+        g = target.close_gap
+        bench_base, name = _comparator_value(ctx, place, g.to, ind_id, str(base["period_code"]), base["period_start"])
+        bench_last, _ = _comparator_value(ctx, place, g.to, ind_id, str(last["period_code"]), last["period_start"])
+        if bench_base is None or bench_last is None:
+            return None, text, f"no value for {name} in the baseline and latest periods"
+        gap = bench_base - b
+        goal = bench_last - (1 - g.share) * gap
+        return goal, (f"close {g.share:.0%} of the {_fmt(abs(gap), unit)} gap to {name} by {target.year} "
+                      f"(reach {_fmt(goal, unit)} against its latest {_fmt(bench_last, unit)})"), None
+    assert target.position is not None
+    sign = {"higher_is_better": 1, "lower_is_better": -1}.get(polarity)
+    if sign is None:
+        return None, text, "a position target needs an indicator where higher or lower is better"
+    code = str(last["period_code"])
+    peer_vals = sorted((v for v in (query.value_at(ctx, ind_id, c, code) for c in place.peers) if v is not None),
+                       key=lambda v: -sign * v)
+    if len(peer_vals) < 3:
+        return None, text, f"fewer than three of {place.peer_label} have a value for {last['period_label']}"
+    n = len(peer_vals) + 1
+    places_needed = {"best": 1, "top_three": 3, "top_quarter": math.ceil(n / 4), "top_half": math.ceil(n / 2)}
+    k = places_needed[target.position.at_least]
+    goal = peer_vals[k - 2] if k >= 2 else peer_vals[0]  # match the neighbour now in position k−1 (or beat the best)
+    return goal, (f"{text}: position {k} of {n} needs about {_fmt(goal, unit)} "
+                  f"(neighbours' values in {last['period_label']})"), None
+
+
+# ---------------------------------------------------------------- the plan
+
+def evaluate(ctx: query.Context, plan: Plan) -> Evaluation:
+    place = resolve_place(ctx, plan)
+    objectives = []
+    for o in plan.objectives:
+        results = [evaluate_target(ctx, plan, place, o, t) for t in o.targets]
+        line, did = _counterfactual(ctx, plan, place, o)
+        objectives.append(ObjectiveResult(o.title, o.pillar, o.weight, results, line, did))
+    rows = pd.DataFrame([{"horizon": t.horizon, "pillar": t.pillar, "status": t.status,
+                          "weight": o.weight / len(o.targets)} for o in objectives for t in o.targets])
+    by_h = _rollup(rows, "horizon", ["immediate", "medium", "long"])
+    by_p = _rollup(rows, "pillar", ["economy", "public_services", "environment"])
+    snap = ctx.snapshot.manifest
+    return Evaluation(plan, place, objectives, by_h, by_p, _summary(by_p),
+                      datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                      {"created_at": snap["created_at"], "source": snap.get("source_note") or snap["source_base_url"],
+                       "attribution": snap.get("attribution", [])})
+
+
+def _rollup(rows: pd.DataFrame, by: str, order: list[str]) -> pd.DataFrame:
+    """Counts of each status and the weighted share met or on track, among targets that could be judged."""
+    out = []
+    for key in order:
+        part = rows.loc[rows[by] == key]
+        if part.empty:
+            continue
+        counts = part["status"].value_counts()
+        judged = part.loc[part["status"].isin(["met", "on track", "off track"])]
+        good = judged.loc[judged["status"].isin(["met", "on track"]), "weight"].sum()
+        share = float(good / judged["weight"].sum()) if len(judged) else None
+        out.append({by: key, "targets": len(part), **{s: int(counts.get(s, 0)) for s in STATUSES},
+                    "share_met_or_on_track": share})
+    return pd.DataFrame(out)
+
+
+def _summary(by_pillar: pd.DataFrame) -> str:
+    shares = dict(zip(by_pillar.get("pillar", []), by_pillar.get("share_met_or_on_track", [])))
+    e, s = shares.get("economy"), shares.get("public_services")
+    if e is None or s is None or pd.isna(e) or pd.isna(s):
+        return "Not enough targets could be judged in both the economy and public services to compare them."
+    gap = e - s
+    both = f"{e:.0%} of economic targets and {s:.0%} of public-service targets are met or on track"
+    if abs(gap) < 0.15:
+        return f"Economic and public-service targets are moving together: {both}."
+    lead = "economic" if gap > 0 else "public-service"
+    return f"The plan's {lead} targets are doing better: {both}."
+
+
+def _counterfactual(ctx: query.Context, plan: Plan, place: Place, o: Objective) -> tuple[str, dict[str, Any] | None]:
+    """One line per objective: did the place change more than its neighbours since the plan was published?"""
+    if not place.peers:
+        return f"No comparison with similar places: {place.peer_label}.", None
+    ind_id = o.indicators[0]
+    label = ctx.catalogue.get(ind_id).label
+    series, why = place_series(ctx, place, ind_id)
+    if series.empty:
+        return f"No comparison with similar places for {label}: {why or 'no data'}.", None
+    code = "__place__"
+    panel = [series.assign(areacd=code)[["areacd", "period_start", "value"]]]
+    peer_level = "ltla" if place.custom else place.level
+    for c in place.peers:
+        s = query.series(ctx, c, ind_id, peer_level)
+        panel.append(s.assign(areacd=c)[["areacd", "period_start", "value"]])
+    did = nb.difference_in_differences(pd.concat(panel, ignore_index=True), code, place.peers,
+                                       pd.Timestamp(plan.published), ctx.catalogue.get(ind_id).polarity)
+    if did.estimate is None:
+        return f"{label}: {did.note}", asdict(did)
+    line = (f"{label}: since {plan.published:%B %Y}, {place.name} changed by {did.estimate:+.2f} relative to "
+            f"{place.peer_label} (95% CI {did.lci:+.2f} to {did.uci:+.2f}): {did.verdict}.")
+    return line, asdict(did)

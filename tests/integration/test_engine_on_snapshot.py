@@ -1,0 +1,207 @@
+"""The scoring engine on the committed snapshot (data/): CLI, aggregation and the query helpers.
+
+Reads the configured snapshot through `query.context()`; nothing is downloaded.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from indicators import aggregate, catalogue, query
+from indicators.errors import NotAggregableError, UnknownIndicatorError
+from indicators.scoring import QUADRANTS
+
+ROOT = Path(__file__).resolve().parents[2]
+GREATER_MANCHESTER = "E47000001"
+BARNSLEY, BARNSLEY_OLD = "E08000038", "E08000016"
+
+
+@pytest.fixture(scope="module")
+def ctx() -> query.Context:
+    return query.context()
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "indicators", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+
+
+# --------------------------------------------------------------------------- CLI
+
+@pytest.fixture(scope="module")
+def scores() -> pd.DataFrame:
+    run = cli("score", "--level", "ltla", "--period", "latest", "--format", "json")
+    assert run.returncode == 0, run.stderr
+    return pd.DataFrame(json.loads(run.stdout))
+
+
+def test_cli_scores_at_least_340_districts_on_both_pillars(scores):
+    both = scores[["economy", "public_services"]].notna().all(axis=1)
+    assert both.sum() >= 340
+
+
+def test_every_scored_row_has_a_quadrant_field_and_a_rank_inside_its_interval(scores):
+    for column in ("quadrant", "rank", "rank_lo", "rank_hi", "overall"):
+        assert column in scores.columns
+    labels = set(QUADRANTS.values())
+    assert scores["quadrant"].dropna().isin(labels).all()
+    assert scores["quadrant"].notna().sum() >= 340
+    ranked = scores.loc[scores["overall"].notna()]
+    assert len(ranked) >= 340
+    assert ranked[["rank", "rank_lo", "rank_hi"]].notna().all().all()
+    assert (ranked["rank_lo"] <= ranked["rank"]).all()
+    assert (ranked["rank"] <= ranked["rank_hi"]).all()
+    assert ranked["rank_hi"].max() <= len(ranked)
+    assert (ranked["areas_ranked"] == len(ranked)).all()
+    unranked = scores.loc[scores["overall"].isna()]
+    assert unranked[["rank", "rank_lo", "rank_hi"]].isna().all().all()
+
+
+def test_cli_lists_the_catalogue_as_csv():
+    run = cli("catalogue", "--format", "csv")
+    assert run.returncode == 0, run.stderr
+    from io import StringIO
+    frame = pd.read_csv(StringIO(run.stdout))
+    assert len(frame) >= 91
+    assert {"id", "pillar", "polarity", "source_org"} <= set(frame.columns)
+
+
+@pytest.mark.parametrize("weights, words", [
+    ("economy=-1", "negative"),
+    ("growth=1", "unknown pillar"),
+    ("economy=abc", "not a number"),
+])
+def test_bad_weights_give_one_error_line_and_exit_code_1(weights, words):
+    run = cli("score", "--weights", weights, "--format", "json")
+    assert run.returncode == 1
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert lines[0].startswith("error:")
+    assert words in lines[0]
+    assert "Traceback" not in run.stderr
+    assert run.stdout == ""
+
+
+# --------------------------------------------------------------------------- aggregation
+
+def test_district_aggregates_agree_with_published_ca_and_region_values(ctx):
+    table = aggregate.agreement(ctx)
+    share = float(table["within_tolerance"].mean())
+    print(f"\naggregation agreement: {table['within_tolerance'].sum()} of {len(table)} within tolerance "
+          f"({share:.1%})")
+    assert len(table) >= 500
+    assert share >= 0.90
+
+
+def test_a_median_is_refused_with_the_reason(ctx):
+    ind = ctx.catalogue.get("gross-median-weekly-pay")
+    assert ind.aggregation == "not_aggregable"
+    with pytest.raises(NotAggregableError) as err:
+        aggregate.aggregate(ctx, "gross-median-weekly-pay", aggregate.members_of(ctx, GREATER_MANCHESTER))
+    msg = str(err.value)
+    assert "cannot be aggregated" in msg
+    reason = ind.note or "it is a median, ratio or rate whose denominator is not population"
+    assert reason in msg
+
+
+def test_the_published_value_is_used_when_the_target_has_one(ctx):
+    members = aggregate.members_of(ctx, GREATER_MANCHESTER)
+    assert len(members) == 10
+    code = query.latest_period(ctx, "claimant-count", "ltla")
+    published = query.value_at(ctx, "claimant-count", GREATER_MANCHESTER, code)
+    assert published is not None
+    agg = aggregate.aggregate(ctx, "claimant-count", members, target=GREATER_MANCHESTER)
+    assert agg.method == "published"
+    assert agg.value == published
+
+
+def test_without_a_target_a_rate_is_the_population_weighted_mean_of_its_districts(ctx):
+    members = aggregate.members_of(ctx, GREATER_MANCHESTER)
+    code = query.latest_period(ctx, "claimant-count", "ltla")
+    values = query.matrix(ctx, "ltla", code, ["claimant-count"], members).value[:, 0]
+    assert not np.isnan(values).any()
+    start = query.periods(ctx, "claimant-count", "ltla").set_index("period_code").loc[code, "period_start"]
+    weights, _ = aggregate.population_weights(ctx, members, start, "working_age")
+    assert (weights > 0).all()
+    expected = float(np.sum(weights.to_numpy() * values) / weights.sum())  # Σ wᵢxᵢ / Σ wᵢ
+    agg = aggregate.aggregate(ctx, "claimant-count", members)
+    assert agg.method == "population-weighted mean"
+    assert agg.members_with_data == len(members)
+    assert agg.value == pytest.approx(expected, rel=1e-12)
+    # a weighted mean lies between its smallest and largest district value
+    assert values.min() <= agg.value <= values.max()
+
+
+def test_working_age_weights_are_population_times_the_16_to_64_share(ctx):
+    members = aggregate.members_of(ctx, GREATER_MANCHESTER)
+    weights, pop_code = aggregate.population_weights(ctx, members, "2024-01-01", "working_age")
+    pop = query.matrix(ctx, "ltla", pop_code, [aggregate.POPULATION], members).value[:, 0]
+    share_id = "percentage-of-the-population-aged-16-to-64"
+    share = query.matrix(ctx, "ltla", 2024, [share_id], members).value[:, 0]
+    np.testing.assert_allclose(weights.to_numpy(), pop * share / 100, rtol=1e-12)
+    assert (weights.to_numpy() < pop).all()
+
+
+def test_a_count_is_the_sum_of_its_districts(ctx):
+    members = aggregate.members_of(ctx, GREATER_MANCHESTER)
+    code = query.latest_period(ctx, "population-count", "ltla")
+    values = query.matrix(ctx, "ltla", code, ["population-count"], members).value[:, 0]
+    agg = aggregate.aggregate(ctx, "population-count", members)
+    assert agg.method == "sum"
+    assert agg.value == pytest.approx(float(values.sum()))
+    assert agg.value > 2_500_000  # Greater Manchester is home to about 3 million people
+
+
+# --------------------------------------------------------------------------- query helpers
+
+def test_the_snapshot_matches_the_catalogue(ctx):
+    catalogue.check_against_snapshot(catalogue.default(), ctx.snapshot.catalogue)
+
+
+def test_values_returns_one_latest_row_per_district(ctx):
+    code = query.latest_period(ctx, "claimant-count", "ltla")
+    v = query.values(ctx, "claimant-count", "ltla")
+    assert list(v.columns) == query.VALUE_COLUMNS
+    assert len(v) >= 340
+    assert (v["period_code"] == code).all()
+    assert not v["areacd"].duplicated().any()
+    assert v["value"].notna().mean() > 0.95
+    with pytest.raises(UnknownIndicatorError):
+        query.values(ctx, "no-such-indicator", "ltla")
+
+
+def test_latest_period_is_the_newest_well_covered_period(ctx):
+    p = query.periods(ctx, "claimant-count", "ltla")
+    code = query.latest_period(ctx, "claimant-count", "ltla")
+    well = p.loc[p["areas"] >= query.LATEST_MIN_COVERAGE * p["areas"].max()]
+    assert code == well["period_code"].iloc[-1]
+    assert p["period_start"].astype(str).is_monotonic_increasing
+    assert query.latest_period(ctx, "claimant-count", "no-such-level") is None
+
+
+def test_barnsley_series_includes_back_years_from_its_predecessor_code(ctx):
+    assert ctx.predecessor.get(BARNSLEY) == BARNSLEY_OLD
+    s = query.series(ctx, BARNSLEY, "claimant-count", "ltla")
+    assert len(s) >= 10
+    assert (s["areacd"] == BARNSLEY_OLD).any()
+    assert not s["period_code"].duplicated().any()
+    assert pd.to_datetime(s["period_start"].astype(str)).is_monotonic_increasing
+    assert query.latest_period(ctx, "claimant-count", "ltla") in set(s["period_code"])
+    years = pd.to_datetime(s["period_start"].astype(str)).dt.year
+    assert years.min() <= 2015  # years from before the 2025 recode
+
+
+def test_benchmarks_for_a_district_include_england_and_its_region(ctx):
+    code = query.latest_period(ctx, "claimant-count", "ltla")
+    b = query.benchmarks(ctx, "claimant-count", code, BARNSLEY)
+    assert b["england"]["areacd"] == query.ENGLAND
+    assert b["region"]["areacd"].startswith("E12")
+    assert b["region"]["areacd"] == query.parent_region(ctx, BARNSLEY)
+    for key in ("england", "region"):
+        assert np.isfinite(b[key]["value"])
