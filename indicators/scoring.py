@@ -9,8 +9,11 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
+import math
+
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 
 from . import query
 from .catalogue import SCORED_PILLARS
@@ -36,6 +39,8 @@ def standardise(values: np.ndarray, sign: np.ndarray, robust: bool = False) -> n
     population standard deviation of the areas with data; robust: s·(x − median)/(1.4826·MAD),
     the MAD scaled to match the SD under normality (ONS composite-index practice). Columns with
     fewer than two values, no spread, or a neutral sign (0) come back all-NaN: they cannot be scored.
+    In robust mode a column where half or more of the areas share one value has a MAD of zero and
+    is therefore not standardised either.
     Works on any leading axes: values (..., n, k), sign (k,).
     """
     x = np.asarray(values, dtype=float)
@@ -48,7 +53,9 @@ def standardise(values: np.ndarray, sign: np.ndarray, robust: bool = False) -> n
             centre = np.nanmean(x, axis=-2, keepdims=True)
             spread = np.nanstd(x, axis=-2, keepdims=True)
         count = np.sum(~np.isnan(x), axis=-2, keepdims=True)
-        bad = (count < 2) | ~(spread > 0) | (np.asarray(sign) == 0)
+        # "no spread" allows for rounding: [0.1, 0.1, 0.1] has an SD of ~1e-17, not 0
+        flat = ~(spread > 1e-12 * np.maximum(1.0, np.abs(centre)))
+        bad = (count < 2) | flat | (np.asarray(sign) == 0)
         z = np.asarray(sign, dtype=float) * (x - centre) / np.where(bad, np.nan, spread)
     return np.where(bad, np.nan, z)
 
@@ -211,12 +218,8 @@ def rank_intervals(value: np.ndarray, lci: np.ndarray, uci: np.ndarray, sign: np
     overall = np.concatenate(samples)  # (draws, n)
     r = np.full(overall.shape, np.nan)
     sub = overall[:, valid]
-    # rank 1 = best: count areas with a strictly higher score, plus one
-    order = np.argsort(-sub, axis=1, kind="stable")
-    rk = np.empty_like(order)
-    rows = np.arange(sub.shape[0])[:, None]
-    rk[rows, order] = np.arange(1, sub.shape[1] + 1)[None, :]
-    r[:, valid] = rk
+    # rank 1 = best; tied areas share the best rank, as in `ranks`
+    r[:, valid] = rankdata(-sub, axis=1, method="min") if sub.size else sub
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         lo = np.nanpercentile(r, 5, axis=0, method="lower") if valid.any() else np.full(n, np.nan)
@@ -258,6 +261,8 @@ def parse_weights(text: str | None) -> dict[str, float]:
             out[name] = float(raw)
         except ValueError as exc:
             raise IndicatorError(f"weight for {name} is not a number: {raw!r}") from exc
+        if not math.isfinite(out[name]):
+            raise IndicatorError(f"weight for {name} must be a finite number, not {raw.strip()!r}")
         if out[name] < 0:
             raise IndicatorError(f"weight for {name} is negative")
     if sum(out.values()) <= 0:

@@ -77,9 +77,6 @@ def test_a_constant_column_cannot_be_scored_and_comes_back_all_nan():
     assert np.isnan(standardise(col(4, 4, 4), np.array([1]))).all()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG scoring.py:51 — `~(spread > 0)` treats float round-off as spread: for [0.1, 0.1, 0.1] nanmean is "
-    "0.10000000000000002, nanstd ≈ 1.4e-17 > 0, so every area gets z = ±1 instead of NaN"))
 def test_a_constant_column_of_decimals_is_all_nan_despite_float_round_off():
     # [0.1, 0.1, 0.1] has no spread; rounding in the mean must not invent one
     assert np.isnan(standardise(col(0.1, 0.1, 0.1), np.array([1]))).all()
@@ -401,11 +398,6 @@ def test_areas_without_an_overall_score_get_no_rank_interval():
     assert math.isnan(point_ranks(v, SIGN2, W2, PIDX2, APP5, PW2)[3])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG scoring.py:214-218 — rank_intervals ranks each draw with argsort (ordinal ranks: ties broken by "
-    "row order), although the comment says 'count areas with a strictly higher score, plus one' and ranks() "
-    "gives ties the best rank; with tied scores and no CI, the second tied area's interval is [3, 3] while "
-    "its point rank is 2"))
 def test_tied_areas_without_uncertainty_share_the_point_rank_in_their_interval():
     # areas 1 and 2 are identical → overall tied → point ranks [4, 2, 2, 1]
     v = np.array([[1.0, 1.0], [2.0, 2.0], [2.0, 2.0], [4.0, 4.0]])
@@ -441,10 +433,6 @@ def test_parse_weights_refuses_bad_input_with_a_message_naming_the_problem(text,
         assert word in str(err.value)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG scoring.py:258-263 — parse_weights accepts float('nan') and float('inf'): nan < 0 and sum <= 0 are "
-    "both False. 'economy=nan,public_services=1' then silently drops the economy (combine_pillars keeps w > 0 "
-    "only); 'economy=inf' makes every overall score NaN while the CLI exits 0"))
 @pytest.mark.parametrize("text", ["economy=nan,public_services=1", "economy=inf,public_services=1"])
 def test_parse_weights_refuses_non_finite_weights(text):
     with pytest.raises(IndicatorError):
@@ -474,7 +462,7 @@ def test_flipping_polarity_flips_the_sign_of_every_z(x, nan_mask_seed):
 @FAST
 @given(x=column_strategy(k_max=1), a=st.floats(0.01, 1000), b=st.floats(-1e4, 1e4), robust=st.booleans())
 def test_z_is_invariant_to_a_positive_affine_change_of_units(x, a, b, robust):
-    # a constant column is covered above (and its round-off bug by an xfail); here the values differ
+    # a constant column is covered above (including float round-off); here the values differ
     assume(len(np.unique(x)) >= 2)
     if robust:
         med = np.median(x)
