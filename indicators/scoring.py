@@ -228,6 +228,28 @@ def rank_intervals(value: np.ndarray, lci: np.ndarray, uci: np.ndarray, sign: np
     return lo, hi
 
 
+def indicator_rank_intervals(value: np.ndarray, lci: np.ndarray, uci: np.ndarray, sign: int, *, draws: int = 1000,
+                             seed: int = 20261125) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rank (1 = best) of each area on one indicator, with the 5th–95th percentile rank over draws
+    of values within their 95% CIs (values without a CI held fixed). Neutral indicators rank
+    highest first. The interval is widened to include the point rank, as for composite scores."""
+    v = np.asarray(value, float)
+    s = sign or 1
+    ok = ~np.isnan(v)
+    point = np.full(v.shape, np.nan)
+    lo, hi = point.copy(), point.copy()
+    if not ok.any():
+        return point, lo, hi
+    point[ok] = rankdata(-s * v[ok], method="min")
+    se = np.nan_to_num((np.asarray(uci, float) - np.asarray(lci, float)) / (2 * Z95), nan=0.0)[ok]
+    rng = np.random.default_rng(seed)
+    x = v[ok][None, :] + rng.standard_normal((draws, int(ok.sum()))) * np.clip(se, 0, None)[None, :]
+    r = rankdata(-s * x, axis=1, method="min")
+    lo[ok] = np.fmin(np.percentile(r, 5, axis=0, method="lower"), point[ok])
+    hi[ok] = np.fmax(np.percentile(r, 95, axis=0, method="higher"), point[ok])
+    return point, lo, hi
+
+
 # ---------------------------------------------------------------- the whole picture
 
 @dataclass(frozen=True)

@@ -1,0 +1,75 @@
+"""Boundaries for maps: the current vintage of a level, simplified further for the browser.
+
+Why here: pages never read files, and the map payload decides how fast the landing page is.
+The snapshot's geometry is already a shared-border simplification; for drawing at national
+scale we simplify again as a coverage (shared borders stay shared) and round coordinates to
+~100 m, which keeps the district layer under 500 KB of GeoJSON.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import query
+
+MAP_LEVELS = {"ltla": "Local authority districts", "utla": "Upper-tier authorities",
+              "combined_authority": "Combined authorities", "region": "Regions and nations"}
+DECIMALS = 3
+TOLERANCE = 0.01  # degrees (~1 km): invisible at national zoom, halves the district payload
+
+
+def boundaries(ctx: query.Context, level: str) -> gpd.GeoDataFrame:
+    """Current boundaries of a level (regions include the devolved nations, as ELS maps them)."""
+    return _boundaries(ctx.snapshot.path, ctx.snapshot.manifest["created_at"], level)
+
+
+@lru_cache(maxsize=8)
+def _boundaries(path: Path, created_at: str, level: str) -> gpd.GeoDataFrame:
+    gdf = gpd.read_parquet(path / "geometry.parquet")
+    levels = [level, "country"] if level == "region" else [level]
+    gdf = gdf.loc[gdf["level"].isin(levels) & gdf["end"].isna()].copy()
+    if level == "region":
+        gdf = gdf.loc[~gdf["areacd"].eq("E92000001")]  # England is drawn as its regions
+    simplified = shapely.coverage_simplify(gdf.geometry.values, TOLERANCE)
+    gdf["geometry"] = shapely.set_precision(simplified, 10 ** -DECIMALS)
+    gdf = gdf.loc[~gdf.geometry.is_empty]
+    return gdf[["areacd", "areanm", "geometry"]].reset_index(drop=True)
+
+
+def feature_collection(gdf: gpd.GeoDataFrame, properties: pd.DataFrame | None = None) -> dict[str, Any]:
+    """GeoJSON for pydeck, with per-area properties joined on areacd (NaN → null)."""
+    frame = gdf
+    if properties is not None:
+        frame = gdf.merge(properties, on="areacd", how="left", suffixes=("", "_data"))
+    text = frame.to_json(na="null", drop_id=True)
+    return json.loads(text)
+
+
+def bounds(gdf: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
+    minx, miny, maxx, maxy = gdf.total_bounds
+    return float(minx), float(miny), float(maxx), float(maxy)
+
+
+def centroid(ctx: query.Context, level: str, areacd: str) -> tuple[float, float] | None:
+    gdf = boundaries(ctx, level)
+    hit = gdf.loc[gdf["areacd"] == areacd]
+    if hit.empty:
+        return None
+    p = hit.geometry.iloc[0].representative_point()
+    return float(p.x), float(p.y)
+
+
+def payload_bytes(fc: dict[str, Any]) -> int:
+    return len(json.dumps(fc, separators=(",", ":")).encode())
+
+
+def has_boundary(ctx: query.Context, level: str, codes: list[str]) -> np.ndarray:
+    gdf = boundaries(ctx, level)
+    return np.isin(np.asarray(codes), gdf["areacd"].to_numpy())

@@ -1,0 +1,258 @@
+"""Shared pieces of every page: cached engine access, the URL-backed selection, formatting,
+colour scales and the friendly error boundary.
+
+Pages ask indicators/ and draw; this module holds only what several pages draw alike.
+"""
+from __future__ import annotations
+
+import html
+import logging
+import math
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from data_sources.errors import DataSourceError
+from data_sources.settings import get_settings
+from indicators import geo, query, scoring
+from indicators.errors import IndicatorError
+
+log = logging.getLogger("good_growth.pages")
+
+LEVEL_LABELS = geo.MAP_LEVELS
+BENCHMARKS = {"E92000001": "England", "K02000001": "United Kingdom", "region": "The area's region or nation",
+              "neighbours": "Its statistical neighbours"}
+# Colour-blind-safe sequential scale (viridis, 7 steps), dark = worse, bright = better.
+VIRIDIS = ["#440154", "#443983", "#31688e", "#21918c", "#35b779", "#90d743", "#fde725"]
+NEUTRAL_SCALE = ["#f7fbff", "#d0e1f2", "#94c4df", "#4a98c9", "#1764ab", "#08306b", "#041b3d"]
+NO_DATA = "#9e9e9e"
+SIGNIFICANCE_COLOURS = {"better": "#1b9e77", "similar": "#e6ab02", "worse": "#7570b3", "not tested": "#bdbdbd",
+                        "higher": "#4a98c9", "lower": "#08306b"}
+
+
+@st.cache_resource(show_spinner="Loading the data…")
+def _context(created_at: str) -> query.Context:
+    return query.context()
+
+
+def ctx() -> query.Context:
+    """The engine's query context for the snapshot on disk (reloaded after a refresh swaps it)."""
+    from indicators import snapshot
+    manifest = snapshot.load().manifest
+    return _context(manifest["created_at"])
+
+
+def public_mode() -> bool:
+    return bool(get_settings().public_mode)
+
+
+# ---------------------------------------------------------------- URL state
+
+def param(name: str, default: str | None = None) -> str | None:
+    value = st.query_params.get(name)
+    return value if value not in (None, "") else default
+
+
+def set_params(**values: Any) -> None:
+    """Write the view into the URL so a link reproduces it."""
+    for key, value in values.items():
+        if value is None or value == "":
+            if key in st.query_params:
+                del st.query_params[key]
+        elif st.query_params.get(key) != str(value):
+            st.query_params[key] = str(value)
+
+
+@dataclass(frozen=True)
+class Selection:
+    place: str | None
+    level: str
+    period: str
+    benchmark: str
+
+
+@st.cache_data(show_spinner=False)
+def place_options(created_at: str) -> pd.DataFrame:
+    c = ctx()
+    frames = [query.current_areas(c, lv).assign(level=lv) for lv in ("ltla", "utla", "combined_authority", "region",
+                                                                     "country")]
+    areas = pd.concat(frames, ignore_index=True).drop_duplicates("areacd")
+    areas["label"] = areas["areanm"].astype(str) + " (" + areas["areacd"].astype(str) + ")"
+    return areas[["areacd", "areanm", "level", "label"]].sort_values("areanm").reset_index(drop=True)
+
+
+def level_of(areacd: str) -> str:
+    opts = place_options(created_at())
+    hit = opts.loc[opts["areacd"] == areacd, "level"]
+    return str(hit.iloc[0]) if len(hit) else "ltla"
+
+
+def created_at() -> str:
+    return ctx().snapshot.manifest["created_at"]
+
+
+def sidebar() -> Selection:
+    """The shared controls: place search (type to filter by name or code), level, period, benchmark."""
+    c = ctx()
+    opts = place_options(created_at())
+    codes = opts["areacd"].tolist()
+    labels = dict(zip(opts["areacd"], opts["label"]))
+    with st.sidebar:
+        st.header("Your selection")
+        current = param("place")
+        place = st.selectbox("Place", codes, index=codes.index(current) if current in codes else None,
+                             format_func=lambda c_: labels.get(c_, c_), placeholder="Search by name or code",
+                             key="place_select", help="Type part of a name or an ONS code, e.g. 'Leeds' or 'E08000035'")
+        level_keys = list(LEVEL_LABELS)
+        level = st.selectbox("Level", level_keys, index=level_keys.index(param("level", "ltla"))
+                             if param("level", "ltla") in level_keys else 0, format_func=LEVEL_LABELS.get,
+                             key="level_select")
+        period = st.text_input("Period", param("period", "latest") or "latest", key="period_input",
+                               help="'latest', or a year to see the latest period starting by then") or "latest"
+        if period != "latest" and not (period.isdigit() and 1990 <= int(period) <= 2100):
+            st.warning("Period must be 'latest' or a year such as 2019; showing the latest.")
+            period = "latest"
+        bench_keys = list(BENCHMARKS)
+        benchmark = st.selectbox("Compare with", bench_keys, index=bench_keys.index(param("benchmark", "E92000001"))
+                                 if param("benchmark", "E92000001") in bench_keys else 0,
+                                 format_func=BENCHMARKS.get, key="benchmark_select")
+    set_params(place=place, level=level, period=None if period == "latest" else period,
+               benchmark=None if benchmark == "E92000001" else benchmark)
+    del c
+    return Selection(place, level, period, benchmark)
+
+
+def period_arg(sel: Selection) -> query.Period:
+    return "latest" if sel.period == "latest" else int(sel.period)
+
+
+# ---------------------------------------------------------------- formatting
+
+def fmt(value: Any, unit: str = "", decimals: int | None = None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
+        return "–"
+    v = float(value)
+    if decimals is None:
+        decimals = 0 if abs(v) >= 1000 else (1 if abs(v) >= 10 else 2)
+    text = f"{v:,.{decimals}f}"
+    if unit == "%":
+        return text + "%"
+    if unit == "£":
+        return "£" + text
+    if unit == "£ million":
+        return f"£{text}m"
+    return text
+
+
+def esc(text: Any) -> str:
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def colour_bins(values: np.ndarray, sign: int, k: int = 7) -> tuple[list[str], np.ndarray]:
+    """Quantile class breaks and one colour per value; better is brighter whatever the polarity."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return [], np.full(values.shape, NO_DATA, dtype=object)
+    edges = np.unique(np.quantile(finite, np.linspace(0, 1, k + 1)))
+    scale = VIRIDIS if sign != 0 else NEUTRAL_SCALE
+    if sign < 0:
+        scale = scale[::-1]
+    n = max(len(edges) - 1, 1)
+    palette = [scale[round(i * (len(scale) - 1) / max(n - 1, 1))] for i in range(n)]
+    idx = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, n - 1)
+    colours = np.where(np.isfinite(values), np.array(palette, dtype=object)[idx], NO_DATA)
+    return [*(f"{a:g}" for a in edges)], colours
+
+
+def hex_to_rgb(h: str, alpha: int = 230) -> list[int]:
+    h = h.lstrip("#")
+    return [int(h[i:i + 2], 16) for i in (0, 2, 4)] + [alpha]
+
+
+def legend_html(edges: list[str], sign: int, unit: str, title: str) -> str:
+    """A plain legend: one swatch per class with its range and units, plus 'no data'."""
+    scale = VIRIDIS if sign != 0 else NEUTRAL_SCALE
+    if sign < 0:
+        scale = scale[::-1]
+    n = max(len(edges) - 1, 1)
+    items = []
+    for i in range(n):
+        colour = scale[round(i * (len(scale) - 1) / max(n - 1, 1))]
+        lo, hi = edges[i], edges[i + 1] if i + 1 < len(edges) else edges[i]
+        items.append(f'<li><span class="gg-sw" style="background:{colour}"></span>'
+                     f"{esc(fmt(float(lo), unit))} to {esc(fmt(float(hi), unit))}</li>")
+    items.append(f'<li><span class="gg-sw" style="background:{NO_DATA}"></span>No data</li>')
+    note = {1: "Brighter colours are better (higher is better).", -1: "Brighter colours are better (lower is better).",
+            0: "Neither higher nor lower is better: darker is higher."}[int(np.sign(sign))]
+    return (f'<div class="gg-legend" role="group" aria-label="Map legend"><strong>{esc(title)}</strong>'
+            f"<ul>{''.join(items)}</ul><small>{esc(note)} Classes hold roughly equal numbers of areas.</small></div>")
+
+
+LEGEND_CSS = """
+<style>
+.gg-legend ul {list-style:none;padding:0;margin:.3rem 0;}
+.gg-legend li {display:flex;align-items:center;gap:.5rem;font-size:.9rem;line-height:1.5;}
+.gg-sw {display:inline-block;width:1.6rem;height:1rem;border:1px solid #555;}
+</style>
+"""
+
+
+# ---------------------------------------------------------------- errors and footer
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Show a plain message instead of a traceback; keep the detail in the log."""
+    try:
+        yield
+    except (IndicatorError, DataSourceError) as exc:
+        log.warning("refused: %s", exc)
+        st.error(f"Sorry, that could not be shown: {exc}")
+    except Exception:  # noqa: BLE001 - the edge of the app: never show a traceback
+        log.exception("page failed")
+        st.error("Sorry, something went wrong drawing this page. The problem has been logged; "
+                 "try another selection or reload the page.")
+
+
+def footer() -> None:
+    c = ctx()
+    m = c.snapshot.manifest
+    st.divider()
+    st.caption(f"Data snapshot built {m['created_at'][:10]}. "
+               + " ".join(m.get("attribution", [])))
+
+
+def indicator_options(c: query.Context, scored_only: bool = False) -> list[str]:
+    cat = c.cat.sort_values(["pillar", "theme", "label"])
+    if scored_only:
+        cat = cat.loc[cat["scored"]]
+    return cat["id"].tolist()
+
+
+def indicator_label(c: query.Context, ind: str) -> str:
+    row = c.cat.loc[ind]
+    return f"{row['label']} ({scoring_pillar_label(row['pillar'])})"
+
+
+def scoring_pillar_label(pillar: str) -> str:
+    from indicators.catalogue import PILLAR_LABELS
+    return PILLAR_LABELS.get(pillar, pillar)
+
+
+def benchmark_code(c: query.Context, sel: Selection, place: str | None) -> str | None:
+    if sel.benchmark in ("E92000001", "K02000001"):
+        return sel.benchmark
+    if sel.benchmark == "region" and place:
+        return query.parent_region(c, place)
+    return None
+
+
+def download_csv(frame: pd.DataFrame, name: str, label: str = "Download this table (CSV)") -> None:
+    st.download_button(label, frame.to_csv(index=False).encode("utf-8"), file_name=name, mime="text/csv",
+                       key=f"dl-{name}")
+
+
+__all__ = ["scoring"]

@@ -1,0 +1,146 @@
+"""Map explorer: any indicator, any level, any period, with a legend, a ranked table with
+rank intervals and the distribution beside it."""
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pydeck as pdk
+import streamlit as st
+
+from indicators import geo, views
+from pages import common as ui
+
+DEFAULT_INDICATOR = "children-in-relative-poverty-before-housing-costs"
+
+
+def main() -> None:
+    sel = ui.sidebar()
+    c = ui.ctx()
+    st.title("Map explorer")
+    st.caption("Pick an indicator to map it for every area. Click an area, or choose it in the sidebar, "
+               "to open its profile.")
+    options = ui.indicator_options(c)
+    current = ui.param("indicator", DEFAULT_INDICATOR)
+    indicator = st.selectbox("Indicator", options, index=options.index(current) if current in options else 0,
+                             format_func=lambda i: ui.indicator_label(c, i), key="indicator_select")
+    ui.set_params(indicator=indicator)
+    bench_code = ui.benchmark_code(c, sel, sel.place) or "E92000001"
+    table, info = views.map_view(c, indicator, sel.level, ui.period_arg(sel), bench_code)
+    meta = c.snapshot.catalogue.set_index("indicator_id").loc[indicator]
+    if info["period_code"] is None:
+        st.info(f"{info['label']} is not published for {ui.LEVEL_LABELS[sel.level].lower()}"
+                + ("" if sel.period == "latest" else f" for periods starting by {sel.period}") + ". "
+                "Try another level or period.")
+        return
+    st.markdown(f"**{ui.esc(info['label'])}**, {ui.esc(info['period_label'])} · "
+                f"{ui.esc(ui.LEVEL_LABELS[sel.level])} · unit: {ui.esc(info['unit'])} · "
+                f"source: {ui.esc(meta['source_org'])}, released {ui.esc(meta['source_date_text'])}")
+    left, right = st.columns([3, 2])
+    with left:
+        _map(c, sel, table, info)
+    with right:
+        _distribution(table, info, sel.place)
+    _ranked_table(table, info, indicator, sel)
+
+
+def _map(c, sel, table, info) -> None:
+    gdf = geo.boundaries(c, sel.level)
+    values = table["value"].to_numpy(dtype=float)
+    edges, colours = ui.colour_bins(values, info["sign"])
+    props = table.assign(
+        fill=[ui.hex_to_rgb(h) for h in colours],
+        name=table["areanm"].map(ui.esc),
+        value_text=[ui.esc(ui.fmt(v, info["unit"])) for v in table["value"]],
+        ci_text=[("95% CI " + ui.esc(ui.fmt(lo, info["unit"])) + " to " + ui.esc(ui.fmt(hi, info["unit"])))
+                 if np.isfinite(lo) else "no confidence interval published" for lo, hi in zip(table["lci"], table["uci"])],
+        sig_text=[ui.esc(s) for s in table["significance"]],
+    )[["areacd", "fill", "name", "value_text", "ci_text", "sig_text"]]
+    fc = geo.feature_collection(gdf, props)
+    layers = [pdk.Layer("GeoJsonLayer", fc, id="areas", pickable=True, stroked=True, filled=True,
+                        get_fill_color="properties.fill", get_line_color=[255, 255, 255, 170],
+                        line_width_min_pixels=0.5, auto_highlight=True)]
+    if sel.place in set(gdf["areacd"]):  # the chosen place outlined on top, in a second layer
+        chosen = geo.feature_collection(gdf.loc[gdf["areacd"] == sel.place])
+        layers.append(pdk.Layer("GeoJsonLayer", chosen, id="selected", pickable=False, stroked=True, filled=False,
+                                get_line_color=[213, 0, 0, 255], line_width_min_pixels=3))
+    view = pdk.ViewState(latitude=54.6, longitude=-3.2, zoom=4.6, min_zoom=3.5, max_zoom=11)
+    tooltip = {"html": "<b>{name}</b><br/>{value_text}<br/>{ci_text}<br/>Compared with "
+                       + ui.esc(info["benchmark_name"] or "England") + ": {sig_text}",
+               "style": {"backgroundColor": "#222", "color": "white", "fontSize": "13px"}}
+    deck = pdk.Deck(layers=layers, initial_view_state=view, map_provider=None, map_style=None, tooltip=tooltip)
+    event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="map",
+                            height=560)
+    clicked = _clicked_area(event)
+    if clicked and clicked != ui.param("place"):
+        ui.set_params(place=clicked)
+        st.switch_page("pages/place_profile.py")
+    st.markdown(ui.LEGEND_CSS + ui.legend_html(edges, info["sign"], info["unit"], f"{info['label']} ({info['unit']})"),
+                unsafe_allow_html=True)
+
+
+def _clicked_area(event) -> str | None:
+    try:
+        objects = event.selection.get("objects", {}) if event else {}
+    except AttributeError:
+        return None
+    for items in objects.values():
+        for obj in items or []:
+            props = obj.get("properties", obj) if isinstance(obj, dict) else {}
+            if props.get("areacd"):
+                return str(props["areacd"])
+    return None
+
+
+def _distribution(table, info, place) -> None:
+    data = table.loc[table["value"].notna(), ["areanm", "areacd", "value"]].copy()
+    if data.empty:
+        return
+    data["selected"] = np.where(data["areacd"] == place, "Selected place", "Other areas")
+    base = alt.Chart(data).encode(x=alt.X("value:Q", title=f"{info['label']} ({info['unit']})"))
+    hist = base.mark_bar(color="#31688e").encode(y=alt.Y("count()", title="Number of areas"),
+                                                x=alt.X("value:Q", bin=alt.Bin(maxbins=30),
+                                                        title=f"{info['label']} ({info['unit']})"))
+    layers = [hist]
+    if info["benchmark_value"] is not None:
+        rule = alt.Chart({"values": [{"v": info["benchmark_value"], "who": info["benchmark_name"]}]}).mark_rule(
+            color="black", strokeDash=[4, 3]).encode(x="v:Q", tooltip=["who:N", "v:Q"])
+        layers.append(rule)
+    chosen = data.loc[data["areacd"] == place]
+    if len(chosen):
+        layers.append(alt.Chart(chosen).mark_rule(color="#d62728", size=3).encode(x="value:Q",
+                                                                                 tooltip=["areanm:N", "value:Q"]))
+    st.altair_chart(alt.layer(*layers).properties(height=260, title="How areas are spread"), use_container_width=True)
+    note = f"Dashed line: {info['benchmark_name']} ({ui.fmt(info['benchmark_value'], info['unit'])})." \
+        if info["benchmark_value"] is not None else "No benchmark value for this period."
+    st.caption(note + (" Red line: the selected place." if len(chosen) else ""))
+    counts = table["significance"].value_counts()
+    st.markdown("**Compared with " + ui.esc(info["benchmark_name"] or "England") + "** (95% confidence intervals)")
+    st.dataframe(counts.rename_axis("significance").reset_index(name="areas"), hide_index=True,
+                 use_container_width=True)
+
+
+def _ranked_table(table, info, indicator, sel) -> None:
+    st.subheader("Ranked, with uncertainty")
+    st.caption("Rank 1 is best. The rank range is the 5th–95th percentile of each area's rank when values are "
+               "redrawn within their confidence intervals: areas whose ranges overlap are not clearly different. "
+               "Where no interval is published the rank cannot show uncertainty.")
+    shown = table.assign(
+        rank_range=[f"{int(a)}–{int(b)}" if np.isfinite(a) else "–" for a, b in zip(table["rank_lo"], table["rank_hi"])],
+    )[["rank", "rank_range", "areanm", "areacd", "value", "lci", "uci", "significance", "percentile", "status"]]
+    st.dataframe(shown, hide_index=True, use_container_width=True, height=380, column_config={
+        "rank": st.column_config.NumberColumn("Rank", format="%d"),
+        "rank_range": "Rank range (90%)",
+        "areanm": "Area", "areacd": "Code",
+        "value": st.column_config.NumberColumn(f"Value ({info['unit']})", format="%.2f"),
+        "lci": st.column_config.NumberColumn("Lower 95% CI", format="%.2f"),
+        "uci": st.column_config.NumberColumn("Upper 95% CI", format="%.2f"),
+        "significance": f"vs {info['benchmark_name'] or 'England'}",
+        "percentile": st.column_config.NumberColumn("Percentile", format="%.0f"),
+        "status": "Status",
+    })
+    ui.download_csv(shown, f"{indicator}-{sel.level}-{info['period_code'] or 'latest'}.csv".replace("/", "_"))
+
+
+with ui.friendly_errors():
+    main()
+ui.footer()
