@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -66,8 +66,6 @@ STATUS_MEANING = {
 }
 PILLAR_NAMES = {"economy": "Economy", "public_services": "Public services", "environment": "Environment"}
 HORIZON_NAMES = {"immediate": "Immediate", "medium": "Medium term", "long": "Long term"}
-KIND_NAMES = {"reach": "reach a value", "change": "change from the baseline", "close_gap": "close a gap",
-              "position": "position among neighbours"}
 LEVEL_NAMES = {"ltla": "district", "utla": "county or unitary authority", "combined_authority": "combined authority",
                "region": "region", "country": "country", "uk": "United Kingdom"}
 
@@ -109,37 +107,41 @@ def _badge(status: str, cls: str = "badge") -> str:
 
 
 def _missing(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v))
+    """None, NaN or infinite: nothing that can be written as a number or drawn."""
+    if v is None:
+        return True
+    try:
+        return not math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return True
 
 
 # ---------------------------------------------------------------- units and numbers
 
 def _unit_parts(unit: str) -> tuple[str, str]:
-    """(prefix, suffix) to write a value in the indicator's unit: '£' + '608', '71.9' + '%'."""
+    """(prefix, suffix) written with every value: '£' + '608', '71.9' + '%', '57.9' + ' years'.
+
+    Only short units travel with the value. A long unit ('Rate per 100,000 population') would swamp every
+    number, so values are written bare and the unit is named once, beside the indicator and on the chart axis.
+    """
     u = (unit or "").strip()
     low = u.lower()
     if u == "%":
         return "", "%"
     if u == "£":
         return "£", ""
-    if low.startswith("£ "):
-        return "£", " " + u[2:].strip()
+    if low in ("£ million", "£m"):
+        return "£", " million"
     if low in ("yrs", "years", "year"):
         return "", " years"
     if low in ("mins", "minutes"):
         return "", " minutes"
-    if low.startswith(("rate per ", "count per ")):
-        return "", " " + u.split(" ", 1)[1]
-    if low.startswith("score out of "):
-        return "", " " + u[len("score "):]
-    if low.startswith("number of "):
-        return "", " " + u[len("number of "):]
-    if low.startswith("ratio") or not u:
-        return "", ""
-    if low == "average length of stay in nights":
-        return "", " nights"
-    first = u[0].lower() + u[1:] if len(u) > 1 and u[1].islower() else u
-    return "", " " + first
+    return "", ""
+
+
+def _unit_named_apart(unit: str) -> bool:
+    """True when values are written bare and the unit must be named once beside them."""
+    return bool((unit or "").strip()) and _unit_parts(unit) == ("", "")
 
 
 def _unit_title(unit: str) -> str:
@@ -289,7 +291,8 @@ def _projection_path(t: TargetResult, xs: np.ndarray, ys: np.ndarray) -> tuple[l
     window = xs[-trends.DEFAULT_MAX_POINTS:]
     fit = []
     if end.n_points >= 3:
-        fit = [(float(x), float(trends.project(xs, ys, float(x)).value)) for x in (window[0], x_last)]  # type: ignore[arg-type]
+        ends = [trends.project(xs, ys, float(x)) for x in (window[0], x_last)]
+        fit = [(float(p.year), float(p.value)) for p in ends if p.value is not None]
     out: Projected = []
     for x in np.linspace(x_last, goal_x, 25):
         p = trends.project(xs, ys, float(x))
@@ -323,9 +326,9 @@ class _Labels:
         return (x0, y - 11, x0 + w, y + 3)
 
     def place(self, text: str, candidates: Sequence[tuple[float, float, str]], bold: bool = False
-              ) -> tuple[float, float, str]:
+              ) -> tuple[float, float, str] | None:
+        """The first candidate (x, y, anchor) that is inside the plot and clear of everything; None if none is."""
         left, top, right, bottom = self.bounds
-        fallback = None
         for x, y, anchor in candidates:
             b = self._box(text, x, y, anchor, bold)
             inside = b[0] >= left and b[2] <= right and b[1] >= top and b[3] <= bottom
@@ -333,11 +336,7 @@ class _Labels:
             if inside and clear:
                 self.boxes.append(b)
                 return x, y, anchor
-            if inside and fallback is None:
-                fallback = (x, y, anchor)
-        x, y, anchor = fallback or candidates[0]
-        self.boxes.append(self._box(text, x, y, anchor, bold))
-        return x, y, anchor
+        return None
 
 
 def _chart(t: TargetResult, ev: Evaluation, chart_id: str) -> str:
@@ -405,7 +404,6 @@ def _chart(t: TargetResult, ev: Evaluation, chart_id: str) -> str:
     px = sx(published) if x0 <= published <= x1 else None
     if px is not None:
         parts.append(f'<line class="plan-start" x1="{px:.1f}" y1="{TOP}" x2="{px:.1f}" y2="{TOP + ph}"/>')
-        labels.block_line([(px, TOP), (px, TOP + ph)], 1)
     # prediction band, fitted trend and projection
     if len(proj) > 1 and any(p[2] is not None and p[3] is not None for p in proj):
         upper = [(sx(p[0]), sy(p[3])) for p in proj if p[3] is not None]
@@ -453,28 +451,37 @@ def _chart(t: TargetResult, ev: Evaluation, chart_id: str) -> str:
         labels.block(gx, gy, 8)
         labels.block_line([(LEFT, gy), (W - RIGHT, gy)], 1)
         text = f"target {fmt_value(goal, t.unit)}"
-        lx, ly, anchor = labels.place(text, [
-            (gx - 11, gy - 9, "end"), (gx - 11, gy + 17, "end"), (gx + 11, gy - 9, "start"), (gx + 11, gy + 17, "start"),
+        spot = labels.place(text, [
+            (gx - 11, gy - 9, "end"), (gx - 11, gy + 17, "end"),
+            (gx + 11, gy - 9, "start"), (gx + 11, gy + 17, "start"),
             (gx, gy - 12, "middle"), (gx, gy + 21, "middle"), (gx - 11, gy + 32, "end"), (gx - 11, gy - 24, "end"),
             (gx - 11, gy + 47, "end"), (gx - 11, gy - 39, "end"), (gx - 60, gy - 9, "end"), (gx - 60, gy + 17, "end")],
             bold=True)
+        if spot is None:  # crowded: say it in the top margin instead, beside the unit
+            spot = (W - RIGHT, TOP - 14, "end")
+            text = f"dashed line: {text}"
+        lx, ly, anchor = spot
         notes.append(f'<text class="note strong halo" x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}">'
                      f'{_esc(text)}</text>')
     last_x, last_y, _ = pts[-1]
     text = f"latest {fmt_value(last_y, t.unit)}"
     lx, ly = sx(last_x), sy(last_y)
-    lx, ly, anchor = labels.place(text, [
+    spot = labels.place(text, [
         (lx - 8, ly + 17, "end"), (lx - 8, ly - 9, "end"), (lx + 8, ly + 17, "start"), (lx + 8, ly - 9, "start"),
         (lx + 9, ly + 4, "start"), (lx, ly + 20, "middle"), (lx, ly - 12, "middle"), (lx - 8, ly + 32, "end"),
         (lx - 8, ly - 24, "end"), (lx + 8, ly + 32, "start"), (lx + 8, ly - 24, "start"), (lx - 8, ly + 47, "end"),
         (lx - 8, ly - 39, "end")])
-    notes.append(f'<text class="note halo" x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}">{_esc(text)}</text>')
+    if spot is not None:  # no clear spot: the value is in the table above and in the chart's description
+        lx, ly, anchor = spot
+        notes.append(f'<text class="note halo" x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}">{_esc(text)}</text>')
     if px is not None:
         text = "plan published"
-        lx, ly, anchor = labels.place(text, [(px + 4, TOP + 12, "start"), (px - 4, TOP + 12, "end"),
-                                             (px + 4, TOP + ph - 6, "start"), (px - 4, TOP + ph - 6, "end"),
-                                             (px + 4, TOP + ph / 2, "start"), (px - 4, TOP + ph / 2, "end")])
-        notes.append(f'<text class="note halo" x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}">{text}</text>')
+        spot = labels.place(text, [(px + 4, TOP + 12, "start"), (px - 4, TOP + 12, "end"),
+                                   (px + 4, TOP + ph - 6, "start"), (px - 4, TOP + ph - 6, "end"),
+                                   (px + 4, TOP + ph / 2, "start"), (px - 4, TOP + ph / 2, "end")])
+        if spot is not None:
+            lx, ly, anchor = spot
+            notes.append(f'<text class="note halo" x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}">{text}</text>')
 
     desc = _chart_words(t, ev, pts, proj, band_cut)
     title = f"{t.indicator}, {ev.place.name}: series, target and projection"
@@ -489,6 +496,8 @@ def _chart_words(t: TargetResult, ev: Evaluation, pts: Sequence[tuple[float, flo
     first, last = pts[0], pts[-1]
     words = [f"Line chart of {t.indicator} for {ev.place.name}, {len(pts)} published values from "
              f"{first[2]} ({fmt_value(first[1], t.unit)}) to {last[2]} ({fmt_value(last[1], t.unit)})."]
+    if _unit_named_apart(t.unit):
+        words.append(f"Values are in {t.unit}.")
     if t.baseline_period:
         words.append(f"Baseline {t.baseline_period}: {fmt_value(t.baseline_value, t.unit)}.")
     if not _missing(t.target_value):
@@ -552,6 +561,7 @@ def _target_card(t: TargetResult, ev: Evaluation, chart_id: str) -> str:
                   if t.trend and t.trend != "too few points" and n_fit >= 3 else "")
     facts = "".join([
         row("Indicator", f"{_esc(t.indicator)} <span class=\"muted\">({_esc(t.indicator_id)})</span>"),
+        row("Unit", _esc(t.unit) or "not stated"),
         row("Horizon", f"{_esc(HORIZON_NAMES.get(t.horizon, t.horizon))}, target year {t.target_year}"),
         row("Target", _esc(t.target_text) or "n/a"),
         row("Baseline", baseline),
@@ -786,9 +796,8 @@ ul.sources li{margin:.3rem 0}
  h2{break-after:avoid;page-break-after:avoid}
  .objective>h2,.objective>.meta,.counterfactual{break-after:avoid;page-break-after:avoid}
  article.target,table.rollup,.legend,.summary{break-inside:avoid;page-break-inside:avoid}
- svg.chart{max-width:34rem}
- details::details-content{content-visibility:visible;display:block}
- summary{color:#000}
+ svg.chart{max-width:100%}
+ details{display:none}
 }
 """
 
@@ -803,6 +812,7 @@ def to_html(ev: Evaluation) -> str:
                   "those of any council or combined authority.</small></p>")
     snap = ev.snapshot or {}
     horizon_notes = {k: f"({lo}–{hi} years)" for k, (lo, hi) in HORIZON_YEARS.items()}
+    source = f" <span class=\"muted\">({_esc(snap.get('source'))})</span>" if snap.get("source") else ""
     about = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in [
         ("Place", _place_line(ev)),
         ("Plan published", _esc(_long_date(plan.published))),
@@ -810,8 +820,7 @@ def to_html(ev: Evaluation) -> str:
         ("Benchmark", _esc(_benchmark_words(plan.benchmark))),
         ("Similar places", _esc(ev.place.peer_label)),
         ("Evaluated", _esc(_long_date(ev.evaluated_at))),
-        ("Data snapshot", f"{_esc(_long_date(snap.get('created_at')))}"
-                          + (f" <span class=\"muted\">({_esc(snap.get('source'))})</span>" if snap.get("source") else "")),
+        ("Data snapshot", _esc(_long_date(snap.get("created_at"))) + source),
     ])
     n_targets = sum(len(o.targets) for o in ev.objectives)
     objectives = "".join(_objective(o, ev, i) for i, o in enumerate(ev.objectives, 1))
@@ -862,4 +871,4 @@ of {_esc(_long_date(snap.get("created_at")))}.</p>
 """
 
 
-__all__: Iterable[str] = ["to_csv", "to_json", "to_html", "fmt_value"]
+__all__ = ["to_csv", "to_json", "to_html", "fmt_value"]

@@ -263,6 +263,11 @@ def _evaluate_target(ctx: query.Context, plan: Plan, place: Place, objective: Ob
         result.update(status="met", reason=f"the latest value ({_fmt(float(last['value']), ind.unit)}, "
                                             f"{last['period_label']}) already meets the target")
         return TargetResult(**result), late_start
+    if pd.Timestamp(str(last["period_start"])).year >= target.year:
+        result.update(status="off track", reason=f"the target year ({target.year}) has been reached in the data and the "
+                                                 f"latest value ({_fmt(float(last['value']), ind.unit)}, "
+                                                 f"{last['period_label']}) does not meet the target")
+        return TargetResult(**result), late_start
     proj = trends.project(years, values, float(target.year))
     result.update(projected_value=proj.value, projection_low=proj.pi_lower, projection_high=proj.pi_upper)
     if proj.value is None:

@@ -41,6 +41,10 @@ def map_view(ctx: query.Context, indicator: str, level: str, period: query.Perio
     rows = query.values(ctx, indicator, level, code)
     info["period_label"] = str(rows["period_label"].iloc[0]) if len(rows) else code
     bench = query.value_at(ctx, indicator, benchmark, code) if benchmark else None
+    if bench is None and benchmark == query.ENGLAND:  # some UK-wide sources publish no England figure
+        bench = query.value_at(ctx, indicator, query.UK, code)
+        if bench is not None:
+            info["benchmark"], info["benchmark_name"] = query.UK, query.area_name(ctx, query.UK)
     info["benchmark_value"] = bench
     out = areas.assign(value=m_value, lci=m_lci, uci=m_uci)
     status = rows.drop_duplicates("areacd").set_index("areacd")["status"]
@@ -53,3 +57,70 @@ def map_view(ctx: query.Context, indicator: str, level: str, period: query.Perio
     out["percentile"] = scoring.percentile_rank(out[["value"]].to_numpy(), np.array([ind.sign or 1]))[:, 0]
     out["has_boundary"] = geo.has_boundary(ctx, level, out["areacd"].tolist())
     return out.sort_values(["rank", "areanm"]).reset_index(drop=True), info
+
+
+def methods_text() -> str:
+    """The Methods page text (indicators/methods.md), shown verbatim in the app."""
+    from pathlib import Path
+    return (Path(__file__).resolve().parent / "methods.md").read_text(encoding="utf-8")
+
+
+def place_facts(ctx: query.Context, areacd: str) -> dict:
+    """Who the place is: name, levels, parents, neighbours and any code change."""
+    rows = ctx.areas.loc[ctx.areas["areacd"] == areacd]
+    if rows.empty:
+        from .errors import UnknownAreaError
+        raise UnknownAreaError(f"unknown area code '{areacd}'")
+    first = rows.iloc[0]
+    parents = {}
+    for col, label in (("parent_utla", "Upper-tier authority"), ("parent_combined_authority", "Combined authority"),
+                       ("parent_region", "Region"), ("parent_country", "Country")):
+        code = first.get(col)
+        if isinstance(code, str) and code and code != areacd:
+            parents[label] = f"{query.area_name(ctx, code)} ({code})"
+    old = ctx.predecessor.get(areacd)
+    notices = []
+    if old:
+        notices.append(f"This area's code changed from {old} to {areacd}; figures published under the old code "
+                       "are shown as its history.")
+    merged = ctx.areas.loc[(ctx.areas["successor"] == areacd) & (ctx.areas["areacd"] != old), "areanm"]
+    if len(merged):
+        names = ", ".join(sorted(set(merged.astype(str))))
+        notices.append(f"This area was formed from {names}; their figures before the change are not combined "
+                       "into this area's history.")
+    return {"areacd": areacd, "areanm": str(first["areanm"]), "levels": sorted(set(rows["level"])),
+            "parents": parents, "notices": notices}
+
+
+def compare_table(ctx: query.Context, codes: list[str], indicators: list[str], level: str = "ltla",
+                  custom: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    """Long table of each place's series for the indicators: place, indicator, period, value.
+    `custom` maps a footprint's name to its district codes (aggregated with the engine's rules)."""
+    from . import aggregate
+    from .errors import NotAggregableError
+    rows = []
+    for ind in indicators:
+        label = ctx.catalogue.get(ind).label
+        for code in codes:
+            s = query.series(ctx, code, ind)
+            s = s.loc[s["value"].notna()]
+            for r in s.itertuples():
+                rows.append({"place": query.area_name(ctx, code), "areacd": code, "indicator_id": ind,
+                             "indicator": label, "period": r.period_label, "period_start": r.period_start,
+                             "value": r.value, "lci": r.lci, "uci": r.uci, "note": ""})
+        for name, members in (custom or {}).items():
+            periods = query.periods(ctx, ind, "ltla")
+            for code, label_p, start in zip(periods["period_code"], periods["period_label"], periods["period_start"]):
+                try:
+                    agg = aggregate.aggregate(ctx, ind, members, code)
+                except NotAggregableError as exc:
+                    rows.append({"place": name, "areacd": None, "indicator_id": ind, "indicator": label,
+                                 "period": None, "period_start": None, "value": None, "lci": None, "uci": None,
+                                 "note": str(exc)})
+                    break
+                if agg.value is not None:
+                    rows.append({"place": name, "areacd": None, "indicator_id": ind, "indicator": label,
+                                 "period": label_p, "period_start": start, "value": agg.value, "lci": agg.lci,
+                                 "uci": agg.uci, "note": agg.note})
+    return pd.DataFrame(rows, columns=["place", "areacd", "indicator_id", "indicator", "period", "period_start",
+                                       "value", "lci", "uci", "note"])

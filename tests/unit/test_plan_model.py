@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from indicators import plan_model
 from indicators.plan_model import MAX_PLAN_BYTES, Plan, PlanError, load_plan, schema_text
@@ -240,7 +242,7 @@ def test_python_tags_are_refused_and_nothing_is_executed(tmp_path, monkeypatch):
 
 @pytest.mark.xfail(strict=True, reason=(
     "BUG plan_model.read_plan_bytes: PyYAML's ReaderError (NUL and other control characters) is not "
-    "a MarkedYAMLError, so it falls to `except yaml.YAMLError` (plan_model.py line 246) which uses "
+    "a MarkedYAMLError, so it falls to `except yaml.YAMLError` (plan_model.py lines 245-246) which uses "
     "str(exc): no line, and a two-line message ('\\n  in \"<unicode string>\", position 8') that breaks "
     "the CLI's one-line error contract"))
 def test_control_characters_are_refused_on_one_line_naming_the_line():
@@ -535,3 +537,33 @@ def test_json_dump_round_trips_through_the_safe_loader():
     plan = load_plan(EXAMPLES[0].read_bytes(), str(EXAMPLES[0]))
     text = json.dumps(plan.model_dump(mode="json"))  # JSON is YAML: the loader reads it back
     assert load_plan(text.encode(), "dumped.json") == plan
+
+
+# ------------------------------------------------------------------ fuzz: PlanError or a Plan, nothing else
+
+FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _plan_or_plan_error(body: bytes) -> None:
+    try:
+        load_plan(body, SOURCE, indicators={"ind-a", "ind-b", "ind-c"}, areas={"E07000008"})
+    except PlanError as err:
+        assert str(err).startswith(SOURCE)
+
+
+@FUZZ
+@given(st.binary(max_size=400))
+def test_random_bytes_give_a_plan_error(body):
+    _plan_or_plan_error(body)
+
+
+@FUZZ
+@given(st.data())
+def test_mutated_plans_give_a_plan_or_a_plan_error(data):
+    text = BASE
+    for _ in range(data.draw(st.integers(1, 4))):
+        i = data.draw(st.integers(0, len(text) - 1))
+        j = data.draw(st.integers(i, min(len(text), i + 12)))
+        text = text[:i] + data.draw(st.text(alphabet=st.sampled_from(list(":-[]{}&*!|>'\"#,? \n\t0123456789.abc")),
+                                            max_size=6)) + text[j:]
+    _plan_or_plan_error(text.encode("utf-8"))

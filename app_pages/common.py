@@ -218,11 +218,16 @@ def friendly_errors() -> Iterator[None]:
 
 
 def footer() -> None:
-    c = ctx()
-    m = c.snapshot.manifest
+    """Attribution on every page, even when the snapshot itself could not be loaded."""
+    from data_sources.refresh import ATTRIBUTION
     st.divider()
-    st.caption(f"Data snapshot built {m['created_at'][:10]}. "
-               + " ".join(m.get("attribution", [])))
+    try:
+        m = ctx().snapshot.manifest
+        built = f"Data snapshot built {m['created_at'][:10]}. "
+        lines = m.get("attribution") or ATTRIBUTION
+    except (IndicatorError, DataSourceError, OSError):
+        built, lines = "", ATTRIBUTION
+    st.caption(built + " ".join(lines))
 
 
 def indicator_options(c: query.Context, scored_only: bool = False) -> list[str]:

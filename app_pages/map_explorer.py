@@ -8,7 +8,7 @@ import pydeck as pdk
 import streamlit as st
 
 from indicators import geo, views
-from pages import common as ui
+from app_pages import common as ui
 
 DEFAULT_INDICATOR = "children-in-relative-poverty-before-housing-costs"
 
@@ -73,7 +73,7 @@ def _map(c, sel, table, info) -> None:
     clicked = _clicked_area(event)
     if clicked and clicked != ui.param("place"):
         ui.set_params(place=clicked)
-        st.switch_page("pages/place_profile.py")
+        st.switch_page("app_pages/place_profile.py")
     st.markdown(ui.LEGEND_CSS + ui.legend_html(edges, info["sign"], info["unit"], f"{info['label']} ({info['unit']})"),
                 unsafe_allow_html=True)
 

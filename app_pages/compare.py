@@ -1,0 +1,88 @@
+"""Compare places: up to ten places (and a custom footprint) side by side, as a table and as
+small multiples of their series."""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from indicators import views
+from app_pages import common as ui
+
+MAX_PLACES = 10
+DEFAULT_INDICATORS = ["gross-median-weekly-pay", "employment-rate", "children-in-relative-poverty-before-housing-costs",
+                      "female-healthy-life-expectancy"]
+
+
+@st.cache_data(show_spinner="Gathering the series…", max_entries=32)
+def _table(created_at: str, codes: tuple[str, ...], indicators: tuple[str, ...],
+           custom: tuple[tuple[str, tuple[str, ...]], ...]) -> pd.DataFrame:
+    return views.compare_table(ui.ctx(), list(codes), list(indicators),
+                               custom={name: list(members) for name, members in custom})
+
+
+def main() -> None:
+    sel = ui.sidebar()
+    c = ui.ctx()
+    st.title("Compare places")
+    opts = ui.place_options(ui.created_at())
+    labels = dict(zip(opts["areacd"], opts["label"]))
+    from_url = [p for p in (ui.param("places") or "").split(",") if p in labels]
+    default = from_url or ([sel.place] if sel.place else [])
+    places = st.multiselect("Places (up to ten)", list(labels), default=default[:MAX_PLACES],
+                            format_func=lambda code: labels.get(code, code), max_selections=MAX_PLACES,
+                            key="compare_places")
+    with st.expander("Add a custom footprint (a group of districts)"):
+        districts = opts.loc[opts["level"] == "ltla"]
+        d_labels = dict(zip(districts["areacd"], districts["label"]))
+        members = st.multiselect("Districts", list(d_labels), format_func=lambda code: d_labels.get(code, code),
+                                 key="footprint_members")
+        name = st.text_input("Footprint name", "My footprint", max_chars=80, key="footprint_name")
+    options = ui.indicator_options(c)
+    chosen_url = [i for i in (ui.param("indicators") or "").split(",") if i in options]
+    indicators = st.multiselect("Indicators", options, default=chosen_url or DEFAULT_INDICATORS,
+                                format_func=lambda i: ui.indicator_label(c, i), max_selections=8,
+                                key="compare_indicators")
+    ui.set_params(places=",".join(places) or None, indicators=",".join(indicators) or None)
+    custom = ((name.strip() or "My footprint", tuple(members)),) if len(members) >= 2 else ()
+    if members and len(members) < 2:
+        st.warning("A footprint needs at least two districts.")
+    if not places and not custom:
+        st.info("Choose places to compare (and optionally a footprint of districts).")
+        return
+    if not indicators:
+        st.info("Choose at least one indicator.")
+        return
+    table = _table(ui.created_at(), tuple(places), tuple(indicators), custom)
+    refused = table.loc[table["value"].isna() & table["note"].astype(bool), ["place", "indicator", "note"]]
+    for row in refused.itertuples():
+        st.warning(f"{row.place}: {row.note}")
+    data = table.loc[table["value"].notna()].copy()
+    if data.empty:
+        st.info("None of these places has data for these indicators.")
+        return
+    latest = (data.sort_values("period_start").groupby(["indicator", "place"]).tail(1)
+              .pivot(index="indicator", columns="place", values="value"))
+    periods = data.sort_values("period_start").groupby("indicator")["period"].last()
+    latest.insert(0, "latest period", periods)
+    st.subheader("Latest values")
+    st.dataframe(latest.reset_index(), hide_index=True, use_container_width=True)
+    ui.download_csv(data.drop(columns=["period_start"]), "compare.csv", "Download all series (CSV)")
+    st.subheader("Over time")
+    data["period_start"] = pd.to_datetime(data["period_start"].astype(str))
+    chart = alt.Chart(data).mark_line(point=True).encode(
+        x=alt.X("period_start:T", title="Period start"),
+        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+        color=alt.Color("place:N", title="Place", scale=alt.Scale(scheme="tableau10")),
+        tooltip=["place:N", "indicator:N", "period:N", alt.Tooltip("value:Q", format=",.2f")],
+    ).properties(width=330, height=200).facet(facet=alt.Facet("indicator:N", title=None), columns=2).resolve_scale(
+        y="independent")
+    st.altair_chart(chart)
+    st.caption("Each panel has its own scale. Footprint values are aggregated from districts with the "
+               "engine's rules (population-weighted for rates, summed for counts) and only where every district "
+               "has a value.")
+
+
+with ui.friendly_errors():
+    main()
+ui.footer()

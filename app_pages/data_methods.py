@@ -1,0 +1,99 @@
+"""Data & methods: the catalogue, sources with dates and licences, coverage by level, the snapshot
+manifest, the methods text, and downloads of any map view as CSV and GeoJSON."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from indicators import geo, snapshot, views
+from indicators.catalogue import PILLAR_LABELS
+from app_pages import common as ui
+
+
+def main() -> None:
+    sel = ui.sidebar()
+    c = ui.ctx()
+    st.title("Data & methods")
+    tabs = st.tabs(["Indicators", "Sources and licences", "Coverage", "Methods", "Downloads", "Snapshot manifest"])
+    with tabs[0]:
+        _catalogue(c)
+    with tabs[1]:
+        _sources(c)
+    with tabs[2]:
+        st.dataframe(snapshot.level_summary(c.snapshot), hide_index=True, use_container_width=True)
+        st.caption("Areas with at least one value, indicators and values per level.")
+    with tabs[3]:
+        st.markdown(views.methods_text())
+    with tabs[4]:
+        _downloads(c, sel)
+    with tabs[5]:
+        m = c.snapshot.manifest
+        st.write(f"Built {m['created_at']} from {m.get('source_note') or m['source_base_url']}.")
+        st.dataframe(snapshot.dataset_summary(c.snapshot), hide_index=True, use_container_width=True)
+        missing = m["geography"]["districts_without_boundary"]
+        if missing:
+            st.caption("District codes in the data with no boundary to draw: " + ", ".join(missing))
+        st.download_button("Download manifest.json", json.dumps(m, indent=2).encode("utf-8"), "manifest.json",
+                           "application/json")
+
+
+def _catalogue(c) -> None:
+    cat = c.cat.reset_index(drop=True)
+    meta = c.snapshot.catalogue.astype({"indicator_id": str}).set_index("indicator_id")
+    cat = cat.join(meta[["source_org", "source_date_text", "first_period", "last_period", "levels"]], on="id")
+    cols = st.columns([2, 1, 1])
+    query_text = cols[0].text_input("Search indicators", "", key="cat_search")
+    pillars = cols[1].multiselect("Pillar", list(PILLAR_LABELS), format_func=PILLAR_LABELS.get, key="cat_pillar")
+    themes = cols[2].multiselect("Theme", sorted(cat["theme"].unique()), key="cat_theme")
+    view = cat
+    if query_text:
+        view = view.loc[view["label"].str.contains(query_text, case=False, regex=False)
+                        | view["id"].str.contains(query_text, case=False, regex=False)]
+    if pillars:
+        view = view.loc[view["pillar"].isin(pillars)]
+    if themes:
+        view = view.loc[view["theme"].isin(themes)]
+    shown = view[["label", "pillar", "theme", "polarity", "unit", "aggregation", "weight", "nations", "source_org",
+                  "source_date_text", "first_period", "last_period", "levels", "note", "id"]]
+    st.dataframe(shown, hide_index=True, use_container_width=True, height=520, column_config={
+        "label": "Indicator", "source_date_text": "Released", "first_period": "First period",
+        "last_period": "Latest period", "note": "Why (where disputable)", "id": "Id"})
+    st.caption(f"{len(view)} of {len(cat)} indicators. Context indicators and neutral ones are shown but never scored.")
+    ui.download_csv(shown, "catalogue.csv", "Download the catalogue (CSV)")
+
+
+def _sources(c) -> None:
+    meta = c.snapshot.catalogue
+    src = (meta.groupby(["dataset", "source_org", "source_date_text", "source_url"], dropna=False)
+           .size().reset_index(name="indicators"))
+    status = {k: v["status"] for k, v in c.snapshot.manifest["datasets"].items()}
+    src["status"] = src["dataset"].map(status)
+    src["licence"] = "Open Government Licence v3.0"
+    st.dataframe(src, hide_index=True, use_container_width=True, column_config={
+        "source_url": st.column_config.LinkColumn("Source"), "source_date_text": "Released",
+        "source_org": "Publisher"})
+    for line in c.snapshot.manifest.get("attribution", []):
+        st.caption(line)
+
+
+def _downloads(c, sel) -> None:
+    st.markdown("Download any map view: pick an indicator and level (the sidebar's period and benchmark apply).")
+    options = ui.indicator_options(c)
+    ind = st.selectbox("Indicator", options, format_func=lambda i: ui.indicator_label(c, i), key="dl_indicator",
+                       index=options.index(ui.param("indicator")) if ui.param("indicator") in options else 0)
+    level = sel.level
+    table, info = views.map_view(c, ind, level, ui.period_arg(sel), ui.benchmark_code(c, sel, sel.place) or "E92000001")
+    stem = f"{ind}-{level}-{info['period_code'] or 'none'}".replace("/", "_")
+    st.download_button("CSV", table.to_csv(index=False).encode("utf-8"), f"{stem}.csv", "text/csv")
+    gdf = geo.boundaries(c, level)
+    props = table.drop(columns=["areanm"]).assign(indicator=ind, period=info["period_label"], unit=info["unit"])
+    fc = geo.feature_collection(gdf, props)
+    st.download_button("GeoJSON", json.dumps(fc).encode("utf-8"), f"{stem}.geojson", "application/geo+json")
+    st.caption(f"{len(table)} areas; {int(table['value'].notna().sum())} with a value.")
+
+
+with ui.friendly_errors():
+    main()
+ui.footer()

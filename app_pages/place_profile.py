@@ -1,0 +1,170 @@
+"""Place profile: a Fingertips-style spine chart of every scored indicator against the chosen
+benchmark, with significance, significant trends, the 'worse and worsening' flag, sparklines and
+the place's statistical neighbours."""
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import pydeck as pdk
+import streamlit as st
+
+from indicators import geo, profile, views
+from indicators.catalogue import PILLAR_LABELS
+from app_pages import common as ui
+
+TREND_WORDS = {"improving": "↑ improving", "worsening": "↓ worsening", "increasing": "↑ increasing",
+               "decreasing": "↓ decreasing"}
+SIG_ORDER = ["better", "similar", "worse", "not tested", "higher", "lower"]
+
+
+@st.cache_data(show_spinner="Building the profile…", max_entries=64)
+def _profile(created_at: str, areacd: str, level: str, benchmark: str) -> pd.DataFrame:
+    return profile.profile(ui.ctx(), areacd, level, benchmark)
+
+
+def main() -> None:
+    sel = ui.sidebar()
+    c = ui.ctx()
+    st.title("Place profile")
+    if not sel.place:
+        st.info("Choose a place in the sidebar (type a name or code), or click an area on the map explorer.")
+        return
+    facts = views.place_facts(c, sel.place)
+    level = sel.level if sel.level in facts["levels"] else ui.level_of(sel.place)
+    bench = ui.benchmark_code(c, sel, sel.place) or "E92000001"
+    st.subheader(f"{facts['areanm']} ({facts['areacd']})")
+    st.caption(" · ".join(f"{k}: {v}" for k, v in facts["parents"].items()) or "")
+    for notice in facts["notices"]:
+        st.info("Boundary or code change: " + notice)
+    prof = _profile(ui.created_at(), sel.place, level, bench)
+    if prof.empty:
+        st.warning(f"No data is published for {facts['areanm']} at this level. Try another level in the sidebar.")
+        return
+    place = profile.place_context(c, sel.place, level, bench)
+    bench_name = place.benchmark_name
+    _headline(prof, bench_name)
+    tab_spine, tab_table, tab_neighbours = st.tabs(["Spine chart", "All indicators (table)", "Statistical neighbours"])
+    with tab_spine:
+        _spine(prof, bench_name)
+    with tab_table:
+        _table(prof, bench_name, sel.place)
+    with tab_neighbours:
+        _neighbours(c, place, level)
+
+
+def _headline(prof: pd.DataFrame, bench_name: str) -> None:
+    scored = prof.loc[prof["scored"]]
+    counts = scored["significance_95"].value_counts()
+    cols = st.columns(4)
+    cols[0].metric(f"Significantly better than {bench_name}", int(counts.get("better", 0)))
+    cols[1].metric("Similar", int(counts.get("similar", 0)))
+    cols[2].metric(f"Significantly worse than {bench_name}", int(counts.get("worse", 0)))
+    cols[3].metric("Worse and worsening", int(scored["worse_and_worsening"].sum()),
+                   help="Significantly worse than the benchmark and with a significantly worsening recent trend")
+    st.caption(f"{len(scored)} scored indicators; {int(counts.get('not tested', 0))} have no published confidence "
+               "interval and are not tested for significance.")
+
+
+def _spine(prof: pd.DataFrame, bench_name: str) -> None:
+    """Each indicator's range across areas, worst on the left, with the benchmark in the middle."""
+    d = prof.loc[prof["scored"] & prof["benchmark_value"].notna() & prof["area_min"].notna()].copy()
+    if d.empty:
+        st.info(f"No indicator has a {bench_name} value to compare with.")
+        return
+    sign = np.where(d["polarity"] == "lower_is_better", -1.0, 1.0)
+    b = d["benchmark_value"].to_numpy(float)
+    spread = np.maximum(np.abs(d["area_min"] - b), np.abs(d["area_max"] - b)).to_numpy(float)
+    spread = np.where(spread > 0, spread, 1.0)
+
+    def pos(x: pd.Series) -> np.ndarray:
+        return 0.5 + sign * (x.to_numpy(float) - b) / (2 * spread)
+
+    d["worst"] = np.minimum(pos(d["area_min"]), pos(d["area_max"]))
+    d["best"] = np.maximum(pos(d["area_min"]), pos(d["area_max"]))
+    d["q_lo"] = np.minimum(pos(d["area_p25"]), pos(d["area_p75"]))
+    d["q_hi"] = np.maximum(pos(d["area_p25"]), pos(d["area_p75"]))
+    d["here"] = pos(d["value"])
+    d["pillar_label"] = d["pillar"].map(PILLAR_LABELS)
+    d["row"] = d["pillar_label"] + " · " + d["label"]
+    d["value_text"] = [ui.fmt(v, u) for v, u in zip(d["value"], d["unit"])]
+    d["bench_text"] = [ui.fmt(v, u) for v, u in zip(d["benchmark_value"], d["unit"])]
+    order = d.sort_values(["pillar", "theme", "label"])["row"].tolist()
+    y = alt.Y("row:N", sort=order, title=None, axis=alt.Axis(labelLimit=360))
+    base = alt.Chart(d).encode(y=y)
+    rng = base.mark_bar(color="#d9d9d9", height=10).encode(x=alt.X("worst:Q", scale=alt.Scale(domain=[0, 1]),
+                                                                 axis=alt.Axis(values=[0, 0.5, 1], labelExpr=
+                                                                               "datum.value == 0 ? 'Worst area' : datum.value == 1 ? 'Best area' : 'Benchmark'"),
+                                                                 title=None), x2="best:Q")
+    iqr = base.mark_bar(color="#8c8c8c", height=10).encode(x="q_lo:Q", x2="q_hi:Q")
+    mid = alt.Chart(pd.DataFrame({"x": [0.5]})).mark_rule(color="black").encode(x="x:Q")
+    colours = alt.Scale(domain=SIG_ORDER, range=[ui.SIGNIFICANCE_COLOURS[s] for s in SIG_ORDER])
+    dots = base.mark_point(filled=True, size=110, stroke="black", strokeWidth=0.6).encode(
+        x="here:Q",
+        color=alt.Color("significance_95:N", scale=colours, title=f"Compared with {bench_name} (95%)"),
+        shape=alt.Shape("significance_95:N", scale=alt.Scale(domain=SIG_ORDER, range=[
+            "triangle-up", "circle", "triangle-down", "square", "triangle-up", "triangle-down"]), legend=None),
+        tooltip=[alt.Tooltip("label:N", title="Indicator"), alt.Tooltip("period_label:N", title="Period"),
+                 alt.Tooltip("value_text:N", title="Value"), alt.Tooltip("bench_text:N", title=bench_name),
+                 alt.Tooltip("significance_95:N", title="95%"), alt.Tooltip("significance_998:N", title="99.8%"),
+                 alt.Tooltip("trend:N", title="Recent trend")])
+    chart = alt.layer(rng, iqr, mid, dots).properties(height=22 * len(d) + 40)
+    st.altair_chart(chart, use_container_width=True)
+    st.caption(f"Light grey: the range across areas, worst on the left and best on the right; dark grey: the middle "
+               f"half of areas; black line: {bench_name}. Marker colour and shape show the comparison with "
+               f"{bench_name} at 95% confidence (triangle up better, circle similar, triangle down worse, square not "
+               "tested). The table tab holds every number.")
+
+
+def _table(prof: pd.DataFrame, bench_name: str, areacd: str) -> None:
+    t = prof.copy()
+    t["trend_shown"] = [TREND_WORDS.get(v, "no significant change" if v == "no significant change" else v)
+                        for v in t["trend"]]
+    t["flag"] = np.where(t["worse_and_worsening"], "⚠ worse and worsening", "")
+    t["pillar"] = t["pillar"].map(PILLAR_LABELS)
+    shown = t[["pillar", "theme", "label", "period_label", "value", "lci", "uci", "benchmark_value", "significance_95",
+               "significance_998", "trend_shown", "flag", "spark_values", "neighbour_mean", "percentile", "unit"]]
+    st.dataframe(shown, hide_index=True, use_container_width=True, height=560, column_config={
+        "pillar": "Pillar", "theme": "Theme", "label": "Indicator", "period_label": "Period",
+        "value": st.column_config.NumberColumn("Value", format="%.2f"),
+        "lci": st.column_config.NumberColumn("Lower 95%", format="%.2f"),
+        "uci": st.column_config.NumberColumn("Upper 95%", format="%.2f"),
+        "benchmark_value": st.column_config.NumberColumn(bench_name, format="%.2f"),
+        "significance_95": "vs benchmark (95%)", "significance_998": "vs benchmark (99.8%, derived)",
+        "trend_shown": "Recent trend", "flag": "Flag",
+        "spark_values": st.column_config.LineChartColumn("Last 10 periods"),
+        "neighbour_mean": st.column_config.NumberColumn("Neighbours' mean", format="%.2f"),
+        "percentile": st.column_config.NumberColumn("Percentile", format="%.0f"), "unit": "Unit",
+    })
+    st.caption("Trends are shown as improving or worsening only when the 95% confidence interval of the recent "
+               "slope excludes zero. The 99.8% comparison is derived from the published 95% interval.")
+    ui.download_csv(shown.drop(columns=["spark_values"]), f"profile-{areacd}.csv")
+
+
+def _neighbours(c, place, level: str) -> None:
+    if not place.peers:
+        st.info("The ONS publishes no statistical neighbours for this area.")
+        return
+    names = [f"{ui.esc(c.names.get(p, p))} ({p})" for p in place.peers]
+    left, right = st.columns([2, 3])
+    with left:
+        st.markdown(f"**ONS {place.peer_kind} statistical neighbours**, most similar first:")
+        st.markdown("\n".join(f"{i + 1}. {n}" for i, n in enumerate(names)))
+    with right:
+        gdf = geo.boundaries(c, "ltla")
+        props = pd.DataFrame({"areacd": gdf["areacd"]})
+        props["fill"] = [[213, 0, 0, 240] if a == place.areacd else [49, 104, 142, 220] if a in place.peers
+                         else [220, 220, 220, 160] for a in props["areacd"]]
+        props["name"] = gdf["areanm"].map(ui.esc)
+        layer = pdk.Layer("GeoJsonLayer", geo.feature_collection(gdf, props), id="neighbours", pickable=True,
+                          filled=True, stroked=True, get_fill_color="properties.fill",
+                          get_line_color=[255, 255, 255, 140], line_width_min_pixels=0.3)
+        deck = pdk.Deck(layers=[layer], initial_view_state=pdk.ViewState(latitude=54.4, longitude=-3.0, zoom=4.3),
+                        map_provider=None, map_style=None, tooltip={"text": "{name}"})
+        st.pydeck_chart(deck, height=420, key="neighbour_map")
+        st.caption("Red: the place. Blue: its statistical neighbours. Grey: other districts.")
+
+
+with ui.friendly_errors():
+    main()
+ui.footer()

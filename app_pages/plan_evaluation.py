@@ -1,0 +1,168 @@
+"""Plan evaluation: load an example, upload a plan, or build one with a form; see every target's
+status by horizon and pillar, with charts, and download the report."""
+from __future__ import annotations
+
+from datetime import date
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+import yaml
+
+from indicators import plan_examples, plan_model, plan_report, plans
+from app_pages import common as ui
+
+STATUS_COLOURS = {"met": "#009E73", "on track": "#56B4E9", "off track": "#D55E00", "too early": "#999999",
+                  "no data": "#F0E442"}
+
+
+def main() -> None:
+    ui.sidebar()
+    c = ui.ctx()
+    st.title("Plan evaluation")
+    st.caption("Check a growth plan's targets against the data: met, on track, off track, too early or no data, "
+               "over the immediate (≤ 2 years), medium (3–5) and long term (6–15).")
+    source = st.radio("Plan", ["An example plan", "Upload a plan (YAML)", "Build one here"], horizontal=True,
+                      key="plan_source")
+    body, name = None, None
+    if source == "An example plan":
+        examples = plan_examples.names()
+        pick = ui.param("example")
+        choice = st.selectbox("Example (illustrations, not any council's real plan)", examples,
+                              index=examples.index(pick) if pick in examples else 0, key="example_select")
+        ui.set_params(example=choice)
+        body, name = plan_examples.read(choice), choice
+    elif source == "Upload a plan (YAML)":
+        ui.set_params(example=None)
+        up = st.file_uploader("Plan file (YAML, up to 1 MB)", type=["yaml", "yml"], key="plan_upload")
+        st.caption("The format is documented in plans/plan.schema.json; start from an example's download.")
+        if up is not None:
+            if up.size > plan_model.MAX_PLAN_BYTES:
+                st.error(f"That file is {up.size:,} bytes; plans are limited to {plan_model.MAX_PLAN_BYTES:,} bytes.")
+                return
+            body, name = up.getvalue(), up.name
+    else:
+        ui.set_params(example=None)
+        body, name = _builder(c)
+    if body is None:
+        return
+    try:
+        plan = plan_model.load_plan(body, name or "plan", set(c.catalogue.ids()), set(c.names.index))
+    except plan_model.PlanError as exc:
+        st.error(f"The plan could not be used: {exc}")
+        return
+    evaluation = plans.evaluate(c, plan)
+    _show(evaluation)
+
+
+def _builder(c) -> tuple[bytes | None, str | None]:
+    opts = ui.place_options(ui.created_at())
+    labels = dict(zip(opts["areacd"], opts["label"]))
+    with st.form("plan_builder"):
+        title = st.text_input("Plan title", "My plan", max_chars=200)
+        place = st.selectbox("Place", list(labels), format_func=lambda x: labels[x], index=None,
+                             placeholder="Search by name or code")
+        published = st.date_input("Published", date(2024, 4, 1), min_value=date(2015, 1, 1), max_value=date(2030, 12, 31))
+        baseline = st.number_input("Baseline year", 2010, 2030, 2022)
+        indicator = st.selectbox("Indicator", ui.indicator_options(c, scored_only=True),
+                                 format_func=lambda i: ui.indicator_label(c, i))
+        horizon = st.selectbox("Horizon", ["immediate", "medium", "long"])
+        year = st.number_input("Target year", 2015, 2045, 2027)
+        kind = st.selectbox("Target type", ["reach a value", "change from baseline (absolute)",
+                                            "change from baseline (%)", "close a share of the gap to England",
+                                            "reach the top half of neighbours"])
+        amount = st.number_input("Value / change / share (0–1)", value=0.0, format="%.3f")
+        go = st.form_submit_button("Evaluate")
+    if not go:
+        st.info("Fill in the form and press Evaluate.")
+        return None, None
+    if not place:
+        st.error("Choose a place.")
+        return None, None
+    target: dict = {"horizon": horizon, "year": int(year)}
+    if kind == "reach a value":
+        target["reach"] = float(amount)
+    elif kind.startswith("change") and kind.endswith("(%)"):
+        target["change"] = {"by": float(amount), "unit": "percent"}
+    elif kind.startswith("change"):
+        target["change"] = {"by": float(amount)}
+    elif kind.startswith("close"):
+        target["close_gap"] = {"share": float(amount), "to": "england"}
+    else:
+        target["position"] = {"among": "neighbours", "at_least": "top_half"}
+    pillar = c.catalogue.get(indicator).pillar
+    doc = {"title": title, "place": {"code": place}, "published": published.isoformat(), "baseline": int(baseline),
+           "objectives": [{"title": c.catalogue.get(indicator).label, "pillar": pillar, "weight": 1.0,
+                           "indicators": [indicator], "targets": [target]}]}
+    text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    with st.expander("The plan as YAML"):
+        st.code(text, language="yaml")
+    return text.encode("utf-8"), "form"
+
+
+def _show(ev: plans.Evaluation) -> None:
+    if ev.plan.illustrative:
+        st.warning("Illustration: this is an invented example, not any council's real plan.")
+    st.subheader(ev.plan.title)
+    st.caption(f"{ev.place.name} · published {ev.plan.published:%d %B %Y} · baseline {ev.plan.baseline} · "
+               f"compared with {ev.place.peer_label}")
+    st.markdown(f"**{ui.esc(ev.summary)}**")
+    rows = ev.rows()
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**By horizon**")
+        st.dataframe(ev.by_horizon, hide_index=True, use_container_width=True)
+    with right:
+        st.markdown("**By pillar**")
+        st.dataframe(ev.by_pillar, hide_index=True, use_container_width=True)
+    counts = rows.groupby(["horizon", "status"]).size().reset_index(name="targets")
+    chart = alt.Chart(counts).mark_bar().encode(
+        y=alt.Y("horizon:N", sort=["immediate", "medium", "long"], title=None),
+        x=alt.X("targets:Q", title="Targets"),
+        color=alt.Color("status:N", scale=alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values())),
+                        title="Status"), tooltip=["horizon:N", "status:N", "targets:Q"])
+    st.altair_chart(chart.properties(height=140), use_container_width=True)
+    for o in ev.objectives:
+        with st.expander(f"{o.title} ({o.pillar.replace('_', ' ')}, weight {o.weight:.0%})", expanded=True):
+            st.caption(o.counterfactual)
+            for t in o.targets:
+                _target(t)
+    st.subheader("Download the evaluation")
+    cols = st.columns(3)
+    stem = "plan-evaluation"
+    cols[0].download_button("HTML report", plan_report.to_html(ev).encode("utf-8"), f"{stem}.html", "text/html")
+    cols[1].download_button("CSV", plan_report.to_csv(ev).encode("utf-8"), f"{stem}.csv", "text/csv")
+    cols[2].download_button("JSON", plan_report.to_json(ev).encode("utf-8"), f"{stem}.json", "application/json")
+
+
+def _target(t: plans.TargetResult) -> None:
+    colour = STATUS_COLOURS.get(t.status, "#999999")
+    st.markdown(f"**{ui.esc(t.indicator)}**: {ui.esc(t.target_text)} ({t.horizon} term) — "
+                f"<span style='background:{colour};color:{'#000' if t.status in ('no data', 'on track') else '#fff'};"
+                f"padding:0 .4rem;border-radius:.3rem'>{ui.esc(t.status)}</span>", unsafe_allow_html=True)
+    st.caption(f"{t.reason}. Source: {t.source}, released {t.source_date or 'n/a'}.")
+    if not t.series:
+        return
+    series = pd.DataFrame(t.series)
+    layers = [alt.Chart(series).mark_line(point=True, color="#31688e").encode(
+        x=alt.X("year:Q", title="Year", axis=alt.Axis(format="d")), y=alt.Y("value:Q", title=t.unit,
+                                                                             scale=alt.Scale(zero=False)),
+        tooltip=["label:N", alt.Tooltip("value:Q", format=",.2f")])]
+    if t.target_value is not None:
+        layers.append(alt.Chart(pd.DataFrame({"year": [t.target_year], "value": [t.target_value]})).mark_point(
+            shape="diamond", size=160, color="#D55E00", filled=True).encode(x="year:Q", y="value:Q",
+                                                                            tooltip=["value:Q"]))
+    if t.projected_value is not None:
+        last = series.iloc[-1]
+        proj = pd.DataFrame({"year": [last["year"], t.target_year], "value": [last["value"], t.projected_value]})
+        layers.append(alt.Chart(proj).mark_line(strokeDash=[5, 4], color="#555").encode(x="year:Q", y="value:Q"))
+        if t.projection_low is not None:
+            band = pd.DataFrame({"year": [last["year"], t.target_year], "lo": [last["value"], t.projection_low],
+                                 "hi": [last["value"], t.projection_high]})
+            layers.append(alt.Chart(band).mark_area(opacity=0.15, color="#555").encode(x="year:Q", y="lo:Q", y2="hi:Q"))
+    st.altair_chart(alt.layer(*layers).properties(height=190), use_container_width=True)
+
+
+with ui.friendly_errors():
+    main()
+ui.footer()

@@ -1,0 +1,106 @@
+"""Benchmark: growth-plan evaluation on the committed snapshot, for each example plan.
+
+Prints, after the snapshot is loaded once, for every plan in plans/examples: the cold first run and
+the median of 5 further runs of
+  - load + validate (bytes → Plan, checked against the catalogue and the known area codes),
+  - evaluate (every target, the counterfactual lines and the roll-ups),
+  - write each report format (html, csv, json) to a temporary folder, and all three together.
+Target: ≤ 2 s for each step. The HTML report may not exist yet (plan_report.to_html raising
+NotImplementedError); that format is then reported as "not available yet" rather than failing.
+
+    python bench/plans.py
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from indicators import plan_report, plans, query  # noqa: E402
+from indicators.plan_model import load_plan  # noqa: E402
+
+RUNS = 5
+TARGET_S = 2.0
+FORMATS = ("html", "csv", "json")
+
+
+def timed(fn: Callable[[], object], runs: int = RUNS) -> tuple[float, float, object]:
+    """(cold first run, median of `runs` further runs) in seconds, and the last result."""
+    t = time.perf_counter()
+    result = fn()
+    cold = time.perf_counter() - t
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t)
+    return cold, statistics.median(times), result
+
+
+def row(label: str, cold: float | None, median: float | None, note: str = "") -> None:
+    if cold is None or median is None:
+        print(f"  {label:<22} {note}")
+        return
+    flag = "ok" if max(cold, median) <= TARGET_S else f"OVER {TARGET_S:g} s"
+    print(f"  {label:<22} cold {cold * 1000:9.1f} ms   median of {RUNS} {median * 1000:9.1f} ms   {flag} {note}")
+
+
+def html_available(evaluation: plans.Evaluation) -> bool:
+    try:
+        plan_report.to_html(evaluation)
+    except NotImplementedError:
+        return False
+    return True
+
+
+def main() -> int:
+    t = time.perf_counter()
+    ctx = query.context()
+    indicators, areas = set(ctx.catalogue.ids()), set(ctx.names.index)
+    print(f"load snapshot and build query context: {(time.perf_counter() - t) * 1000:8.0f} ms (once, not counted below)")
+    print(f"target: ≤ {TARGET_S:g} s per step; cold = first run in this process, then the median of {RUNS} runs")
+    writers = {"html": plan_report.to_html, "csv": plan_report.to_csv, "json": plan_report.to_json}
+    worst = 0.0
+    with tempfile.TemporaryDirectory(prefix="plan-bench-") as tmp:
+        out_dir = Path(tmp)
+        for path in sorted((ROOT / "plans" / "examples").glob("*.yaml")):
+            print(f"\n{path.stem}")
+            body = path.read_bytes()
+            cold, med, plan = timed(lambda: load_plan(body, str(path), indicators, areas))
+            row("load + validate", cold, med)
+            worst = max(worst, cold, med)
+            cold, med, evaluation = timed(lambda: plans.evaluate(ctx, plan))
+            n = sum(len(o.targets) for o in evaluation.objectives)
+            row("evaluate", cold, med, f"({n} targets)")
+            worst = max(worst, cold, med)
+            available = [f for f in FORMATS if f != "html" or html_available(evaluation)]
+            for fmt in FORMATS:
+                if fmt not in available:
+                    row(f"write {fmt}", None, None, f"{fmt}: not available yet (plan_report.to_html raises "
+                                                    "NotImplementedError)")
+                    continue
+                target = out_dir / f"{path.stem}.{fmt}"
+                writer = writers[fmt]
+                cold, med, _ = timed(lambda: target.write_text(writer(evaluation), encoding="utf-8"))
+                row(f"write {fmt}", cold, med, f"({target.stat().st_size / 1024:,.0f} KB)")
+                worst = max(worst, cold, med)
+
+            def write_all() -> None:
+                for fmt in available:
+                    (out_dir / f"{path.stem}.all.{fmt}").write_text(writers[fmt](evaluation), encoding="utf-8")
+
+            cold, med, _ = timed(write_all)
+            row(f"write {'+'.join(available)}", cold, med)
+            worst = max(worst, cold, med)
+    print(f"\nslowest step: {worst * 1000:.0f} ms ({'within' if worst <= TARGET_S else 'OVER'} the {TARGET_S:g} s target)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,6 +1,0 @@
-"""Placeholder while the page is built."""
-import streamlit as st
-from pages import common as ui
-ui.sidebar()
-st.title("compare")
-ui.footer()
