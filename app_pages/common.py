@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import logging
 import math
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -152,6 +153,15 @@ def esc(text: Any) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def md(text: Any) -> str:
+    """Text safe inside Markdown (st.markdown, captions, alerts): HTML-escaped and with Markdown
+    punctuation backslash-escaped, so a plan title like "[x](javascript:...)" stays text."""
+    return _MD_SPECIAL.sub(r"\\\1", esc(text))
+
+
 def colour_bins(values: np.ndarray, sign: int, k: int = 7) -> tuple[list[str], np.ndarray]:
     """Quantile class breaks and one colour per value; better is brighter whatever the polarity."""
     finite = values[np.isfinite(values)]
@@ -210,7 +220,7 @@ def friendly_errors() -> Iterator[None]:
         yield
     except (IndicatorError, DataSourceError) as exc:
         log.warning("refused: %s", exc)
-        st.error(f"Sorry, that could not be shown: {exc}")
+        st.error(f"Sorry, that could not be shown: {md(exc)}")
     except Exception:  # noqa: BLE001 - the edge of the app: never show a traceback
         log.exception("page failed")
         st.error("Sorry, something went wrong drawing this page. The problem has been logged; "

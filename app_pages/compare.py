@@ -56,7 +56,7 @@ def main() -> None:
     table = _table(ui.created_at(), tuple(places), tuple(indicators), custom)
     refused = table.loc[table["value"].isna() & table["note"].astype(bool), ["place", "indicator", "note"]]
     for row in refused.itertuples():
-        st.warning(f"{row.place}: {row.note}")
+        st.warning(ui.md(f"{row.place}: {row.note}"))
     data = table.loc[table["value"].notna()].copy()
     if data.empty:
         st.info("None of these places has data for these indicators.")

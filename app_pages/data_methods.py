@@ -30,13 +30,44 @@ def main() -> None:
         _downloads(c, sel)
     with tabs[5]:
         m = c.snapshot.manifest
-        st.write(f"Built {m['created_at']} from {m.get('source_note') or m['source_base_url']}.")
+        st.markdown(ui.md(f"Built {m['created_at']} from {m.get('source_note') or m['source_base_url']}."))
         st.dataframe(snapshot.dataset_summary(c.snapshot), hide_index=True, use_container_width=True)
         missing = m["geography"]["districts_without_boundary"]
         if missing:
             st.caption("District codes in the data with no boundary to draw: " + ", ".join(missing))
         st.download_button("Download manifest.json", json.dumps(m, indent=2).encode("utf-8"), "manifest.json",
                            "application/json")
+        _refresh_controls()
+
+
+def _refresh_controls() -> None:
+    """Local copies can pull new data; the public copy is read-only and shows no control at all."""
+    if ui.public_mode():
+        st.caption("This public copy is read-only: its data is updated when the site is redeployed.")
+        return
+    st.markdown("#### Refresh the data")
+    st.caption("Fetches every dataset from the configured source over the internet and swaps in the new "
+               "snapshot only if it is complete; on failure the current data stays as it is.")
+    if st.button("Refresh from the source now", key="refresh_now"):
+        from data_sources.refresh import RefreshFailed, refresh
+        from data_sources.settings import get_settings
+        done: list[str] = []
+        with st.status("Refreshing…", expanded=True) as status:
+            bar = st.progress(0.0)
+            def on_done(slug: str, state: str) -> None:
+                done.append(slug)
+                bar.progress(min(len(done) / 68, 1.0), text=f"{slug}: {state}")
+            try:
+                result = refresh(get_settings(), on_done=on_done)
+            except RefreshFailed as exc:
+                status.update(label="Refresh failed; the current data is unchanged", state="error")
+                st.error(ui.md(exc))
+                return
+            counts = result.manifest["counts"]
+            status.update(label=f"Refreshed: {counts['indicators']} indicators, {counts['datasets_with_data']} "
+                                "datasets", state="complete")
+        st.cache_data.clear()
+        st.cache_resource.clear()
 
 
 def _catalogue(c) -> None:

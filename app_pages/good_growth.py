@@ -86,14 +86,14 @@ def _reading(scores: pd.DataFrame, place: str) -> None:
         return
     r = row.iloc[0]
     if pd.isna(r["quadrant"]):
-        st.warning(f"{r['areanm']} has too few indicators with a baseline to place it in a quadrant.")
+        st.warning(f"{ui.md(r['areanm'])} has too few indicators with a baseline to place it in a quadrant.")
         return
     e, s = r["economy_change"], r["public_services_change"]
     def words(v: float) -> str:
         return "well above" if v > 1 else "above" if v > 0 else "well below" if v < -1 else "below"
     rank = (f"Overall it ranks {int(r['rank'])} of {int(r['areas_ranked'])} (between {int(r['rank_lo'])} and "
             f"{int(r['rank_hi'])} allowing for uncertainty)" if pd.notna(r["rank"]) else "It has no overall rank")
-    st.markdown(f"**Reading for {ui.esc(r['areanm'])}:** its economy improved {words(e)} the average place "
+    st.markdown(f"**Reading for {ui.md(r['areanm'])}:** its economy improved {words(e)} the average place "
                 f"({e:+.2f}) and its public-service outcomes {words(s)} average ({s:+.2f}), so it sits in "
                 f"**{r['quadrant']}**. {rank}; its pillar scores draw on {r['economy_coverage']:.0%} of the economy "
                 f"weight and {r['public_services_coverage']:.0%} of the public-services weight.")

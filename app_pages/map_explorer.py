@@ -28,13 +28,13 @@ def main() -> None:
     table, info = views.map_view(c, indicator, sel.level, ui.period_arg(sel), bench_code)
     meta = c.snapshot.catalogue.set_index("indicator_id").loc[indicator]
     if info["period_code"] is None:
-        st.info(f"{info['label']} is not published for {ui.LEVEL_LABELS[sel.level].lower()}"
+        st.info(f"{ui.md(info['label'])} is not published for {ui.LEVEL_LABELS[sel.level].lower()}"
                 + ("" if sel.period == "latest" else f" for periods starting by {sel.period}") + ". "
                 "Try another level or period.")
         return
-    st.markdown(f"**{ui.esc(info['label'])}**, {ui.esc(info['period_label'])} · "
-                f"{ui.esc(ui.LEVEL_LABELS[sel.level])} · unit: {ui.esc(info['unit'])} · "
-                f"source: {ui.esc(meta['source_org'])}, released {ui.esc(meta['source_date_text'])}")
+    st.markdown(f"**{ui.md(info['label'])}**, {ui.md(info['period_label'])} · "
+                f"{ui.md(ui.LEVEL_LABELS[sel.level])} · unit: {ui.md(info['unit'])} · "
+                f"source: {ui.md(meta['source_org'])}, released {ui.md(meta['source_date_text'])}")
     left, right = st.columns([3, 2])
     with left:
         _map(c, sel, table, info)
@@ -112,9 +112,9 @@ def _distribution(table, info, place) -> None:
     st.altair_chart(alt.layer(*layers).properties(height=260, title="How areas are spread"), use_container_width=True)
     note = f"Dashed line: {info['benchmark_name']} ({ui.fmt(info['benchmark_value'], info['unit'])})." \
         if info["benchmark_value"] is not None else "No benchmark value for this period."
-    st.caption(note + (" Red line: the selected place." if len(chosen) else ""))
+    st.caption(ui.md(note) + (" Red line: the selected place." if len(chosen) else ""))
     counts = table["significance"].value_counts()
-    st.markdown("**Compared with " + ui.esc(info["benchmark_name"] or "England") + "** (95% confidence intervals)")
+    st.markdown("**Compared with " + ui.md(info["benchmark_name"] or "England") + "** (95% confidence intervals)")
     st.dataframe(counts.rename_axis("significance").reset_index(name="areas"), hide_index=True,
                  use_container_width=True)
 

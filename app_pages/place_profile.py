@@ -33,13 +33,13 @@ def main() -> None:
     facts = views.place_facts(c, sel.place)
     level = sel.level if sel.level in facts["levels"] else ui.level_of(sel.place)
     bench = ui.benchmark_code(c, sel, sel.place) or "E92000001"
-    st.subheader(f"{facts['areanm']} ({facts['areacd']})")
-    st.caption(" · ".join(f"{k}: {v}" for k, v in facts["parents"].items()) or "")
+    st.markdown(f"### {ui.md(facts['areanm'])} ({ui.md(facts['areacd'])})")
+    st.caption(ui.md(" · ".join(f"{k}: {v}" for k, v in facts["parents"].items())))
     for notice in facts["notices"]:
-        st.info("Boundary or code change: " + notice)
+        st.info("Boundary or code change: " + ui.md(notice))
     prof = _profile(ui.created_at(), sel.place, level, bench)
     if prof.empty:
-        st.warning(f"No data is published for {facts['areanm']} at this level. Try another level in the sidebar.")
+        st.warning(f"No data is published for {ui.md(facts['areanm'])} at this level. Try another level in the sidebar.")
         return
     place = profile.place_context(c, sel.place, level, bench)
     bench_name = place.benchmark_name
@@ -57,9 +57,9 @@ def _headline(prof: pd.DataFrame, bench_name: str) -> None:
     scored = prof.loc[prof["scored"]]
     counts = scored["significance_95"].value_counts()
     cols = st.columns(4)
-    cols[0].metric(f"Significantly better than {bench_name}", int(counts.get("better", 0)))
+    cols[0].metric(f"Significantly better than {ui.md(bench_name)}", int(counts.get("better", 0)))
     cols[1].metric("Similar", int(counts.get("similar", 0)))
-    cols[2].metric(f"Significantly worse than {bench_name}", int(counts.get("worse", 0)))
+    cols[2].metric(f"Significantly worse than {ui.md(bench_name)}", int(counts.get("worse", 0)))
     cols[3].metric("Worse and worsening", int(scored["worse_and_worsening"].sum()),
                    help="Significantly worse than the benchmark and with a significantly worsening recent trend")
     st.caption(f"{len(scored)} scored indicators; {int(counts.get('not tested', 0))} have no published confidence "
@@ -70,7 +70,7 @@ def _spine(prof: pd.DataFrame, bench_name: str) -> None:
     """Each indicator's range across areas, worst on the left, with the benchmark in the middle."""
     d = prof.loc[prof["scored"] & prof["benchmark_value"].notna() & prof["area_min"].notna()].copy()
     if d.empty:
-        st.info(f"No indicator has a {bench_name} value to compare with.")
+        st.info(f"No indicator has a {ui.md(bench_name)} value to compare with.")
         return
     sign = np.where(d["polarity"] == "lower_is_better", -1.0, 1.0)
     b = d["benchmark_value"].to_numpy(float)
@@ -111,8 +111,8 @@ def _spine(prof: pd.DataFrame, bench_name: str) -> None:
     chart = alt.layer(rng, iqr, mid, dots).properties(height=22 * len(d) + 40)
     st.altair_chart(chart, use_container_width=True)
     st.caption(f"Light grey: the range across areas, worst on the left and best on the right; dark grey: the middle "
-               f"half of areas; black line: {bench_name}. Marker colour and shape show the comparison with "
-               f"{bench_name} at 95% confidence (triangle up better, circle similar, triangle down worse, square not "
+               f"half of areas; black line: {ui.md(bench_name)}. Marker colour and shape show the comparison with "
+               f"{ui.md(bench_name)} at 95% confidence (triangle up better, circle similar, triangle down worse, square not "
                "tested). The table tab holds every number.")
 
 
@@ -145,7 +145,7 @@ def _neighbours(c, place, level: str) -> None:
     if not place.peers:
         st.info("The ONS publishes no statistical neighbours for this area.")
         return
-    names = [f"{ui.esc(c.names.get(p, p))} ({p})" for p in place.peers]
+    names = [f"{ui.md(c.names.get(p, p))} ({ui.md(p)})" for p in place.peers]
     left, right = st.columns([2, 3])
     with left:
         st.markdown(f"**ONS {place.peer_kind} statistical neighbours**, most similar first:")

@@ -49,7 +49,7 @@ def main() -> None:
     try:
         plan = plan_model.load_plan(body, name or "plan", set(c.catalogue.ids()), set(c.names.index))
     except plan_model.PlanError as exc:
-        st.error(f"The plan could not be used: {exc}")
+        st.error(f"The plan could not be used: {ui.md(exc)}")
         return
     evaluation = plans.evaluate(c, plan)
     _show(evaluation)
@@ -103,10 +103,10 @@ def _builder(c) -> tuple[bytes | None, str | None]:
 def _show(ev: plans.Evaluation) -> None:
     if ev.plan.illustrative:
         st.warning("Illustration: this is an invented example, not any council's real plan.")
-    st.subheader(ev.plan.title)
-    st.caption(f"{ev.place.name} · published {ev.plan.published:%d %B %Y} · baseline {ev.plan.baseline} · "
-               f"compared with {ev.place.peer_label}")
-    st.markdown(f"**{ui.esc(ev.summary)}**")
+    st.markdown(f"### {ui.md(ev.plan.title)}")
+    st.caption(ui.md(f"{ev.place.name} · published {ev.plan.published:%d %B %Y} · baseline {ev.plan.baseline} · "
+                     f"compared with {ev.place.peer_label}"))
+    st.markdown(f"**{ui.md(ev.summary)}**")
     rows = ev.rows()
     left, right = st.columns(2)
     with left:
@@ -123,8 +123,8 @@ def _show(ev: plans.Evaluation) -> None:
                         title="Status"), tooltip=["horizon:N", "status:N", "targets:Q"])
     st.altair_chart(chart.properties(height=140), use_container_width=True)
     for o in ev.objectives:
-        with st.expander(f"{o.title} ({o.pillar.replace('_', ' ')}, weight {o.weight:.0%})", expanded=True):
-            st.caption(o.counterfactual)
+        with st.expander(ui.md(f"{o.title} ({o.pillar.replace('_', ' ')}, weight {o.weight:.0%})"), expanded=True):
+            st.caption(ui.md(o.counterfactual))
             for t in o.targets:
                 _target(t)
     st.subheader("Download the evaluation")
@@ -137,10 +137,10 @@ def _show(ev: plans.Evaluation) -> None:
 
 def _target(t: plans.TargetResult) -> None:
     colour = STATUS_COLOURS.get(t.status, "#999999")
-    st.markdown(f"**{ui.esc(t.indicator)}**: {ui.esc(t.target_text)} ({t.horizon} term) — "
+    st.markdown(f"**{ui.md(t.indicator)}**: {ui.md(t.target_text)} ({t.horizon} term) — "
                 f"<span style='background:{colour};color:{'#000' if t.status in ('no data', 'on track') else '#fff'};"
                 f"padding:0 .4rem;border-radius:.3rem'>{ui.esc(t.status)}</span>", unsafe_allow_html=True)
-    st.caption(f"{t.reason}. Source: {t.source}, released {t.source_date or 'n/a'}.")
+    st.caption(ui.md(f"{t.reason}. Source: {t.source}, released {t.source_date or 'n/a'}."))
     if not t.series:
         return
     series = pd.DataFrame(t.series)
