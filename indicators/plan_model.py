@@ -19,6 +19,7 @@ from .errors import IndicatorError
 
 MAX_PLAN_BYTES = 1024 * 1024
 MAX_NODES = 20_000
+MAX_DEPTH = 20
 HORIZON_YEARS = {"immediate": (0, 2), "medium": (3, 5), "long": (6, 15)}
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "plans" / "plan.schema.json"
 AREA_CODE = r"^[A-Z][0-9A-Z]{2}[0-9A-Z]{0,6}$"
@@ -155,6 +156,12 @@ class Plan(_Strict):
     def _benchmark(cls, v: str) -> str:
         return GapTarget._benchmark(v)
 
+    @field_validator("baseline", mode="before")
+    @classmethod
+    def _baseline_date(cls, v: Any) -> Any:
+        """An unquoted 2022-04-01 arrives from YAML as a date: treat it as the period code it spells."""
+        return v.isoformat() if isinstance(v, date) else v
+
     @field_validator("baseline")
     @classmethod
     def _baseline(cls, v: int | str) -> int | str:
@@ -168,11 +175,11 @@ class Plan(_Strict):
     def _consistent(self, info: ValidationInfo) -> "Plan":
         total = sum(o.weight for o in self.objectives)
         if abs(total - 1) > 1e-6:
-            raise ValueError(f"objective weights must sum to 1 (they sum to {total:g})")
+            raise ValueError(f"objectives: objective weights must sum to 1 (they sum to {total:g})")
         start = self.published.year
         base_year = int(str(self.baseline)[:4])
         if base_year > start:
-            raise ValueError(f"the baseline ({self.baseline}) is after the plan's publication ({self.published})")
+            raise ValueError(f"baseline: the baseline ({self.baseline}) is after the plan's publication ({self.published})")
         for oi, o in enumerate(self.objectives):
             for ti, t in enumerate(o.targets):
                 lo, hi = HORIZON_YEARS[t.horizon]
@@ -194,18 +201,40 @@ class Plan(_Strict):
                 codes.append(self.benchmark)
             unknown = [c for c in codes if c not in areas]
             if unknown:
-                raise ValueError(f"unknown area code(s): {', '.join(unknown)}")
+                raise ValueError(f"place: unknown area code(s): {', '.join(unknown)}")
         return self
 
 
 # ---------------------------------------------------------------- safe reading
 
 class _NoAliasLoader(yaml.SafeLoader):
-    """SafeLoader that refuses anchors/aliases (the billion-laughs attack) and huge documents."""
+    """SafeLoader that refuses anchors/aliases (the billion-laughs attack), deep nesting, huge
+    documents and repeated keys (which YAML would otherwise resolve silently to the last one)."""
 
     nodes = 0
+    depth = 0
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = key_node.value
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"the field '{key}' is given twice",
+                                                        key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
     def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise yaml.constructor.ConstructorError(None, None, f"the plan is nested more than {MAX_DEPTH} "
+                                                        "levels deep", self.peek_event().start_mark)
+            return self._compose_checked(parent, index)
+        finally:
+            self.depth -= 1
+
+    def _compose_checked(self, parent, index):  # type: ignore[no-untyped-def]
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.constructor.ConstructorError(None, None, "YAML aliases (*name) are not allowed in plans",
@@ -242,8 +271,14 @@ def read_plan_bytes(body: bytes, source: str = "plan") -> tuple[Any, yaml.Node |
         mark = exc.problem_mark or exc.context_mark
         message = exc.problem or str(exc)
         raise PlanError(source, f"not valid YAML: {message}", line=mark.line + 1 if mark else None) from exc
+    except yaml.reader.ReaderError as exc:  # control characters such as NUL
+        line = text[:exc.position].count("\n") + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise PlanError(source, f"not valid YAML: control character U+{code:04X} is not allowed", line=line) from exc
     except yaml.YAMLError as exc:
-        raise PlanError(source, f"not valid YAML: {exc}") from exc
+        raise PlanError(source, "not valid YAML: " + " ".join(str(exc).split())) from exc
+    except RecursionError as exc:  # belt and braces: MAX_DEPTH should stop this first
+        raise PlanError(source, "the plan is nested too deeply") from exc
     if data is None:
         raise PlanError(source, "the plan is empty (null)")
     if not isinstance(data, dict):
@@ -254,13 +289,16 @@ def read_plan_bytes(body: bytes, source: str = "plan") -> tuple[Any, yaml.Node |
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     """The line of the deepest YAML node on the error's path."""
     line = node.start_mark.line + 1 if node is not None else None
-    for key in loc:
+    for step, key in enumerate(loc):
         if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
-            if match is None:
+            pair = next(((k, v) for k, v in node.value if getattr(k, "value", None) == key), None)
+            if pair is None:
                 break
-            node = match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            key_node, node = pair
+            # the last step points at its key's line: for a nested value that is the line above it
+            line = (key_node if step == len(loc) - 1 else node).start_mark.line + 1
+            continue
+        if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
             node = node.value[key]
         else:
             break
@@ -285,11 +323,16 @@ def validate(data: dict[str, Any], node: yaml.Node | None = None, source: str = 
     try:
         return Plan.model_validate(data, context=context)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
+        errors = exc.errors(include_url=False)
+        # A misspelt field shows up twice (the typo as unknown, the real name as missing): name the typo.
+        err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         loc = tuple(err["loc"])
         message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = f"unknown field '{loc[-1]}'"
         field = _field(loc)
-        m = re.match(r"^(objectives\[\d+\](?:\.targets\[\d+\])?(?:\.indicators)?): (.*)$", message)
+        m = re.match(r"^((?:objectives|baseline|place)(?:\[\d+\](?:\.targets\[\d+\])?(?:\.indicators)?)?): (.*)$",
+                     message)
         if m:  # cross-field checks name the field themselves
             field, message = m.group(1), m.group(2)
             loc = tuple(int(p) if p.isdigit() else p for p in re.findall(r"[a-z_]+|\d+", field))

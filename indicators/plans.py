@@ -114,8 +114,8 @@ class Evaluation:
             "place_codes": self.place.codes, "published": self.plan.published.isoformat(),
             "baseline": str(self.plan.baseline), "evaluated_at": self.evaluated_at, "summary": self.summary,
             "snapshot": self.snapshot,
-            "by_horizon": self.by_horizon.to_dict(orient="records"),
-            "by_pillar": self.by_pillar.to_dict(orient="records"),
+            "by_horizon": self.by_horizon.astype(object).where(self.by_horizon.notna(), None).to_dict(orient="records"),
+            "by_pillar": self.by_pillar.astype(object).where(self.by_pillar.notna(), None).to_dict(orient="records"),
             "targets": rows.to_dict(orient="records"),
         }
 
@@ -333,7 +333,8 @@ def _target_value(ctx: query.Context, plan: Plan, place: Place, target: Target, 
     n = len(peer_vals) + 1
     places_needed = {"best": 1, "top_three": 3, "top_quarter": math.ceil(n / 4), "top_half": math.ceil(n / 2)}
     k = places_needed[target.position.at_least]
-    goal = peer_vals[k - 2] if k >= 2 else peer_vals[0]  # match the neighbour now in position k−1 (or beat the best)
+    # Position k of n means at most k−1 neighbours ahead: match the k-th best neighbour (ties share a place).
+    goal = peer_vals[min(k, len(peer_vals)) - 1]
     return goal, (f"{text}: position {k} of {n} needs about {_fmt(goal, unit)} "
                   f"(neighbours' values in {last['period_label']})"), None
 

@@ -154,6 +154,17 @@ def test_projection_interval_a_hair_short_of_the_target_is_off_track(ctx, monkey
     assert r.status == "off track"
 
 
+def test_target_year_reached_in_the_data_and_missed_is_off_track_without_projection(ctx, monkeypatch):
+    # Data up to 2026 for a 2026 target: judged on the data (76 + … = 79 < 85), not on a projection.
+    series = {**HAND, 2024: 77.0, 2025: 78.0, 2026: 79.0}
+    r = evaluate(ctx, monkeypatch, HIGHER, series, reach(85.0))
+    assert r.status == "off track" and r.projected_value is None
+    assert r.reason == ("the target year (2026) has been reached in the data and the latest value (79%, 2026) "
+                        "does not meet the target")
+    # …and a met target stays met.
+    assert evaluate(ctx, monkeypatch, HIGHER, series, reach(79.0)).status == "met"
+
+
 def test_two_points_use_the_straight_line_and_say_so(ctx, monkeypatch):
     # 2022 = 75, 2023 = 76: slope 1 → 75 + 1·(2026 − 2022) = 79 exactly in 2026.
     r = evaluate(ctx, monkeypatch, HIGHER, {2022: 75.0, 2023: 76.0}, reach(79.0))
@@ -266,11 +277,6 @@ def test_position_best_lower_is_better(ctx, monkeypatch):
     assert r.target_value == 3.0 and r.status == "on track"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG plans._target_value (plans.py line 331): goal = peer_vals[k - 2] makes the place match the "
-    "neighbour now in position k-1, which ranks it k-1, not k; to be in position k of n it needs to "
-    "match the k-th best neighbour, peer_vals[k - 1]. With neighbours 78, 74, 70 the place (76) is "
-    "already 2nd of 4 (top half) but is told it needs 78"))
 def test_position_top_half(ctx, monkeypatch):
     # n = 4, top half → position k = ceil(4/2) = 2: beat two of the three neighbours → match 74.
     # The place's 76 already ranks 2nd (78, 76, 74, 70) → met.
@@ -458,11 +464,6 @@ def test_summary_without_both_pillars(frame):
                                      "services to compare them.")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG plans._rollup (plans.py line 366) stores share None for a horizon/pillar with no judged target, "
-    "which pandas turns into NaN; Evaluation.to_json (plans.py lines 117-118) passes by_horizon/by_pillar "
-    "through to_dict without the NaN→None replace it applies to rows(), so plan_report.to_json writes a "
-    "bare NaN token: not valid JSON. Fix: .replace({np.nan: None}) on both frames in to_json"))
 def test_json_report_is_valid_json_when_a_horizon_has_nothing_judged(ctx):
     plan = make_plan(HIGHER, reach(80.0))
     # One horizon judged (share 1.0), one not (share None → NaN once the column is float).
