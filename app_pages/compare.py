@@ -66,7 +66,7 @@ def main() -> None:
     periods = data.sort_values("period_start").groupby("indicator")["period"].last()
     latest.insert(0, "latest period", periods)
     st.subheader("Latest values")
-    st.dataframe(latest.reset_index(), hide_index=True, use_container_width=True)
+    st.dataframe(latest.reset_index(), hide_index=True, width="stretch")
     ui.download_csv(data.drop(columns=["period_start"]), "compare.csv", "Download all series (CSV)")
     st.subheader("Over time")
     data["period_start"] = pd.to_datetime(data["period_start"].astype(str))

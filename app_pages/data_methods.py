@@ -22,7 +22,7 @@ def main() -> None:
     with tabs[1]:
         _sources(c)
     with tabs[2]:
-        st.dataframe(snapshot.level_summary(c.snapshot), hide_index=True, use_container_width=True)
+        st.dataframe(snapshot.level_summary(c.snapshot), hide_index=True, width="stretch")
         st.caption("Areas with at least one value, indicators and values per level.")
     with tabs[3]:
         st.markdown(views.methods_text())
@@ -31,7 +31,7 @@ def main() -> None:
     with tabs[5]:
         m = c.snapshot.manifest
         st.markdown(ui.md(f"Built {m['created_at']} from {m.get('source_note') or m['source_base_url']}."))
-        st.dataframe(snapshot.dataset_summary(c.snapshot), hide_index=True, use_container_width=True)
+        st.dataframe(snapshot.dataset_summary(c.snapshot), hide_index=True, width="stretch")
         missing = m["geography"]["districts_without_boundary"]
         if missing:
             st.caption("District codes in the data with no boundary to draw: " + ", ".join(missing))
@@ -88,7 +88,7 @@ def _catalogue(c) -> None:
         view = view.loc[view["theme"].isin(themes)]
     shown = view[["label", "pillar", "theme", "polarity", "unit", "aggregation", "weight", "nations", "source_org",
                   "source_date_text", "first_period", "last_period", "levels", "note", "id"]]
-    st.dataframe(shown, hide_index=True, use_container_width=True, height=520, column_config={
+    st.dataframe(shown, hide_index=True, width="stretch", height=520, column_config={
         "label": "Indicator", "source_date_text": "Released", "first_period": "First period",
         "last_period": "Latest period", "note": "Why (where disputable)", "id": "Id"})
     st.caption(f"{len(view)} of {len(cat)} indicators. Context indicators and neutral ones are shown but never scored.")
@@ -102,7 +102,7 @@ def _sources(c) -> None:
     status = {k: v["status"] for k, v in c.snapshot.manifest["datasets"].items()}
     src["status"] = src["dataset"].map(status)
     src["licence"] = "Open Government Licence v3.0"
-    st.dataframe(src, hide_index=True, use_container_width=True, column_config={
+    st.dataframe(src, hide_index=True, width="stretch", column_config={
         "source_url": st.column_config.LinkColumn("Source"), "source_date_text": "Released",
         "source_org": "Publisher"})
     for line in c.snapshot.manifest.get("attribution", []):

@@ -43,7 +43,7 @@ def main() -> None:
                     "environment", "economy_change", "public_services_change", "quadrant", "economy_coverage",
                     "public_services_coverage", "periods_latest", "periods_baseline"]]
     with st.expander("Every place (table)"):
-        st.dataframe(shown, hide_index=True, use_container_width=True)
+        st.dataframe(shown, hide_index=True, width="stretch")
         ui.download_csv(shown, f"good-growth-{level}.csv")
 
 
@@ -73,7 +73,7 @@ def _quadrant_chart(scores: pd.DataFrame, place: str | None) -> None:
     if len(chosen):
         layers.append(alt.Chart(chosen).mark_text(dy=-14, fontWeight="bold", color="#d50000").encode(
             x="economy_change:Q", y="public_services_change:Q", text="areanm:N"))
-    st.altair_chart(alt.layer(*layers).properties(height=520), use_container_width=True)
+    st.altair_chart(alt.layer(*layers).properties(height=520), width="stretch")
     counts = d["quadrant"].value_counts()
     st.caption("Places per quadrant: " + ", ".join(f"{k} {v}" for k, v in counts.items()) +
                ". Changes compare each indicator's latest period with about five years earlier.")
@@ -108,7 +108,7 @@ def _rank_intervals(scores: pd.DataFrame, place: str | None) -> None:
         x=alt.X("rank_lo:Q", title="Rank (1 = best); line = 5th–95th percentile over 1,000 draws"), x2="rank_hi:Q")
     dots = base.mark_point(filled=True, color="black").encode(x="rank:Q", tooltip=["areanm:N", "rank:Q", "rank_lo:Q",
                                                                                   "rank_hi:Q"])
-    st.altair_chart((bars + dots).properties(height=22 * len(picks) + 30), use_container_width=True)
+    st.altair_chart((bars + dots).properties(height=22 * len(picks) + 30), width="stretch")
     st.caption("The top 15, the bottom 5 and the chosen place. Places whose lines overlap cannot be told apart.")
 
 

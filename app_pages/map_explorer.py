@@ -25,7 +25,7 @@ def main() -> None:
                              format_func=lambda i: ui.indicator_label(c, i), key="indicator_select")
     ui.set_params(indicator=indicator)
     bench_code = ui.benchmark_code(c, sel, sel.place) or "E92000001"
-    table, info = views.map_view(c, indicator, sel.level, ui.period_arg(sel), bench_code)
+    table, info = _map_view(ui.created_at(), indicator, sel.level, sel.period, bench_code)
     meta = c.snapshot.catalogue.set_index("indicator_id").loc[indicator]
     if info["period_code"] is None:
         st.info(f"{ui.md(info['label'])} is not published for {ui.LEVEL_LABELS[sel.level].lower()}"
@@ -43,8 +43,18 @@ def main() -> None:
     _ranked_table(table, info, indicator, sel)
 
 
-def _map(c, sel, table, info) -> None:
-    gdf = geo.boundaries(c, sel.level)
+@st.cache_data(show_spinner=False, max_entries=256)
+def _map_view(created_at: str, indicator: str, level: str, period: str, benchmark: str):
+    """Shared by every visitor: the figures behind one map (values, CIs, significance, rank ranges)."""
+    return views.map_view(ui.ctx(), indicator, level, "latest" if period == "latest" else int(period), benchmark)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _features(created_at: str, indicator: str, level: str, period: str, benchmark: str) -> tuple[dict, list[str]]:
+    """The map's GeoJSON with colours and tooltip text, built once per view for all visitors."""
+    c = ui.ctx()
+    table, info = _map_view(created_at, indicator, level, period, benchmark)
+    gdf = geo.boundaries(c, level)
     values = table["value"].to_numpy(dtype=float)
     edges, colours = ui.colour_bins(values, info["sign"])
     props = table.assign(
@@ -55,7 +65,12 @@ def _map(c, sel, table, info) -> None:
                  if np.isfinite(lo) else "no confidence interval published" for lo, hi in zip(table["lci"], table["uci"])],
         sig_text=[ui.esc(s) for s in table["significance"]],
     )[["areacd", "fill", "name", "value_text", "ci_text", "sig_text"]]
-    fc = geo.feature_collection(gdf, props)
+    return geo.feature_collection(gdf, props), edges
+
+
+def _map(c, sel, table, info) -> None:
+    fc, edges = _features(ui.created_at(), info["indicator"], sel.level, sel.period, info["benchmark_asked"])
+    gdf = geo.boundaries(c, sel.level)
     layers = [pdk.Layer("GeoJsonLayer", fc, id="areas", pickable=True, stroked=True, filled=True,
                         get_fill_color="properties.fill", get_line_color=[255, 255, 255, 170],
                         line_width_min_pixels=0.5, auto_highlight=True)]
@@ -109,14 +124,14 @@ def _distribution(table, info, place) -> None:
     if len(chosen):
         layers.append(alt.Chart(chosen).mark_rule(color="#d62728", size=3).encode(x="value:Q",
                                                                                  tooltip=["areanm:N", "value:Q"]))
-    st.altair_chart(alt.layer(*layers).properties(height=260, title="How areas are spread"), use_container_width=True)
+    st.altair_chart(alt.layer(*layers).properties(height=260, title="How areas are spread"), width="stretch")
     note = f"Dashed line: {info['benchmark_name']} ({ui.fmt(info['benchmark_value'], info['unit'])})." \
         if info["benchmark_value"] is not None else "No benchmark value for this period."
     st.caption(ui.md(note) + (" Red line: the selected place." if len(chosen) else ""))
     counts = table["significance"].value_counts()
     st.markdown("**Compared with " + ui.md(info["benchmark_name"] or "England") + "** (95% confidence intervals)")
     st.dataframe(counts.rename_axis("significance").reset_index(name="areas"), hide_index=True,
-                 use_container_width=True)
+                 width="stretch")
 
 
 def _ranked_table(table, info, indicator, sel) -> None:
@@ -127,7 +142,7 @@ def _ranked_table(table, info, indicator, sel) -> None:
     shown = table.assign(
         rank_range=[f"{int(a)}–{int(b)}" if np.isfinite(a) else "–" for a, b in zip(table["rank_lo"], table["rank_hi"])],
     )[["rank", "rank_range", "areanm", "areacd", "value", "lci", "uci", "significance", "percentile", "status"]]
-    st.dataframe(shown, hide_index=True, use_container_width=True, height=380, column_config={
+    st.dataframe(shown, hide_index=True, width="stretch", height=380, column_config={
         "rank": st.column_config.NumberColumn("Rank", format="%d"),
         "rank_range": "Rank range (90%)",
         "areanm": "Area", "areacd": "Code",

@@ -109,7 +109,7 @@ def _spine(prof: pd.DataFrame, bench_name: str) -> None:
                  alt.Tooltip("significance_95:N", title="95%"), alt.Tooltip("significance_998:N", title="99.8%"),
                  alt.Tooltip("trend:N", title="Recent trend")])
     chart = alt.layer(rng, iqr, mid, dots).properties(height=22 * len(d) + 40)
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")
     st.caption(f"Light grey: the range across areas, worst on the left and best on the right; dark grey: the middle "
                f"half of areas; black line: {ui.md(bench_name)}. Marker colour and shape show the comparison with "
                f"{ui.md(bench_name)} at 95% confidence (triangle up better, circle similar, triangle down worse, square not "
@@ -124,7 +124,7 @@ def _table(prof: pd.DataFrame, bench_name: str, areacd: str) -> None:
     t["pillar"] = t["pillar"].map(PILLAR_LABELS)
     shown = t[["pillar", "theme", "label", "period_label", "value", "lci", "uci", "benchmark_value", "significance_95",
                "significance_998", "trend_shown", "flag", "spark_values", "neighbour_mean", "percentile", "unit"]]
-    st.dataframe(shown, hide_index=True, use_container_width=True, height=560, column_config={
+    st.dataframe(shown, hide_index=True, width="stretch", height=560, column_config={
         "pillar": "Pillar", "theme": "Theme", "label": "Indicator", "period_label": "Period",
         "value": st.column_config.NumberColumn("Value", format="%.2f"),
         "lci": st.column_config.NumberColumn("Lower 95%", format="%.2f"),

@@ -111,17 +111,17 @@ def _show(ev: plans.Evaluation) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown("**By horizon**")
-        st.dataframe(ev.by_horizon, hide_index=True, use_container_width=True)
+        st.dataframe(ev.by_horizon, hide_index=True, width="stretch")
     with right:
         st.markdown("**By pillar**")
-        st.dataframe(ev.by_pillar, hide_index=True, use_container_width=True)
+        st.dataframe(ev.by_pillar, hide_index=True, width="stretch")
     counts = rows.groupby(["horizon", "status"]).size().reset_index(name="targets")
     chart = alt.Chart(counts).mark_bar().encode(
         y=alt.Y("horizon:N", sort=["immediate", "medium", "long"], title=None),
         x=alt.X("targets:Q", title="Targets"),
         color=alt.Color("status:N", scale=alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values())),
                         title="Status"), tooltip=["horizon:N", "status:N", "targets:Q"])
-    st.altair_chart(chart.properties(height=140), use_container_width=True)
+    st.altair_chart(chart.properties(height=140), width="stretch")
     for o in ev.objectives:
         with st.expander(ui.md(f"{o.title} ({o.pillar.replace('_', ' ')}, weight {o.weight:.0%})"), expanded=True):
             st.caption(ui.md(o.counterfactual))
@@ -160,7 +160,7 @@ def _target(t: plans.TargetResult) -> None:
             band = pd.DataFrame({"year": [last["year"], t.target_year], "lo": [last["value"], t.projection_low],
                                  "hi": [last["value"], t.projection_high]})
             layers.append(alt.Chart(band).mark_area(opacity=0.15, color="#555").encode(x="year:Q", y="lo:Q", y2="hi:Q"))
-    st.altair_chart(alt.layer(*layers).properties(height=190), use_container_width=True)
+    st.altair_chart(alt.layer(*layers).properties(height=190), width="stretch")
 
 
 with ui.friendly_errors():

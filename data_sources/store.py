@@ -134,6 +134,7 @@ def staged(target: Path) -> Iterator[Staged]:
     """Yield a staging directory on the same filesystem as `target`; removed unless committed."""
     target.parent.mkdir(parents=True, exist_ok=True)
     path = Path(tempfile.mkdtemp(prefix=_stage_prefix(target), dir=target.parent))
+    os.chmod(path, 0o755)  # mkdtemp makes it private; the live snapshot must stay readable by the app's user
     stage = Staged(target, path)
     try:
         yield stage

@@ -17,6 +17,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from data_sources.errors import SnapshotError
+from data_sources.store import read_manifest
+
 from . import query
 
 MAP_LEVELS = {"ltla": "Local authority districts", "utla": "Upper-tier authorities",
@@ -33,6 +36,8 @@ def boundaries(ctx: query.Context, level: str) -> gpd.GeoDataFrame:
 @lru_cache(maxsize=8)
 def _boundaries(path: Path, created_at: str, level: str) -> gpd.GeoDataFrame:
     gdf = gpd.read_parquet(path / "geometry.parquet")
+    if read_manifest(path)["created_at"] != created_at:
+        raise SnapshotError(f"{path}: the snapshot was replaced while its boundaries were read; reload the page")
     levels = [level, "country"] if level == "region" else [level]
     gdf = gdf.loc[gdf["level"].isin(levels) & gdf["end"].isna()].copy()
     if level == "region":

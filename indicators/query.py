@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from data_sources.store import read_table
+from data_sources.errors import SnapshotError
+from data_sources.store import read_manifest, read_table
 
 from . import catalogue as catalogue_mod
 from . import snapshot as snapshot_mod
@@ -92,6 +93,8 @@ def _context(path: Path, created_at: str) -> Context:
     names = areas.drop_duplicates("areacd").set_index("areacd")["areanm"]
     neighbours = read_table(snap.path, "neighbours").astype({"areacd": str, "kind": str, "neighbour_areacd": str})
     clusters = read_table(snap.path, "clusters")
+    if read_manifest(snap.path)["created_at"] != snap.manifest["created_at"]:
+        raise SnapshotError(f"{snap.path}: the snapshot was replaced while it was being read; reload the page")
     return Context(snapshot=snap, catalogue=cat, cat=cat.frame(), areas=areas, names=names,
                    predecessor=predecessors(areas), neighbours=neighbours, clusters=clusters, _slices=slices)
 

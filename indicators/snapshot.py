@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from data_sources.settings import get_settings
+from data_sources.errors import SnapshotError
 from data_sources.store import read_manifest, read_table
 
 # The system allocator hands decoded Parquet buffers back to the OS, where Arrow's default
@@ -44,14 +45,20 @@ def load(path: Path | None = None) -> Snapshot:
 
 @lru_cache(maxsize=2)
 def _load(path: Path, created_at: str) -> Snapshot:
-    manifest = read_manifest(path)
-    return Snapshot(
-        path=path,
-        manifest=manifest,
-        observations=read_table(path, "observations"),
-        catalogue=read_table(path, "catalogue"),
-        areas=read_table(path, "areas"),
-    )
+    """Read every table, then check the manifest again: a refresh that swapped the directory
+    mid-read would otherwise hand back tables from two different snapshots."""
+    for _ in range(5):
+        manifest = read_manifest(path)
+        snap = Snapshot(
+            path=path,
+            manifest=manifest,
+            observations=read_table(path, "observations"),
+            catalogue=read_table(path, "catalogue"),
+            areas=read_table(path, "areas"),
+        )
+        if read_manifest(path)["created_at"] == manifest["created_at"]:
+            return snap
+    raise SnapshotError(f"{path}: the snapshot kept changing while it was being read; try again")
 
 
 def dataset_summary(snap: Snapshot) -> pd.DataFrame:

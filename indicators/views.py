@@ -23,7 +23,8 @@ def map_view(ctx: query.Context, indicator: str, level: str, period: query.Perio
         nations = query.current_areas(ctx, "country")
         areas = pd.concat([areas, nations.loc[nations["areacd"] != query.ENGLAND, ["areacd", "areanm"]]],
                           ignore_index=True)
-    info = {"period_code": code, "period_label": None, "benchmark": benchmark, "benchmark_value": None,
+    info = {"indicator": indicator, "benchmark_asked": benchmark,
+            "period_code": code, "period_label": None, "benchmark": benchmark, "benchmark_value": None,
             "benchmark_name": query.area_name(ctx, benchmark) if benchmark else None, "unit": ind.unit,
             "label": ind.label, "polarity": ind.polarity, "sign": ind.sign}
     if code is None:

@@ -1,0 +1,5 @@
+"""Browser tests: the real server driven in Debian's Chromium (see tests/support/browser.py for
+the fixtures and helpers, and tests/support/setup_browser.sh for the one-off setup)."""
+from __future__ import annotations
+
+from tests.support.browser import app_server, app_url, chromium, page, warm_app  # noqa: F401 - fixtures

@@ -1,0 +1,379 @@
+"""The container image and the two-replica deployment: Dockerfile, .dockerignore, deploy/.
+
+The files are checked as text everywhere; where a Docker engine answers, the image is also
+built and inspected (and run once), otherwise that test is skipped with the reason.
+"""
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILE = ROOT / "Dockerfile"
+DOCKERIGNORE = ROOT / ".dockerignore"
+COMPOSE = ROOT / "deploy" / "compose.yaml"
+CONSTRAINTS = ROOT / "deploy" / "constraints.txt"
+IMAGE = "good-growth:test"
+
+
+# ---------------------------------------------------------------- Dockerfile parsing
+
+def _instructions(text: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) in order, with line continuations joined and comments dropped."""
+    out: list[tuple[str, str]] = []
+    pending = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not pending and (not line or line.startswith("#")):
+            continue
+        if pending and line.startswith("#"):
+            continue  # comment lines inside a continued instruction are ignored by Docker
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        full = (pending + line).strip()
+        pending = ""
+        if full:
+            word, _, rest = full.partition(" ")
+            out.append((word.upper(), rest.strip()))
+    return out
+
+
+def _stages(instructions: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    stages: list[list[tuple[str, str]]] = []
+    for ins in instructions:
+        if ins[0] == "FROM":
+            stages.append([])
+        if stages:
+            stages[-1].append(ins)
+    return stages
+
+
+def _env(stage: list[tuple[str, str]]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for word, args in stage:
+        if word == "ENV":
+            for token in shlex.split(args):
+                key, sep, value = token.partition("=")
+                if sep:
+                    env[key] = value
+    return env
+
+
+def _exec_form(args: str) -> list[str]:
+    value = json.loads(args)
+    assert isinstance(value, list) and all(isinstance(v, str) for v in value), args
+    return value
+
+
+def _copy_sources(args: str) -> tuple[list[str], str, dict[str, str]]:
+    tokens = shlex.split(args)
+    flags = {t[2:].partition("=")[0]: t.partition("=")[2] for t in tokens if t.startswith("--")}
+    paths = [t for t in tokens if not t.startswith("--")]
+    return paths[:-1], paths[-1], flags
+
+
+@pytest.fixture(scope="module")
+def dockerfile() -> list[list[tuple[str, str]]]:
+    assert DOCKERFILE.is_file(), "Dockerfile missing at the repository root"
+    stages = _stages(_instructions(DOCKERFILE.read_text(encoding="utf-8")))
+    assert stages, "Dockerfile has no FROM"
+    return stages
+
+
+@pytest.fixture(scope="module")
+def final(dockerfile) -> list[tuple[str, str]]:
+    return dockerfile[-1]
+
+
+def test_every_stage_is_slim_python_311(dockerfile):
+    for stage in dockerfile:
+        image = stage[0][1].split()[0]
+        assert re.fullmatch(r"python:3\.11(\.\d+)?-slim(-[a-z]+)?(@sha256:[0-9a-f]{64})?", image), image
+
+
+def test_runs_as_a_non_root_user_set_before_cmd(final):
+    words = [w for w, _ in final]
+    assert "USER" in words and "CMD" in words
+    users = [(i, a) for i, (w, a) in enumerate(final) if w == "USER"]
+    last_index, last_user = users[-1]
+    assert last_index < words.index("CMD"), "USER must come before CMD"
+    name = last_user.split(":")[0]
+    assert name not in {"root", "0"}, last_user
+    # numeric, so that Kubernetes' runAsNonRoot can check it without reading /etc/passwd
+    assert name.isdigit() and int(name) >= 1000, last_user
+
+
+def test_healthcheck_probes_streamlit_health_with_python(final):
+    checks = [a for w, a in final if w == "HEALTHCHECK"]
+    assert len(checks) == 1, "one HEALTHCHECK in the final stage"
+    command = checks[0].split("CMD", 1)[1].strip()
+    argv = _exec_form(command)
+    assert argv[:2] == ["python", "-c"], argv
+    code = argv[2]
+    compile(code, "<healthcheck>", "exec")  # valid Python
+    assert "http://127.0.0.1:8501/_stcore/health" in code
+    assert "urllib.request" in code and "timeout" in code
+    assert not re.search(r"\b(curl|wget)\b", checks[0]), "slim images have neither curl nor wget"
+
+
+def test_public_mode_and_generic_error_messages(final, monkeypatch):
+    env = _env(final)
+    assert env.get("GOOD_GROWTH_PUBLIC_MODE") == "true"
+    assert env.get("STREAMLIT_CLIENT_SHOW_ERROR_DETAILS") == "none"
+    assert env.get("GOOD_GROWTH_SNAPSHOT_DIR") == "/app/data"
+
+    from data_sources.settings import Settings
+    monkeypatch.setenv("GOOD_GROWTH_PUBLIC_MODE", env["GOOD_GROWTH_PUBLIC_MODE"])
+    assert Settings().public_mode is True
+
+
+def test_streamlit_accepts_the_error_details_setting():
+    """The env var name and value are right for the installed Streamlit (a typo is silently ignored)."""
+    import os
+    env = {**os.environ, "STREAMLIT_CLIENT_SHOW_ERROR_DETAILS": "none"}
+    done = subprocess.run([sys.executable, "-m", "streamlit", "config", "show"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert re.search(r'# The value below was set in [^\n]*environment variable\nshowErrorDetails = "none"\n',
+                     done.stdout), "STREAMLIT_CLIENT_SHOW_ERROR_DETAILS=none is not picked up as client.showErrorDetails"
+
+
+def test_snapshot_code_and_config_are_copied_in(dockerfile, final):
+    sources = [src for stage in dockerfile for w, a in stage if w == "COPY" for src in _copy_sources(a)[0]]
+    normalised = {s.rstrip("/") for s in sources}
+    for needed in ("data", "app.py", "app_pages", "data_sources", "indicators", "plans", ".streamlit"):
+        assert needed in normalised, f"{needed} is not copied into the image"
+    final_copies = [_copy_sources(a) for w, a in final if w == "COPY"]
+    # the final stage gets the snapshot either directly or from an earlier stage's copy of it
+    assert any("data" in {s.rstrip("/") for s in srcs} or "from" in flags for srcs, _, flags in final_copies)
+    workdir = [a for w, a in final if w == "WORKDIR"][-1]
+    assert _env(final)["GOOD_GROWTH_SNAPSHOT_DIR"] == workdir.rstrip("/") + "/data"
+
+
+def test_copied_paths_exist_and_are_not_dockerignored(dockerfile):
+    patterns = [p.strip() for p in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
+                if p.strip() and not p.strip().startswith("#")]
+
+    def ignored(rel: str) -> bool:
+        result = False
+        parts = rel.split("/")
+        for pattern in patterns:
+            negate = pattern.startswith("!")
+            pat = pattern[1:] if negate else pattern
+            pat = pat.rstrip("/")
+            candidates = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+            if any(fnmatch.fnmatchcase(c, pat) or (pat.startswith("**/") and fnmatch.fnmatchcase(
+                    c.rsplit("/", 1)[-1], pat[3:])) for c in candidates):
+                result = not negate
+        return result
+
+    for stage in dockerfile:
+        for word, args in stage:
+            if word != "COPY":
+                continue
+            srcs, _, flags = _copy_sources(args)
+            if "from" in flags:
+                continue
+            for src in srcs:
+                path = ROOT / src
+                assert path.exists(), f"COPY {src}: not in the build context"
+                assert not ignored(src.rstrip("/")), f"COPY {src}: excluded by .dockerignore"
+                if path.is_dir():
+                    for child in path.rglob("*"):
+                        rel = child.relative_to(ROOT).as_posix()
+                        if "__pycache__" in rel or child.suffix == ".pyc":
+                            continue
+                        assert not ignored(rel), f"{rel} would be left out of the image by .dockerignore"
+
+
+def test_dockerignore_keeps_local_state_and_secrets_out():
+    text = DOCKERIGNORE.read_text(encoding="utf-8")
+    for pattern in (".venv", ".git", "__pycache__", "node_modules", ".pytest_cache", "tests/",
+                    ".snapshot-*", ".streamlit/secrets.toml"):
+        assert pattern in text, f".dockerignore should exclude {pattern}"
+
+
+def test_cmd_serves_streamlit_headless_on_all_interfaces(final):
+    cmds = [a for w, a in final if w == "CMD"]
+    assert len(cmds) == 1
+    argv = _exec_form(cmds[0])
+    assert argv[:4] == ["python", "-m", "streamlit", "run"] and argv[4] == "app.py"
+    opts = dict(zip(argv[5::2], argv[6::2]))
+    assert opts == {"--server.address": "0.0.0.0", "--server.port": "8501", "--server.headless": "true",
+                    "--server.enableXsrfProtection": "true"}
+    assert any(w == "EXPOSE" and "8501" in a.split() for w, a in final)
+
+
+def test_pinned_versions_satisfy_pyproject():
+    """deploy/constraints.txt pins every runtime dependency to a version pyproject.toml allows."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    pins = {}
+    for line in CONSTRAINTS.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            assert version, f"constraints.txt: {line!r} is not an exact pin"
+            pins[re.sub(r"[-_.]+", "-", name).lower()] = version
+    problems = []
+    for spec in project["dependencies"]:
+        req = Requirement(spec)
+        name = re.sub(r"[-_.]+", "-", req.name).lower()
+        if name not in pins:
+            problems.append(f"{req.name}: not pinned")
+        elif not req.specifier.contains(pins[name], prereleases=True):
+            problems.append(f"{req.name}: pinned {pins[name]}, pyproject.toml wants {req.specifier}")
+    assert not problems, "; ".join(problems)
+
+
+# ---------------------------------------------------------------- compose and proxy
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+
+
+def _proxy(compose: dict) -> tuple[str, dict]:
+    found = [(name, svc) for name, svc in compose["services"].items()
+             if re.match(r"(docker\.io/)?(library/)?(nginx|caddy)", str(svc.get("image", "")))]
+    assert len(found) == 1, "exactly one nginx or caddy proxy service"
+    return found[0]
+
+
+def _proxy_config(compose: dict) -> tuple[str, str]:
+    name, svc = _proxy(compose)
+    mounts = [v.split(":") for v in svc.get("volumes", []) if isinstance(v, str)]
+    files = [(COMPOSE.parent / m[0]).resolve() for m in mounts
+             if m[0].startswith(".") and (COMPOSE.parent / m[0]).is_file()]
+    assert files, f"{name}: no proxy config file from deploy/ is mounted"
+    kind = "caddy" if "caddy" in svc["image"] else "nginx"
+    return kind, files[0].read_text(encoding="utf-8")
+
+
+def test_two_app_replicas_built_from_the_dockerfile(compose):
+    apps = {n: s for n, s in compose["services"].items() if "build" in s}
+    assert set(apps) >= {"app1", "app2"}, sorted(compose["services"])
+    for name, svc in apps.items():
+        build = svc["build"]
+        context = (COMPOSE.parent / (build["context"] if isinstance(build, dict) else build)).resolve()
+        dockerfile = build.get("dockerfile", "Dockerfile") if isinstance(build, dict) else "Dockerfile"
+        assert (context / dockerfile).resolve() == DOCKERFILE, name
+        assert str(svc["environment"]["GOOD_GROWTH_PUBLIC_MODE"]).lower() == "true", name
+        assert svc.get("read_only") is True, f"{name}: root filesystem should be read-only"
+        assert "/tmp" in svc.get("tmpfs", []), name
+        assert "/_stcore/health" in " ".join(svc["healthcheck"]["test"]), name
+        assert "ports" not in svc, f"{name}: replicas are reached through the proxy only"
+
+
+def test_proxy_listens_on_8080_in_front_of_both_replicas(compose):
+    name, svc = _proxy(compose)
+    assert any(str(p).split(":")[-2:] == ["8080", "8080"] or str(p) == "8080:8080" for p in svc["ports"]), svc["ports"]
+    deps = svc.get("depends_on", [])
+    assert {"app1", "app2"} <= set(deps if isinstance(deps, list) else deps.keys())
+    kind, config = _proxy_config(compose)
+    assert "app1:8501" in config and "app2:8501" in config
+    assert re.search(r"^\s*(listen\s+8080\b|:8080\s*\{)", config, re.M), "proxy should listen on 8080"
+
+
+def test_proxy_keeps_sessions_sticky(compose):
+    kind, config = _proxy_config(compose)
+    code = "\n".join(line.split("#", 1)[0] for line in config.splitlines())
+    assert re.search(r"\bip_hash\s*;|\bhash\s+\S+|\blb_policy\s+(cookie|ip_hash|client_ip_hash)\b", code), \
+        "Streamlit sessions need sticky load balancing"
+
+
+def test_proxy_passes_websocket_upgrades(compose):
+    kind, config = _proxy_config(compose)
+    code = "\n".join(line.split("#", 1)[0] for line in config.splitlines())
+    if kind == "nginx":
+        assert re.search(r"proxy_http_version\s+1\.1\s*;", code)
+        assert re.search(r"proxy_set_header\s+Upgrade\s+\$http_upgrade\s*;", code)
+        assert re.search(r"proxy_set_header\s+Connection\s+\S*upgrade\S*\s*;", code, re.I)
+        # Streamlit's websocket origin check needs the port too: $host drops it, $http_host keeps it
+        assert not re.search(r"proxy_set_header\s+Host\s+\$host\s*;", code)
+    else:
+        # Caddy proxies upgrades by itself; nothing may strip the headers or force HTTP/2 upstream
+        assert not re.search(r"header_up\s+-(Upgrade|Connection)\b", code, re.I)
+        assert not re.search(r"versions\s+h2c?\b", code)
+        assert not re.search(r"header_up\s+Host\b", code), "Streamlit compares Origin with the original Host"
+
+
+def test_proxy_health_checks_the_replicas(compose):
+    kind, config = _proxy_config(compose)
+    if kind == "caddy":
+        assert re.search(r"^\s*health_uri\s+/_stcore/health\b", config, re.M)
+    else:  # nginx OSS checks passively; readiness then comes from the compose health checks
+        assert "max_fails" in config
+        deps = _proxy(compose)[1]["depends_on"]
+        assert isinstance(deps, dict) and all(d.get("condition") == "service_healthy" for d in deps.values())
+
+
+def test_caddyfile_is_valid_for_caddy(compose):
+    kind, _ = _proxy_config(compose)
+    caddy = shutil.which("caddy")
+    if kind != "caddy" or caddy is None:
+        pytest.skip("caddy binary not installed" if kind == "caddy" else "proxy is not Caddy")
+    done = subprocess.run([caddy, "validate", "--adapter", "caddyfile", "--config", str(COMPOSE.parent / "Caddyfile")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+# ---------------------------------------------------------------- the image itself
+
+@pytest.fixture(scope="module")
+def docker() -> str:
+    exe = shutil.which("docker")
+    if exe is None:
+        pytest.skip("docker engine not available: no docker CLI on PATH")
+    try:
+        info = subprocess.run([exe, "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True,
+                              timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.skip("docker engine not available: `docker info` timed out")
+    if info.returncode != 0:
+        reason = (info.stderr.strip().splitlines() or ["`docker info` failed"])[-1]
+        pytest.skip(f"docker engine not available: {reason}")
+    return exe
+
+
+@pytest.fixture(scope="module")
+def image(docker: str) -> dict:
+    done = subprocess.run([docker, "build", "-t", IMAGE, "."], cwd=ROOT, capture_output=True, text=True,
+                          timeout=1800)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    inspect = subprocess.run([docker, "inspect", IMAGE], capture_output=True, text=True, timeout=60)
+    assert inspect.returncode == 0, inspect.stderr
+    return json.loads(inspect.stdout)[0]["Config"]
+
+
+def test_built_image_user_healthcheck_and_env(image):
+    assert image["User"].split(":")[0] not in {"", "root", "0"}, image["User"]
+    assert "/_stcore/health" in " ".join(image["Healthcheck"]["Test"])
+    env = dict(e.split("=", 1) for e in image["Env"])
+    assert env["GOOD_GROWTH_PUBLIC_MODE"] == "true"
+    assert env["STREAMLIT_CLIENT_SHOW_ERROR_DETAILS"] == "none"
+    assert "8501/tcp" in image["ExposedPorts"]
+
+
+def test_built_image_runs_read_only_verifies_and_refuses_refresh(docker, image):
+    run = [docker, "run", "--rm", "--read-only", "--tmpfs", "/tmp", "--network", "none", IMAGE]
+    whoami = subprocess.run([*run, "python", "-c", "import os; print(os.getuid())"], capture_output=True,
+                            text=True, timeout=120)
+    assert whoami.returncode == 0 and whoami.stdout.strip() == "10001", whoami.stderr
+    verify = subprocess.run([*run, "python", "-m", "data_sources", "verify"], capture_output=True, text=True,
+                            timeout=120)
+    assert verify.returncode == 0, verify.stderr
+    refresh = subprocess.run([*run, "python", "-m", "data_sources", "refresh"], capture_output=True, text=True,
+                             timeout=120)
+    assert refresh.returncode == 2 and "public mode" in refresh.stderr, (refresh.returncode, refresh.stderr)
