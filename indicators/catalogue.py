@@ -134,6 +134,12 @@ def check_against_snapshot(cat: Catalogue, snapshot_catalogue: pd.DataFrame) -> 
         raise CatalogueError("catalogue.yaml does not match the snapshot: " + "; ".join(problems))
 
 
-@lru_cache(maxsize=1)
 def default() -> Catalogue:
-    return load()
+    """The configured catalogue (GOOD_GROWTH_CATALOGUE_PATH, else indicators/catalogue.yaml), cached."""
+    from data_sources.settings import get_settings
+    return _load_cached(Path(get_settings().catalogue_path or CATALOGUE_PATH))
+
+
+@lru_cache(maxsize=2)
+def _load_cached(path: Path) -> Catalogue:
+    return load(path)
