@@ -20,12 +20,16 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	touch $@
 
 install: $(VENV)/.installed
+# Playwright's Python client never downloads a browser here: the browser tests use Debian's chromium.
+install-test: export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 install-test: $(VENV)/.installed-test
 
 run: install
 	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
 
+# setup_browser.sh installs Debian's chromium and axe-core (npm ci) when missing; idempotent.
 test: install-test
+	bash tests/support/setup_browser.sh
 	$(BIN)/python -m pytest
 
 # Rebuild data/ from the live public sources (needs internet).

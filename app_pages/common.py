@@ -159,7 +159,8 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 def md(text: Any) -> str:
     """Text safe inside Markdown (st.markdown, captions, alerts): HTML-escaped and with Markdown
     punctuation backslash-escaped, so a plan title like "[x](javascript:...)" stays text."""
-    return _MD_SPECIAL.sub(r"\\\1", esc(text))
+    # quote=False: an escaped apostrophe (&#x27;) would have its '#' escaped below and show literally
+    return _MD_SPECIAL.sub(r"\\\1", html.escape("" if text is None else str(text), quote=False))
 
 
 def colour_bins(values: np.ndarray, sign: int, k: int = 7) -> tuple[list[str], np.ndarray]:
@@ -237,7 +238,7 @@ def footer() -> None:
         lines = m.get("attribution") or ATTRIBUTION
     except (IndicatorError, DataSourceError, OSError):
         built, lines = "", ATTRIBUTION
-    st.caption(built + " ".join(lines))
+    st.caption(md(built + " ".join(lines)))
 
 
 def indicator_options(c: query.Context, scored_only: bool = False) -> list[str]:

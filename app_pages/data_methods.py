@@ -34,7 +34,7 @@ def main() -> None:
         st.dataframe(snapshot.dataset_summary(c.snapshot), hide_index=True, width="stretch")
         missing = m["geography"]["districts_without_boundary"]
         if missing:
-            st.caption("District codes in the data with no boundary to draw: " + ", ".join(missing))
+            st.caption(ui.md("District codes in the data with no boundary to draw: " + ", ".join(missing)))
         st.download_button("Download manifest.json", json.dumps(m, indent=2).encode("utf-8"), "manifest.json",
                            "application/json")
         _refresh_controls()
@@ -106,7 +106,7 @@ def _sources(c) -> None:
         "source_url": st.column_config.LinkColumn("Source"), "source_date_text": "Released",
         "source_org": "Publisher"})
     for line in c.snapshot.manifest.get("attribution", []):
-        st.caption(line)
+        st.caption(ui.md(line))
 
 
 def _downloads(c, sel) -> None:

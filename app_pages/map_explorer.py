@@ -59,11 +59,12 @@ def _features(created_at: str, indicator: str, level: str, period: str, benchmar
     edges, colours = ui.colour_bins(values, info["sign"])
     props = table.assign(
         fill=[ui.hex_to_rgb(h) for h in colours],
-        name=table["areanm"].map(ui.esc),
-        value_text=[ui.esc(ui.fmt(v, info["unit"])) for v in table["value"]],
-        ci_text=[("95% CI " + ui.esc(ui.fmt(lo, info["unit"])) + " to " + ui.esc(ui.fmt(hi, info["unit"])))
+        # plain text: Streamlit's deck.gl tooltip escapes interpolated values itself
+        name=table["areanm"].astype(str),
+        value_text=[ui.fmt(v, info["unit"]) for v in table["value"]],
+        ci_text=[("95% CI " + ui.fmt(lo, info["unit"]) + " to " + ui.fmt(hi, info["unit"]))
                  if np.isfinite(lo) else "no confidence interval published" for lo, hi in zip(table["lci"], table["uci"])],
-        sig_text=[ui.esc(s) for s in table["significance"]],
+        sig_text=table["significance"].astype(str).tolist(),
     )[["areacd", "fill", "name", "value_text", "ci_text", "sig_text"]]
     return geo.feature_collection(gdf, props), edges
 

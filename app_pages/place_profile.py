@@ -155,7 +155,7 @@ def _neighbours(c, place, level: str) -> None:
         props = pd.DataFrame({"areacd": gdf["areacd"]})
         props["fill"] = [[213, 0, 0, 240] if a == place.areacd else [49, 104, 142, 220] if a in place.peers
                          else [220, 220, 220, 160] for a in props["areacd"]]
-        props["name"] = gdf["areanm"].map(ui.esc)
+        props["name"] = gdf["areanm"].astype(str)  # a plain-text tooltip: shown as written
         layer = pdk.Layer("GeoJsonLayer", geo.feature_collection(gdf, props), id="neighbours", pickable=True,
                           filled=True, stroked=True, get_fill_color="properties.fill",
                           get_line_color=[255, 255, 255, 140], line_width_min_pixels=0.3)

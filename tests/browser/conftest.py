@@ -2,4 +2,5 @@
 the fixtures and helpers, and tests/support/setup_browser.sh for the one-off setup)."""
 from __future__ import annotations
 
-from tests.support.browser import app_server, app_url, chromium, page, warm_app  # noqa: F401 - fixtures
+from tests.support.browser import (app_server, app_url, chromium, fresh_page, page,  # noqa: F401 - fixtures
+                                   shared_context, warm_app)

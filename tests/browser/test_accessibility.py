@@ -2,9 +2,11 @@
 serious violations."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from tests.support.browser import describe_violations, open_app, run_axe, wait_settled
+from tests.support.browser import OUTPUT, describe_violations, open_app, run_axe, wait_settled
 
 pytestmark = pytest.mark.browser
 
@@ -61,7 +63,11 @@ def _check_every_tab(page) -> list[tuple[str, list[dict]]]:
 def test_no_serious_accessibility_violations(page, app_url, name, path):
     open_app(page, app_url + path)
     problems = []
-    for where, violations in _check_every_tab(page):
+    found = _check_every_tab(page)
+    # Every violation, whatever its impact, for people to read: test-output/axe/<name>.json
+    (OUTPUT / "axe").mkdir(parents=True, exist_ok=True)
+    (OUTPUT / "axe" / f"{name}.json").write_text(json.dumps({"path": path, "checks": dict(found)}, indent=1))
+    for where, violations in found:
         bad = blocking(violations)
         if bad:
             problems.append(f"{where}:\n{describe_violations(bad)}")

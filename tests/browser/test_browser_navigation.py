@@ -7,6 +7,7 @@ import time
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect
 
 from tests.support.browser import (DECK_CANVAS, canvas_png, exceptions_shown, generic_errors_shown, open_app,
                                    screenshot_full, wait_map_drawn, wait_settled)
@@ -21,13 +22,14 @@ def choose_place(page, text: str, option: str) -> None:
     box.click()
     box.fill(text)
     page.get_by_role("option", name=option, exact=True).click()
+    expect(box).to_have_value(option)
     wait_settled(page)
 
 
 def test_place_search_on_the_profile_page_shows_the_place(page, app_url):
     open_app(page, app_url + "/profile")
     choose_place(page, "Leeds", LEEDS)
-    assert "place=E08000035" in page.url
+    page.wait_for_url(re.compile(r"place=E08000035"))
     page.get_by_role("heading", name=LEEDS).wait_for()
     assert page.get_by_role("combobox", name="Place").input_value() == LEEDS
     assert exceptions_shown(page) == [] and generic_errors_shown(page) == []
@@ -36,7 +38,7 @@ def test_place_search_on_the_profile_page_shows_the_place(page, app_url):
 def test_place_search_on_the_map_writes_the_url(page, app_url):
     open_app(page, app_url + "/")
     choose_place(page, "Leeds", LEEDS)
-    assert "place=E08000035" in page.url
+    page.wait_for_url(re.compile(r"place=E08000035"))
     assert exceptions_shown(page) == [] and generic_errors_shown(page) == []
 
 
@@ -54,20 +56,22 @@ def test_chosen_place_survives_following_a_sidebar_link(page, app_url):
     assert page.get_by_role("heading", name=LEEDS).count() == 1
 
 
-def test_a_shared_profile_link_restores_the_view(page, app_url):
+def test_a_shared_profile_link_restores_the_view(fresh_page, app_url):
+    page = fresh_page
     open_app(page, app_url + "/profile?place=E08000035&benchmark=region")
     page.get_by_role("heading", name=LEEDS).wait_for()
-    assert page.get_by_role("combobox", name="Place").input_value() == LEEDS
-    assert page.get_by_role("combobox", name="Compare with").input_value() == "The area's region or nation"
+    expect(page.get_by_role("combobox", name="Place")).to_have_value(LEEDS)
+    expect(page.get_by_role("combobox", name="Compare with")).to_have_value("The area's region or nation")
     # The headline counts are against Leeds's region, not England.
     assert page.get_by_text("Significantly better than Yorkshire and The Humber").count() >= 1
     assert exceptions_shown(page) == [] and generic_errors_shown(page) == []
 
 
-def test_a_shared_map_link_restores_the_view(page, app_url):
+def test_a_shared_map_link_restores_the_view(fresh_page, app_url):
+    page = fresh_page
     open_app(page, app_url + "/?indicator=gross-median-weekly-pay&level=utla")
-    assert page.get_by_role("combobox", name="Indicator").input_value() == "Median weekly pay (Economy)"
-    assert page.get_by_role("combobox", name="Level").input_value() == "Upper-tier authorities"
+    expect(page.get_by_role("combobox", name="Indicator")).to_have_value("Median weekly pay (Economy)")
+    expect(page.get_by_role("combobox", name="Level")).to_have_value("Upper-tier authorities")
     assert wait_map_drawn(page) >= 6
     assert "Upper-tier authorities" in page.locator('[data-testid="stMain"]').inner_text()
     screenshot_full(page, "map-pay-utla")
@@ -93,16 +97,18 @@ def test_switching_the_indicator_redraws_the_map(page, app_url):
     while canvas_png(page) == before and time.monotonic() < deadline:
         page.wait_for_timeout(100)
     assert canvas_png(page) != before, "the map did not redraw after the indicator changed"
+    page.wait_for_url(re.compile(r"indicator=gross-median-weekly-pay"))
     wait_settled(page)
-    assert "indicator=gross-median-weekly-pay" in page.url
     assert wait_map_drawn(page) >= 6
     assert exceptions_shown(page) == [] and generic_errors_shown(page) == []
 
 
 @pytest.mark.xfail(strict=False, raises=PlaywrightTimeoutError, reason=(
-    "Clicking an area sends no selection in headless Chromium (software WebGL) once the GeoJsonLayer holds "
-    "more than about 200 features (the district map has 361): a minimal st.pydeck_chart(on_select='rerun') "
-    "app selects with 200 features and not with 206; hover tooltips still work. Not verified on a GPU browser."))
+    "Headless Chromium renders WebGL in software (SwiftShader): deck.gl's picking pass on pointerdown over the "
+    "361 district polygons is a ~500 ms long task, longer than deck.gl's 250 ms tap window, so the click is "
+    "not recognised and no selection is sent (hover tooltips still work; a 150-feature layer picks in ~145 ms, "
+    "and layers of up to 200 features select on click). Also a risk on machines without WebGL acceleration. "
+    "Even when the click arrives, map_explorer.py drops the place on st.switch_page (see tests/app)."))
 def test_clicking_an_area_opens_its_profile(page, app_url):
     open_app(page, app_url + "/")
     wait_map_drawn(page)
@@ -113,7 +119,7 @@ def test_clicking_an_area_opens_its_profile(page, app_url):
     page.mouse.move(x, y, steps=4)
     page.wait_for_timeout(500)
     page.mouse.click(x, y)
-    page.wait_for_url(re.compile(r"/profile\?.*place=E0"), timeout=15_000)
+    page.wait_for_url(re.compile(r"/profile\?.*place=E0"), timeout=8_000)
     wait_settled(page)
     assert page.get_by_role("heading", name=re.compile(r"\(E0\d{7}\)")).count() == 1
 
@@ -184,12 +190,12 @@ def test_a_refused_plan_explains_itself(page, app_url):
     assert exceptions_shown(page) == [] and generic_errors_shown(page) == []
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: app_pages/common.py md() HTML-escapes first (' becomes &#x27;) and then backslash-escapes '#', "
-    "so the entity is shown literally: a refused plan reads \"field &#x27;objectives&#x27;\" and the "
-    "Cambridge example's neighbour target reads \"(neighbours&#x27; values in 2024/25)\"."))
 def test_messages_show_apostrophes_not_entities(page, app_url):
+    """common.py md() once HTML-escaped ' to &#x27; and then escaped its '#', showing the entity."""
     upload_plan(page, app_url, REFUSED_PLAN)
     error = page.locator('[data-testid="stAlertContentError"]').first
     error.wait_for()
-    assert "&#x27;" not in error.inner_text()
+    assert "'objectives" in error.inner_text() and "&#x27;" not in error.inner_text()
+    open_app(page, app_url + "/plan?example=cambridge-housing-illustrative.yaml")
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert "neighbours' values" in main and "&#x27;" not in main

@@ -143,6 +143,7 @@ def wait_settled(page: Any, timeout_ms: int = 90_000, quiet_ms: int = 700) -> No
     """Wait for the page's h1, then until Streamlit has been idle (no running script, spinner
     or skeleton) for quiet_ms."""
     page.wait_for_selector("h1", timeout=timeout_ms)
+    page.evaluate("() => { window.__ggQuietSince = null; }")  # measure quiet from now, not an earlier wait
     page.wait_for_function(_SETTLED_JS, arg=[BUSY, quiet_ms], timeout=timeout_ms, polling=100)
 
 
@@ -290,17 +291,47 @@ def is_local(url: str) -> bool:
     return url.startswith(("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:", "about:"))
 
 
-@pytest.fixture
-def page(chromium: Any, warm_app: str) -> Iterator[Any]:
-    """A fresh browser context (no shared cookies or session) and page for each test.
-    page.external_requests lists every request it made to a host other than the loopback server."""
-    ctx = chromium.new_context(viewport=VIEWPORT, locale="en-GB", timezone_id="Europe/London")
+def _new_context(browser: Any) -> Any:
+    ctx = browser.new_context(viewport=VIEWPORT, locale="en-GB", timezone_id="Europe/London")
     ctx.set_default_timeout(60_000)
+    return ctx
+
+
+def _watched_page(ctx: Any) -> Any:
     pg = ctx.new_page()
     external: list[str] = []
     pg.on("request", lambda r: None if is_local(r.url) else external.append(r.url))
     pg.external_requests = external
+    return pg
+
+
+@pytest.fixture(scope="session")
+def shared_context(chromium: Any, warm_app: str) -> Iterator[Any]:
+    """One browser context for most tests: each test gets its own page (so its own Streamlit session),
+    and Streamlit's 9 MB of JavaScript is fetched once into the context's HTTP cache, not per test."""
+    ctx = _new_context(chromium)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def page(shared_context: Any) -> Iterator[Any]:
+    """A new page (a new Streamlit session) in the shared context. page.external_requests lists every
+    request it made to a host other than the loopback server."""
+    pg = _watched_page(shared_context)
     try:
         yield pg
+    finally:
+        pg.close()
+
+
+@pytest.fixture
+def fresh_page(chromium: Any, warm_app: str) -> Iterator[Any]:
+    """A page in a brand-new context (no cache, cookies or storage): a visitor who was sent a link."""
+    ctx = _new_context(chromium)
+    try:
+        yield _watched_page(ctx)
     finally:
         ctx.close()
