@@ -88,8 +88,8 @@ def _map(c, sel, table, info) -> None:
                             height=560)
     clicked = _clicked_area(event)
     if clicked and clicked != ui.param("place"):
-        ui.set_params(place=clicked)
-        st.switch_page("app_pages/place_profile.py")
+        keep = {k: v for k, v in st.query_params.to_dict().items() if k in ("level", "period", "benchmark")}
+        st.switch_page("app_pages/place_profile.py", query_params={**keep, "place": clicked})
     st.markdown(ui.LEGEND_CSS + ui.legend_html(edges, info["sign"], info["unit"], f"{info['label']} ({info['unit']})"),
                 unsafe_allow_html=True)
 

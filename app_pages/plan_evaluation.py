@@ -66,7 +66,7 @@ def _builder(c) -> tuple[bytes | None, str | None]:
         baseline = st.number_input("Baseline year", 2010, 2030, 2022)
         indicator = st.selectbox("Indicator", ui.indicator_options(c, scored_only=True),
                                  format_func=lambda i: ui.indicator_label(c, i))
-        horizon = st.selectbox("Horizon", ["immediate", "medium", "long"])
+        horizon = st.selectbox("Horizon", ["immediate", "medium", "long"], index=1)  # valid with the defaults
         year = st.number_input("Target year", 2015, 2045, 2027)
         kind = st.selectbox("Target type", ["reach a value", "change from baseline (absolute)",
                                             "change from baseline (%)", "close a share of the gap to England",

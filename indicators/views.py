@@ -22,7 +22,7 @@ def map_view(ctx: query.Context, indicator: str, level: str, period: query.Perio
     if level == "region":  # the devolved nations sit beside England's regions, as on ELS maps
         nations = query.current_areas(ctx, "country")
         areas = pd.concat([areas, nations.loc[nations["areacd"] != query.ENGLAND, ["areacd", "areanm"]]],
-                          ignore_index=True)
+                          ignore_index=True).drop_duplicates("areacd")
     info = {"indicator": indicator, "benchmark_asked": benchmark,
             "period_code": code, "period_label": None, "benchmark": benchmark, "benchmark_value": None,
             "benchmark_name": query.area_name(ctx, benchmark) if benchmark else None, "unit": ind.unit,

@@ -38,7 +38,7 @@ EXAMPLES = sorted(p.name for p in (ROOT / "plans" / "examples").glob("*.yaml"))
 REGION_BUG = ("BUG: indicators/views.py map_view() appends the devolved nations to the region list "
               "(lines 22-25) but query.current_areas(ctx, 'region') already holds N92000002, S92000003 and "
               "W92000004, so query.matrix() gets duplicate codes and raises InvalidIndexError "
-              "(indicators/query.py:293); the page shows the catch-all error.")
+              "(indicators/query.py:296, in matrix()); the page shows the catch-all error.")
 
 
 def open_page(page: str, params: dict[str, str] | None = None, state: dict | None = None) -> AppTest:
@@ -130,10 +130,6 @@ def test_clicking_an_area_leaves_the_map_for_the_profile(caplog):
     assert [t.value for t in at.title] == ["Place profile"]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: app_pages/map_explorer.py:90-91 writes place= into the URL and then calls "
-    "st.switch_page('app_pages/place_profile.py') without query_params, which clears the query string: "
-    "the profile opens with no place ('Choose a place in the sidebar...'). Pass query_params={'place': clicked, ...}."))
 def test_clicking_an_area_opens_that_areas_profile(caplog):
     at = click_map_area(open_page(MAP), LEEDS)
     assert at.query_params.get("place") == LEEDS
@@ -245,8 +241,6 @@ def _level_cases():
     for page in PAGES:
         for level in ("utla", "combined_authority", "region"):
             marks = ()
-            if level == "region" and page in (MAP, DATA):
-                marks = pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=REGION_BUG)
             yield pytest.param(page, level, marks=marks, id=f"{Path(page).stem}-{level}")
 
 
@@ -376,9 +370,6 @@ def test_good_growth_ignores_an_out_of_range_weight(weight, caplog):
     assert at.slider(key="economy_weight").value == 50
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=(
-    "BUG: app_pages/good_growth.py:27 int(ui.param('economy', '50') or 50) raises ValueError for a "
-    "non-numeric ?economy=, and the page shows the catch-all error instead of ignoring it."))
 def test_good_growth_ignores_a_non_numeric_weight(caplog):
     at = open_page(GOOD_GROWTH, {"economy": "abc"})
     assert_clean(at, caplog)

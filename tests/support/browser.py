@@ -252,7 +252,8 @@ def app_server() -> Iterator[StreamlitServer]:
     """The real dashboard on a free loopback port, for the whole browser session."""
     if chromium_path() is None:
         pytest.fail("chromium is not installed: run `bash tests/support/setup_browser.sh` (make test does)")
-    server = StreamlitServer(log_path=OUTPUT / "streamlit-browser-tests.log").start()
+    port = free_port()  # the log is named by port, so concurrent runs do not overwrite each other's
+    server = StreamlitServer(port=port, log_path=OUTPUT / f"streamlit-browser-tests-{port}.log").start()
     try:
         yield server
     finally:
