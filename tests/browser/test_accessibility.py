@@ -74,9 +74,6 @@ def test_no_serious_accessibility_violations(page, app_url, name, path):
     assert not problems, f"axe-core on {path}:\n" + "\n".join(problems)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "Streamlit 1.67's light theme colours st.caption text #828180 on #ffffff (3.88:1 < 4.5:1); fix in "
-    ".streamlit/config.toml [theme] textColor (or app CSS for [data-testid=stCaptionContainer])."))
 @pytest.mark.parametrize("path", ["/", "/data"])
 def test_captions_have_enough_contrast(page, app_url, path):
     open_app(page, app_url + path)
