@@ -44,8 +44,14 @@ snapshot: install-test
 verify: install
 	$(BIN)/python -m data_sources verify
 
+# Figures, not pass/fail. The browser and load benchmarks need chromium (see tests/support/setup_browser.sh).
 bench: install-test
 	$(BIN)/python bench/refresh.py
+	$(BIN)/python bench/scoring.py
+	$(BIN)/python bench/aggregation.py
+	$(BIN)/python bench/plans.py
+	$(BIN)/python bench/browser.py
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
