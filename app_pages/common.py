@@ -68,6 +68,16 @@ def set_params(**values: Any) -> None:
             st.query_params[key] = str(value)
 
 
+def remembered(name: str, default: str | None = None) -> str | None:
+    """The URL's value, else this session's last choice: following a sidebar link drops the query
+    string, and the chosen place, level and benchmark should carry over to the next page."""
+    value = param(name)
+    if value is not None:
+        return value
+    kept = st.session_state.get(f"_keep_{name}")
+    return kept if kept is not None else default
+
+
 @dataclass(frozen=True)
 class Selection:
     place: str | None
@@ -104,13 +114,14 @@ def sidebar() -> Selection:
     labels = dict(zip(opts["areacd"], opts["label"]))
     with st.sidebar:
         st.header("Your selection")
-        current = param("place")
+        current = remembered("place")
         place = st.selectbox("Place", codes, index=codes.index(current) if current in codes else None,
                              format_func=lambda c_: labels.get(c_, c_), placeholder="Search by name or code",
                              key="place_select", help="Type part of a name or an ONS code, e.g. 'Leeds' or 'E08000035'")
         level_keys = list(LEVEL_LABELS)
-        level = st.selectbox("Level", level_keys, index=level_keys.index(param("level", "ltla"))
-                             if param("level", "ltla") in level_keys else 0, format_func=LEVEL_LABELS.get,
+        level_now = remembered("level", "ltla")
+        level = st.selectbox("Level", level_keys, index=level_keys.index(level_now)
+                             if level_now in level_keys else 0, format_func=LEVEL_LABELS.get,
                              key="level_select")
         period = st.text_input("Period", param("period", "latest") or "latest", key="period_input",
                                help="'latest', or a year to see the latest period starting by then") or "latest"
@@ -118,11 +129,14 @@ def sidebar() -> Selection:
             st.warning("Period must be 'latest' or a year such as 2019; showing the latest.")
             period = "latest"
         bench_keys = list(BENCHMARKS)
-        benchmark = st.selectbox("Compare with", bench_keys, index=bench_keys.index(param("benchmark", "E92000001"))
-                                 if param("benchmark", "E92000001") in bench_keys else 0,
+        bench_now = remembered("benchmark", "E92000001")
+        benchmark = st.selectbox("Compare with", bench_keys, index=bench_keys.index(bench_now)
+                                 if bench_now in bench_keys else 0,
                                  format_func=BENCHMARKS.get, key="benchmark_select")
     set_params(place=place, level=level, period=None if period == "latest" else period,
                benchmark=None if benchmark == "E92000001" else benchmark)
+    for name, value in (("place", place), ("level", level), ("benchmark", benchmark)):
+        st.session_state[f"_keep_{name}"] = value
     del c
     return Selection(place, level, period, benchmark)
 

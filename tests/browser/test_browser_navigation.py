@@ -42,11 +42,6 @@ def test_place_search_on_the_map_writes_the_url(page, app_url):
     assert exceptions_shown(page) == [] and generic_errors_shown(page) == []
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: the chosen place is lost on page change. st.navigation drops the query string when a sidebar "
-    "link is followed, and Streamlit clears widget state of the previous page, so app_pages/common.py "
-    "sidebar() (place selectbox index from ui.param('place')) starts empty; the map page's caption "
-    "promises 'choose it in the sidebar, to open its profile'."))
 def test_chosen_place_survives_following_a_sidebar_link(page, app_url):
     open_app(page, app_url + "/")
     choose_place(page, "Leeds", LEEDS)
