@@ -19,7 +19,7 @@ import pandas as pd
 import requests
 
 from . import geography
-from .errors import DataSourceError, FetchError, NotFoundError, SnapshotError, ValidationError
+from .errors import DataSourceError, FetchError, NotFoundError, ValidationError
 from .http import Fetched, fetch, make_session
 from .ons_local_stats import (
     OBSERVATION_COLUMNS, DatasetSpec, Parsed, load_dataset_specs, parse_csv, parse_fallback, parse_metadata,
@@ -405,10 +405,3 @@ ATTRIBUTION = [
     "Boundaries: Source: Office for National Statistics licensed under the Open Government Licence v.3.0. "
     "Contains OS data © Crown copyright and database right 2025.",
 ]
-
-
-def previous_manifest(settings: Settings) -> dict[str, Any] | None:
-    try:
-        return read_manifest(Path(settings.snapshot_dir))
-    except SnapshotError:
-        return None

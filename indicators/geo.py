@@ -57,24 +57,6 @@ def feature_collection(gdf: gpd.GeoDataFrame, properties: pd.DataFrame | None = 
     return json.loads(text)
 
 
-def bounds(gdf: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
-    minx, miny, maxx, maxy = gdf.total_bounds
-    return float(minx), float(miny), float(maxx), float(maxy)
-
-
-def centroid(ctx: query.Context, level: str, areacd: str) -> tuple[float, float] | None:
-    gdf = boundaries(ctx, level)
-    hit = gdf.loc[gdf["areacd"] == areacd]
-    if hit.empty:
-        return None
-    p = hit.geometry.iloc[0].representative_point()
-    return float(p.x), float(p.y)
-
-
-def payload_bytes(fc: dict[str, Any]) -> int:
-    return len(json.dumps(fc, separators=(",", ":")).encode())
-
-
 def has_boundary(ctx: query.Context, level: str, codes: list[str]) -> np.ndarray:
     gdf = boundaries(ctx, level)
     return np.isin(np.asarray(codes), gdf["areacd"].to_numpy())

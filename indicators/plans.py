@@ -181,7 +181,6 @@ def _comparator_value(ctx: query.Context, place: Place, plan_benchmark: str, ind
                       period_start: Any) -> tuple[float | None, str]:
     """The benchmark's value for one period, and its name."""
     if plan_benchmark == "neighbours":
-        level = place.level
         vals = [query.value_at(ctx, indicator, c, period_code) for c in place.peers]
         have = [v for v in vals if v is not None]
         return (float(np.mean(have)) if have else None), f"the mean of {place.peer_label}"

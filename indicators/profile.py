@@ -14,7 +14,6 @@ import pandas as pd
 
 from . import neighbours as nb
 from . import query, scoring, trends
-from .errors import UnknownAreaError
 
 SPARK_POINTS = 10
 
@@ -197,8 +196,3 @@ def did_for(ctx: query.Context, place: PlaceContext, indicator: str, since: str)
 def _as_date(since: str | int) -> pd.Timestamp:
     text = str(since)
     return pd.Timestamp(f"{text}-01-01") if text.isdigit() else pd.Timestamp(text)
-
-
-def require_area(ctx: query.Context, areacd: str) -> None:
-    if areacd not in ctx.names.index:
-        raise UnknownAreaError(f"unknown area code '{areacd}'")

@@ -90,9 +90,3 @@ def level_summary(snap: Snapshot) -> pd.DataFrame:
     return (with_value.groupby("level")
             .agg(areas=("areacd", "nunique"), indicators=("indicator_id", "nunique"), values=("value", "size"))
             .sort_values("areas", ascending=False).reset_index())
-
-
-def catalogue_view(snap: Snapshot) -> pd.DataFrame:
-    cols = ["indicator_id", "label", "dataset", "unit", "source_org", "source_date", "first_period",
-            "last_period", "levels", "has_ci", "status"]
-    return snap.catalogue[cols].sort_values(["dataset", "indicator_id"]).reset_index(drop=True)
