@@ -6,6 +6,7 @@ Pages ask indicators/ and draw; this module holds only what several pages draw a
 from __future__ import annotations
 
 import html
+import json
 import logging
 import math
 import re
@@ -15,7 +16,9 @@ from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
+import pydeck as pdk
 import streamlit as st
+from pydeck.bindings.json_tools import default_serialize
 
 from data_sources.errors import DataSourceError
 from data_sources.settings import get_settings
@@ -196,6 +199,25 @@ def colour_bins(values: np.ndarray, sign: int, k: int = 7) -> tuple[list[str], n
 def hex_to_rgb(h: str, alpha: int = 230) -> list[int]:
     h = h.lstrip("#")
     return [int(h[i:i + 2], 16) for i in (0, 2, 4)] + [alpha]
+
+
+# Streamlit's deck.gl component draws Carto's basemap whenever a deck has no map style; this
+# sentinel is the one value it treats as "no basemap", so the public site calls no third party.
+NO_BASEMAP = "__MAP_STYLE__"
+
+
+class CompactDeck(pdk.Deck):
+    """A deck whose JSON has no indentation: pydeck pretty-prints, which makes the district map's
+    spec 2.8 MB instead of about 0.5 MB, and every byte is sent and parsed on each redraw."""
+
+    def to_json(self) -> str:
+        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+
+
+def deck(layers: list[pdk.Layer], view: pdk.ViewState, tooltip: dict | None = None) -> pdk.Deck:
+    """A map with no basemap layer (the areas are the map) and a compact spec."""
+    return CompactDeck(layers=layers, initial_view_state=view, map_provider=None, map_style=NO_BASEMAP,
+                       tooltip=tooltip or False)
 
 
 def legend_html(edges: list[str], sign: int, unit: str, title: str) -> str:

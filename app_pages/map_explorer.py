@@ -83,8 +83,7 @@ def _map(c, sel, table, info) -> None:
     tooltip = {"html": "<b>{name}</b><br/>{value_text}<br/>{ci_text}<br/>Compared with "
                        + ui.esc(info["benchmark_name"] or "England") + ": {sig_text}",
                "style": {"backgroundColor": "#222", "color": "white", "fontSize": "13px"}}
-    deck = pdk.Deck(layers=layers, initial_view_state=view, map_provider=None, map_style=None, tooltip=tooltip)
-    event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="map",
+    event = st.pydeck_chart(ui.deck(layers, view, tooltip), on_select="rerun", selection_mode="single-object", key="map",
                             height=560)
     clicked = _clicked_area(event)
     if clicked and clicked != ui.param("place"):

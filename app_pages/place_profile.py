@@ -159,9 +159,8 @@ def _neighbours(c, place, level: str) -> None:
         layer = pdk.Layer("GeoJsonLayer", geo.feature_collection(gdf, props), id="neighbours", pickable=True,
                           filled=True, stroked=True, get_fill_color="properties.fill",
                           get_line_color=[255, 255, 255, 140], line_width_min_pixels=0.3)
-        deck = pdk.Deck(layers=[layer], initial_view_state=pdk.ViewState(latitude=54.4, longitude=-3.0, zoom=4.3),
-                        map_provider=None, map_style=None, tooltip={"text": "{name}"})
-        st.pydeck_chart(deck, height=420, key="neighbour_map")
+        view = pdk.ViewState(latitude=54.4, longitude=-3.0, zoom=4.3)
+        st.pydeck_chart(ui.deck([layer], view, {"text": "{name}"}), height=420, key="neighbour_map")
         st.caption("Red: the place. Blue: its statistical neighbours. Grey: other districts.")
 
 

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
-from tests.support.browser import (DECK_CANVAS, canvas_png, exceptions_shown, generic_errors_shown, open_app,
+from tests.support.browser import (DECK, DECK_CANVAS, canvas_png, exceptions_shown, generic_errors_shown, open_app,
                                    screenshot_full, wait_map_drawn, wait_settled)
 
 pytestmark = pytest.mark.browser
@@ -119,13 +119,15 @@ def test_clicking_an_area_opens_its_profile(page, app_url):
     assert page.get_by_role("heading", name=re.compile(r"\(E0\d{7}\)")).count() == 1
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "The map fetches https://basemaps.cartocdn.com/gl/positron-gl-style/style.json on every render: "
-    "Streamlit's DeckGlJsonChart substitutes Carto's style when the deck has a MapView and no map_style, "
-    "and app_pages/map_explorer.py and place_profile.py pass map_style=None."))
-def test_the_map_requests_nothing_from_other_hosts(page, app_url):
+def test_the_maps_request_nothing_from_other_hosts(page, app_url):
+    """No basemap: Streamlit's deck.gl component would otherwise fetch Carto's style on every render."""
     open_app(page, app_url + "/")
     wait_map_drawn(page)
+    open_app(page, app_url + "/profile?place=E08000035")
+    page.get_by_role("tab", name="Statistical neighbours").click()
+    neighbour_canvas = f"{DECK} canvas"
+    page.locator(neighbour_canvas).first.wait_for(state="visible")
+    wait_map_drawn(page, min_colours=3, selector=neighbour_canvas)
     page.wait_for_timeout(1000)
     assert page.external_requests == []
 
