@@ -220,6 +220,20 @@ def deck(layers: list[pdk.Layer], view: pdk.ViewState, tooltip: dict | None = No
                        tooltip=tooltip or False)
 
 
+def area_layers(fc: dict, borders: list, outline: list | None = None, *, pickable: bool = True,
+                border_rgba: tuple[int, ...] = (255, 255, 255, 170)) -> list[pdk.Layer]:
+    """Filled areas, their borders as one path layer (see geo.borders for why) and, optionally,
+    one place outlined in red on top."""
+    layers = [pdk.Layer("GeoJsonLayer", fc, id="areas", pickable=pickable, auto_highlight=pickable,
+                        filled=True, stroked=False, get_fill_color="properties.fill"),
+              pdk.Layer("PathLayer", [{"p": p} for p in borders], id="borders", get_path="p",
+                        get_color=list(border_rgba), width_min_pixels=0.5, pickable=False)]
+    if outline:
+        layers.append(pdk.Layer("PathLayer", [{"p": p} for p in outline], id="selected", get_path="p",
+                                get_color=[213, 0, 0, 255], width_min_pixels=3, pickable=False))
+    return layers
+
+
 def legend_html(edges: list[str], sign: int, unit: str, title: str) -> str:
     """A plain legend: one swatch per class with its range and units, plus 'no data'."""
     scale = VIRIDIS if sign != 0 else NEUTRAL_SCALE

@@ -72,13 +72,8 @@ def _features(created_at: str, indicator: str, level: str, period: str, benchmar
 def _map(c, sel, table, info) -> None:
     fc, edges = _features(ui.created_at(), info["indicator"], sel.level, sel.period, info["benchmark_asked"])
     gdf = geo.boundaries(c, sel.level)
-    layers = [pdk.Layer("GeoJsonLayer", fc, id="areas", pickable=True, stroked=True, filled=True,
-                        get_fill_color="properties.fill", get_line_color=[255, 255, 255, 170],
-                        line_width_min_pixels=0.5, auto_highlight=True)]
-    if sel.place in set(gdf["areacd"]):  # the chosen place outlined on top, in a second layer
-        chosen = geo.feature_collection(gdf.loc[gdf["areacd"] == sel.place])
-        layers.append(pdk.Layer("GeoJsonLayer", chosen, id="selected", pickable=False, stroked=True, filled=False,
-                                get_line_color=[213, 0, 0, 255], line_width_min_pixels=3))
+    chosen = gdf.loc[gdf["areacd"] == sel.place].geometry.values
+    layers = ui.area_layers(fc, geo.borders(c, sel.level), geo.outline_paths(chosen) if len(chosen) else None)
     view = pdk.ViewState(latitude=54.6, longitude=-3.2, zoom=4.6, min_zoom=3.5, max_zoom=11)
     tooltip = {"html": "<b>{name}</b><br/>{value_text}<br/>{ci_text}<br/>Compared with "
                        + ui.esc(info["benchmark_name"] or "England") + ": {sig_text}",

@@ -156,11 +156,10 @@ def _neighbours(c, place, level: str) -> None:
         props["fill"] = [[213, 0, 0, 240] if a == place.areacd else [49, 104, 142, 220] if a in place.peers
                          else [220, 220, 220, 160] for a in props["areacd"]]
         props["name"] = gdf["areanm"].astype(str)  # a plain-text tooltip: shown as written
-        layer = pdk.Layer("GeoJsonLayer", geo.feature_collection(gdf, props), id="neighbours", pickable=True,
-                          filled=True, stroked=True, get_fill_color="properties.fill",
-                          get_line_color=[255, 255, 255, 140], line_width_min_pixels=0.3)
+        layers = ui.area_layers(geo.feature_collection(gdf, props), geo.borders(c, "ltla"),
+                                border_rgba=(255, 255, 255, 140))
         view = pdk.ViewState(latitude=54.4, longitude=-3.0, zoom=4.3)
-        st.pydeck_chart(ui.deck([layer], view, {"text": "{name}"}), height=420, key="neighbour_map")
+        st.pydeck_chart(ui.deck(layers, view, {"text": "{name}"}), height=420, key="neighbour_map")
         st.caption("Red: the place. Blue: its statistical neighbours. Grey: other districts.")
 
 

@@ -98,14 +98,26 @@ def test_map_page_draws_a_choropleth_with_legend_and_ranked_table(caplog):
     assert areas["@@type"] == "GeoJsonLayer"
     assert len(areas["data"]["features"]) > 300  # every district with a boundary
     assert all(f["properties"].get("areacd") for f in areas["data"]["features"])
-    # A per-feature line-width accessor stops the map drawing at all in the browser: keep it constant.
-    assert not str(areas.get("getLineWidth", "")).startswith("@@=")
-    assert spec.get("mapProvider") in (None, "")
+    # Borders are one path layer: a stroked polygon layer costs ~2 s per draw in software WebGL.
+    assert areas.get("stroked") is False
+    (borders,) = [layer for layer in spec["layers"] if layer["id"] == "borders"]
+    assert borders["@@type"] == "PathLayer" and len(borders["data"]) > 300
+    # No basemap, so no third-party requests: Streamlit reads this sentinel as "none".
+    assert spec.get("mapProvider") in (None, "") and spec["mapStyle"] == "__MAP_STYLE__"
+    assert "\n" not in charts[0].proto.json  # compact: pydeck pretty-prints by default
     assert at.selectbox(key="indicator_select").value == "children-in-relative-poverty-before-housing-costs"
     assert "Map legend" in texts(at) and "No data" in texts(at)
     assert "Ranked, with uncertainty" in [s.value for s in at.subheader]
     assert len(at.dataframe) >= 2
     assert at.query_params.get("indicator") == "children-in-relative-poverty-before-housing-costs"
+
+
+def test_map_outlines_the_chosen_place(caplog):
+    at = open_page(MAP, {"place": LEEDS})
+    assert_clean(at, caplog)
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    (outline,) = [layer for layer in spec["layers"] if layer["id"] == "selected"]
+    assert outline["@@type"] == "PathLayer" and outline["data"] and outline["getColor"][:3] == [213, 0, 0]
 
 
 def click_map_area(at: AppTest, areacd: str) -> AppTest:

@@ -6,7 +6,6 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from tests.support.browser import (DECK, DECK_CANVAS, canvas_png, exceptions_shown, generic_errors_shown, open_app,
@@ -98,12 +97,6 @@ def test_switching_the_indicator_redraws_the_map(page, app_url):
     assert exceptions_shown(page) == [] and generic_errors_shown(page) == []
 
 
-@pytest.mark.xfail(strict=False, raises=PlaywrightTimeoutError, reason=(
-    "Headless Chromium renders WebGL in software (SwiftShader): deck.gl's picking pass on pointerdown over the "
-    "361 district polygons is a ~500 ms long task, longer than deck.gl's 250 ms tap window, so the click is "
-    "not recognised and no selection is sent (hover tooltips still work; a 150-feature layer picks in ~145 ms, "
-    "and layers of up to 200 features select on click). Also a risk on machines without WebGL acceleration. "
-    "Even when the click arrives, map_explorer.py drops the place on st.switch_page (see tests/app)."))
 def test_clicking_an_area_opens_its_profile(page, app_url):
     open_app(page, app_url + "/")
     wait_map_drawn(page)
