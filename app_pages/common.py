@@ -22,10 +22,11 @@ from pydeck.bindings.json_tools import default_serialize
 
 from data_sources.errors import DataSourceError
 from data_sources.settings import get_settings
-from indicators import geo, query, scoring
+from indicators import geo, memory, query, scoring
 from indicators.errors import IndicatorError
 
 log = logging.getLogger("good_growth.pages")
+memory.limit_arenas()  # once per server process: this module is imported once
 
 LEVEL_LABELS = geo.MAP_LEVELS
 BENCHMARKS = {"E92000001": "England", "K02000001": "United Kingdom", "region": "The area's region or nation",

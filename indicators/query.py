@@ -19,6 +19,7 @@ from data_sources.errors import SnapshotError
 from data_sources.store import read_manifest, read_table
 
 from . import catalogue as catalogue_mod
+from . import memory
 from . import snapshot as snapshot_mod
 from .errors import IndicatorError, UnknownAreaError
 
@@ -43,7 +44,7 @@ class Context:
     neighbours: pd.DataFrame
     clusters: pd.DataFrame
     _slices: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict)
-    _by_area: dict[str, pd.DataFrame] | None = None
+    _area_index: tuple[np.ndarray, dict[str, tuple[int, int]]] | None = None
     _cache: dict[Any, Any] = field(default_factory=dict)
 
     def slice(self, indicator: str, level: str) -> pd.DataFrame:
@@ -51,10 +52,15 @@ class Context:
         return self._slices.get((indicator, level), _EMPTY)
 
     def area_rows(self, areacd: str) -> pd.DataFrame:
-        if self._by_area is None:
-            obs = self.snapshot.observations
-            self._by_area = {str(k): g for k, g in obs.groupby("areacd", observed=True, sort=False)}
-        return self._by_area.get(areacd, _EMPTY)
+        """Every row of one area. Why an index of row positions and not a split per area: a
+        split copies the whole table once more; this takes only the rows asked for."""
+        if self._area_index is None:
+            self._area_index = _positions(self.snapshot.observations["areacd"])
+        order, bounds = self._area_index
+        if areacd not in bounds:
+            return _EMPTY
+        start, end = bounds[areacd]
+        return self.snapshot.observations.take(order[start:end]).reset_index(drop=True)
 
     def area_indicator(self, areacd: str, indicator: str) -> pd.DataFrame:
         """Rows of one area for one indicator (all levels), split once per area and cached."""
@@ -84,9 +90,7 @@ def _context(path: Path, created_at: str) -> Context:
     snap = snapshot_mod.load(path)
     cat = catalogue_mod.default()
     catalogue_mod.check_against_snapshot(cat, snap.catalogue)
-    obs = snap.observations
-    slices = {(str(i), str(lv)): g.sort_values(["areacd", "period_start"]).reset_index(drop=True)
-              for (i, lv), g in obs.groupby(["indicator_id", "level"], observed=True, sort=False)}
+    slices = _slices(snap.observations)
     areas = snap.areas.copy()
     for col in ("areacd", "areanm", "level"):
         areas[col] = areas[col].astype(str)
@@ -95,8 +99,34 @@ def _context(path: Path, created_at: str) -> Context:
     clusters = read_table(snap.path, "clusters")
     if read_manifest(snap.path)["created_at"] != snap.manifest["created_at"]:
         raise SnapshotError(f"{snap.path}: the snapshot was replaced while it was being read; reload the page")
-    return Context(snapshot=snap, catalogue=cat, cat=cat.frame(), areas=areas, names=names,
-                   predecessor=predecessors(areas), neighbours=neighbours, clusters=clusters, _slices=slices)
+    ctx = Context(snapshot=snap, catalogue=cat, cat=cat.frame(), areas=areas, names=names,
+                  predecessor=predecessors(areas), neighbours=neighbours, clusters=clusters, _slices=slices)
+    memory.release_freed()  # reading Parquet leaves tens of MB of freed buffers resident
+    return ctx
+
+
+def _slices(obs: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
+    """Rows per (indicator, level) as views of the snapshot's table, which the loader sorted by
+    indicator, level, area and period: no row is copied, so the app holds the table once."""
+    ind = obs["indicator_id"].cat.codes.to_numpy()
+    lev = obs["level"].cat.codes.to_numpy()
+    starts = np.flatnonzero(np.r_[True, (ind[1:] != ind[:-1]) | (lev[1:] != lev[:-1])])
+    ends = np.r_[starts[1:], len(obs)]
+    ind_names = obs["indicator_id"].cat.categories
+    lev_names = obs["level"].cat.categories
+    return {(str(ind_names[ind[a]]), str(lev_names[lev[a]])): obs.iloc[a:b].reset_index(drop=True)
+            for a, b in zip(starts, ends)}
+
+
+def _positions(codes: pd.Series) -> tuple[np.ndarray, dict[str, tuple[int, int]]]:
+    """Row positions grouped by value, and each value's (start, end) in them."""
+    c = codes.cat.codes.to_numpy()
+    order = np.argsort(c, kind="stable")
+    sorted_codes = c[order]
+    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+    ends = np.r_[starts[1:], len(c)]
+    names = codes.cat.categories
+    return order, {str(names[sorted_codes[a]]): (int(a), int(b)) for a, b in zip(starts, ends) if sorted_codes[a] >= 0}
 
 
 def predecessors(areas: pd.DataFrame) -> dict[str, str]:

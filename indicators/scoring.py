@@ -13,7 +13,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from . import query
 from .catalogue import SCORED_PILLARS
@@ -219,13 +218,29 @@ def rank_intervals(value: np.ndarray, lci: np.ndarray, uci: np.ndarray, sign: np
     r = np.full(overall.shape, np.nan)
     sub = overall[:, valid]
     # rank 1 = best; tied areas share the best rank, as in `ranks`
-    r[:, valid] = rankdata(-sub, axis=1, method="min") if sub.size else sub
+    r[:, valid] = min_rank(-sub) if sub.size else sub
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         lo = np.nanpercentile(r, 5, axis=0, method="lower") if valid.any() else np.full(n, np.nan)
         hi = np.nanpercentile(r, 95, axis=0, method="higher") if valid.any() else np.full(n, np.nan)
     lo[~valid], hi[~valid] = np.nan, np.nan
     return lo, hi
+
+
+def min_rank(a: np.ndarray) -> np.ndarray:
+    """1-based ranks along the last axis, ties sharing the lowest rank (scipy's rankdata
+    method="min", for arrays without NaN). Why not scipy: importing scipy.stats costs the server
+    about 70 MB, and the landing page needs nothing else from it."""
+    a = np.asarray(a, float)
+    order = np.argsort(a, axis=-1, kind="stable")
+    ordered = np.take_along_axis(a, order, axis=-1)
+    position = np.broadcast_to(np.arange(a.shape[-1]), a.shape)
+    starts = np.ones(a.shape, bool)
+    starts[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
+    first = np.maximum.accumulate(np.where(starts, position, 0), axis=-1)
+    ranks = np.empty(a.shape, float)
+    np.put_along_axis(ranks, order, first + 1.0, axis=-1)
+    return ranks
 
 
 def indicator_rank_intervals(value: np.ndarray, lci: np.ndarray, uci: np.ndarray, sign: int, *, draws: int = 1000,
@@ -240,11 +255,11 @@ def indicator_rank_intervals(value: np.ndarray, lci: np.ndarray, uci: np.ndarray
     lo, hi = point.copy(), point.copy()
     if not ok.any():
         return point, lo, hi
-    point[ok] = rankdata(-s * v[ok], method="min")
+    point[ok] = min_rank(-s * v[ok])
     se = np.nan_to_num((np.asarray(uci, float) - np.asarray(lci, float)) / (2 * Z95), nan=0.0)[ok]
     rng = np.random.default_rng(seed)
     x = v[ok][None, :] + rng.standard_normal((draws, int(ok.sum()))) * np.clip(se, 0, None)[None, :]
-    r = rankdata(-s * x, axis=1, method="min")
+    r = min_rank(-s * x)
     lo[ok] = np.fmin(np.percentile(r, 5, axis=0, method="lower"), point[ok])
     hi[ok] = np.fmax(np.percentile(r, 95, axis=0, method="higher"), point[ok])
     return point, lo, hi

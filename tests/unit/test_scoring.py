@@ -20,6 +20,7 @@ from indicators.scoring import (
     Z95,
     Z998,
     combine_pillars,
+    min_rank,
     derived_998,
     parse_weights,
     percentile_rank,
@@ -569,3 +570,16 @@ def test_rank_intervals_with_tiny_standard_errors_contain_the_point_rank(inputs)
     np.testing.assert_array_equal(np.isnan(lo), ~ok)
     assert (lo[ok] <= point[ok]).all()
     assert (point[ok] <= hi[ok]).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=12),
+                  elements=st.integers(-3, 3).map(float)))
+def test_min_rank_matches_scipy_with_ties(a):
+    from scipy.stats import rankdata
+    np.testing.assert_array_equal(min_rank(a), rankdata(a, axis=-1, method="min"))
+
+
+def test_min_rank_by_hand():
+    np.testing.assert_array_equal(min_rank(np.array([3.0, 1.0, 3.0, 2.0])), [3, 1, 3, 2])
+    np.testing.assert_array_equal(min_rank(np.array([[5.0, 5.0], [2.0, 1.0]])), [[1, 1], [2, 1]])
