@@ -123,20 +123,32 @@ def _distribution(table, info, place) -> None:
     note = f"Dashed line: {info['benchmark_name']} ({ui.fmt(info['benchmark_value'], info['unit'])})." \
         if info["benchmark_value"] is not None else "No benchmark value for this period."
     st.caption(ui.md(note) + (" Red line: the selected place." if len(chosen) else ""))
-    counts = table["significance"].value_counts()
-    st.markdown("**Compared with " + ui.md(info["benchmark_name"] or "England") + "** (95% confidence intervals)")
+    bench_name = ui.md(info["benchmark_name"] or "England")
+    counts = table.loc[table["value"].notna(), "significance"].value_counts()
+    if counts.drop("not tested", errors="ignore").empty:
+        st.markdown(f"**Compared with {bench_name}:** no area can be tested, as no confidence intervals "
+                    "are published for this indicator and period.")
+        return
+    st.markdown(f"**Compared with {bench_name}** (95% confidence intervals)")
     st.dataframe(counts.rename_axis("significance").reset_index(name="areas"), hide_index=True,
                  width="stretch")
 
 
 def _ranked_table(table, info, indicator, sel) -> None:
     st.subheader("Ranked, with uncertainty")
-    st.caption("Rank 1 is best. The rank range is the 5th–95th percentile of each area's rank when values are "
-               "redrawn within their confidence intervals: areas whose ranges overlap are not clearly different. "
-               "Where no interval is published the rank cannot show uncertainty.")
+    has_ci = bool(table["lci"].notna().any())
     shown = table.assign(
         rank_range=[f"{int(a)}–{int(b)}" if np.isfinite(a) else "–" for a, b in zip(table["rank_lo"], table["rank_hi"])],
     )[["rank", "rank_range", "areanm", "areacd", "value", "lci", "uci", "significance", "percentile", "status"]]
+    if has_ci:
+        st.caption("Rank 1 is best. The rank range is the 5th–95th percentile of each area's rank when values are "
+                   "redrawn within their confidence intervals: areas whose ranges overlap are not clearly different.")
+    else:
+        # Without intervals every redraw gives the same ranks: a range would only repeat the rank.
+        shown = shown.drop(columns=["rank_range", "lci", "uci", "significance"])
+        st.caption("Rank 1 is best. The publisher gives no confidence intervals for this indicator, so the ranks "
+                   "cannot show their uncertainty and no area is tested as significantly different: treat small "
+                   "differences in rank with caution.")
     st.dataframe(shown, hide_index=True, width="stretch", height=380, column_config={
         "rank": st.column_config.NumberColumn("Rank", format="%d"),
         "rank_range": "Rank range (90%)",

@@ -16,6 +16,8 @@ from app_pages import common as ui
 TREND_WORDS = {"improving": "↑ improving", "worsening": "↓ worsening", "increasing": "↑ increasing",
                "decreasing": "↓ decreasing"}
 SIG_ORDER = ["better", "similar", "worse", "not tested", "higher", "lower"]
+SIG_SHAPES = {"better": "triangle-up", "similar": "circle", "worse": "triangle-down", "not tested": "square",
+              "higher": "triangle-up", "lower": "triangle-down"}
 
 
 @st.cache_data(show_spinner="Building the profile…", max_entries=64)
@@ -93,17 +95,21 @@ def _spine(prof: pd.DataFrame, bench_name: str) -> None:
     y = alt.Y("row:N", sort=order, title=None, axis=alt.Axis(labelLimit=360))
     base = alt.Chart(d).encode(y=y)
     rng = base.mark_bar(color="#d9d9d9", height=10).encode(x=alt.X("worst:Q", scale=alt.Scale(domain=[0, 1]),
-                                                                 axis=alt.Axis(values=[0, 0.5, 1], labelExpr=
+                                                                 axis=alt.Axis(values=[0, 0.5, 1], labelFlush=True, labelExpr=
                                                                                "datum.value == 0 ? 'Worst area' : datum.value == 1 ? 'Best area' : 'Benchmark'"),
                                                                  title=None), x2="best:Q")
     iqr = base.mark_bar(color="#8c8c8c", height=10).encode(x="q_lo:Q", x2="q_hi:Q")
     mid = alt.Chart(pd.DataFrame({"x": [0.5]})).mark_rule(color="black").encode(x="x:Q")
-    colours = alt.Scale(domain=SIG_ORDER, range=[ui.SIGNIFICANCE_COLOURS[s] for s in SIG_ORDER])
+    shown = [s for s in SIG_ORDER if s in set(d["significance_95"])]  # the legend lists what is drawn
+    colours = alt.Scale(domain=shown, range=[ui.SIGNIFICANCE_COLOURS[s] for s in shown])
+    shapes = alt.Scale(domain=shown, range=[SIG_SHAPES[s] for s in shown])
+    legend = alt.Legend(orient="top", title=f"Compared with {bench_name} (95% confidence)", symbolStrokeColor="black",
+                        symbolSize=110, labelFontSize=12, titleFontSize=12)
     dots = base.mark_point(filled=True, size=110, stroke="black", strokeWidth=0.6).encode(
         x="here:Q",
-        color=alt.Color("significance_95:N", scale=colours, title=f"Compared with {bench_name} (95%)"),
-        shape=alt.Shape("significance_95:N", scale=alt.Scale(domain=SIG_ORDER, range=[
-            "triangle-up", "circle", "triangle-down", "square", "triangle-up", "triangle-down"]), legend=None),
+        # colour and shape on the same field with the same legend: Vega draws one combined legend
+        color=alt.Color("significance_95:N", scale=colours, legend=legend),
+        shape=alt.Shape("significance_95:N", scale=shapes, legend=legend),
         tooltip=[alt.Tooltip("label:N", title="Indicator"), alt.Tooltip("period_label:N", title="Period"),
                  alt.Tooltip("value_text:N", title="Value"), alt.Tooltip("bench_text:N", title=bench_name),
                  alt.Tooltip("significance_95:N", title="95%"), alt.Tooltip("significance_998:N", title="99.8%"),

@@ -108,8 +108,20 @@ def test_map_page_draws_a_choropleth_with_legend_and_ranked_table(caplog):
     assert at.selectbox(key="indicator_select").value == "children-in-relative-poverty-before-housing-costs"
     assert "Map legend" in texts(at) and "No data" in texts(at)
     assert "Ranked, with uncertainty" in [s.value for s in at.subheader]
-    assert len(at.dataframe) >= 2
+    # Child poverty is published without confidence intervals: no range that only repeats the rank.
+    assert "no area can be tested" in texts(at) and "cannot show their uncertainty" in texts(at)
+    (ranked,) = at.dataframe
+    assert "rank_range" not in ranked.value.columns and "lci" not in ranked.value.columns
     assert at.query_params.get("indicator") == "children-in-relative-poverty-before-housing-costs"
+
+
+def test_map_ranks_carry_intervals_where_published(caplog):
+    at = open_page(MAP, {"indicator": "gross-median-weekly-pay"})
+    assert_clean(at, caplog)
+    counts, ranked = at.dataframe
+    assert {"better", "worse"} <= set(counts.value["significance"])
+    assert {"rank_range", "lci", "uci"} <= set(ranked.value.columns)
+    assert (ranked.value["rank_range"] != "–").sum() > 300
 
 
 def test_map_outlines_the_chosen_place(caplog):
