@@ -221,17 +221,22 @@ def deck(layers: list[pdk.Layer], view: pdk.ViewState, tooltip: dict | None = No
                        tooltip=tooltip or False)
 
 
+# Quoted, so pydeck sends literal strings rather than accessor expressions.
+FLAT_PATHS = {"_path_type": '"open"', "position_format": '"XY"'}
+
+
 def area_layers(fc: dict, borders: list, outline: list | None = None, *, pickable: bool = True,
                 border_rgba: tuple[int, ...] = (255, 255, 255, 170)) -> list[pdk.Layer]:
     """Filled areas, their borders as one path layer (see geo.borders for why) and, optionally,
-    one place outlined in red on top."""
+    one place outlined in red on top. Paths are flat XY arrays declared open, so deck.gl uses
+    them as they are (rings repeat their first point, so they still close)."""
     layers = [pdk.Layer("GeoJsonLayer", fc, id="areas", pickable=pickable, auto_highlight=pickable,
                         filled=True, stroked=False, get_fill_color="properties.fill"),
               pdk.Layer("PathLayer", [{"p": p} for p in borders], id="borders", get_path="p",
-                        get_color=list(border_rgba), width_min_pixels=0.5, pickable=False)]
+                        get_color=list(border_rgba), width_min_pixels=0.5, pickable=False, **FLAT_PATHS)]
     if outline:
         layers.append(pdk.Layer("PathLayer", [{"p": p} for p in outline], id="selected", get_path="p",
-                                get_color=[213, 0, 0, 255], width_min_pixels=3, pickable=False))
+                                get_color=[213, 0, 0, 255], width_min_pixels=3, pickable=False, **FLAT_PATHS))
     return layers
 
 

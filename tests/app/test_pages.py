@@ -102,6 +102,9 @@ def test_map_page_draws_a_choropleth_with_legend_and_ranked_table(caplog):
     assert areas.get("stroked") is False
     (borders,) = [layer for layer in spec["layers"] if layer["id"] == "borders"]
     assert borders["@@type"] == "PathLayer" and len(borders["data"]) > 300
+    # flat XY paths, declared so: deck.gl draws nothing if flat paths are not declared open XY
+    assert borders["_pathType"] == "open" and borders["positionFormat"] == "XY"
+    assert all(isinstance(x, float) for x in borders["data"][0]["p"][:4])
     # No basemap, so no third-party requests: Streamlit reads this sentinel as "none".
     assert spec.get("mapProvider") in (None, "") and spec["mapStyle"] == "__MAP_STYLE__"
     assert "\n" not in charts[0].proto.json  # compact: pydeck pretty-prints by default
