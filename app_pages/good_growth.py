@@ -71,9 +71,12 @@ def _quadrant_chart(scores: pd.DataFrame, place: str | None) -> None:
         fontWeight="bold", color="#333").encode(x="x:Q", y="y:Q", text="t:N")
     layers = [rules, points, labels]
     chosen = d.loc[d["areacd"] == place]
-    if len(chosen):
-        layers.append(alt.Chart(chosen).mark_text(dy=-14, fontWeight="bold", color="#d50000").encode(
-            x="economy_change:Q", y="public_services_change:Q", text="areanm:N"))
+    if len(chosen):  # a red ring and the name, so the chosen place stands out whatever its quadrant
+        at = {"x": "economy_change:Q", "y": "public_services_change:Q"}
+        layers.append(alt.Chart(chosen).mark_point(shape="circle", filled=False, size=420, strokeWidth=2.5,
+                                                   color="#d50000").encode(**at))
+        layers.append(alt.Chart(chosen).mark_text(dy=-18, fontWeight="bold", fontSize=13, color="#d50000").encode(
+            text="areanm:N", **at))
     st.altair_chart(alt.layer(*layers).properties(height=520), width="stretch")
     counts = d["quadrant"].value_counts()
     st.caption("Places per quadrant: " + ", ".join(f"{k} {v}" for k, v in counts.items()) +
@@ -104,13 +107,20 @@ def _rank_intervals(scores: pd.DataFrame, place: str | None) -> None:
     st.subheader("Overall rank with uncertainty")
     ranked = scores.dropna(subset=["rank"])
     picks = pd.concat([ranked.head(15), ranked.tail(5), ranked.loc[ranked["areacd"] == place]]).drop_duplicates("areacd")
-    base = alt.Chart(picks).encode(y=alt.Y("areanm:N", sort=alt.SortField("rank"), title=None))
-    bars = base.mark_rule(strokeWidth=3, color="#31688e").encode(
-        x=alt.X("rank_lo:Q", title="Rank (1 = best); line = 5th–95th percentile over 1,000 draws"), x2="rank_hi:Q")
-    dots = base.mark_point(filled=True, color="black").encode(x="rank:Q", tooltip=["areanm:N", "rank:Q", "rank_lo:Q",
-                                                                                  "rank_hi:Q"])
-    st.altair_chart((bars + dots).properties(height=22 * len(picks) + 30), width="stretch")
-    st.caption("The top 15, the bottom 5 and the chosen place. Places whose lines overlap cannot be told apart.")
+    picks = picks.assign(who=np.where(picks["areacd"] == place, "Chosen place", "Other places"))
+    who = alt.Color("who:N", scale=alt.Scale(domain=["Chosen place", "Other places"], range=["#d50000", "#31688e"]),
+                    legend=alt.Legend(title=None, orient="top"))
+    y = alt.Y("areanm:N", sort=alt.SortField("rank"), title=None,
+              axis=alt.Axis(labelOverlap=False, labelLimit=280, labelFontSize=12))  # every name, never thinned
+    base = alt.Chart(picks).encode(y=y)
+    bars = base.mark_rule(strokeWidth=4).encode(
+        x=alt.X("rank_lo:Q", title="Rank (1 = best); line = 5th–95th percentile over 1,000 draws"), x2="rank_hi:Q",
+        color=who)
+    dots = base.mark_point(filled=True, color="black", size=40).encode(
+        x="rank:Q", tooltip=[alt.Tooltip("areanm:N", title="Place"), alt.Tooltip("rank:Q", title="Rank"),
+                             alt.Tooltip("rank_lo:Q", title="Rank range from"), alt.Tooltip("rank_hi:Q", title="to")])
+    st.altair_chart((bars + dots).properties(height=24 * len(picks) + 40), width="stretch")
+    st.caption("The top 15, the bottom 5 and the chosen place (red). Places whose lines overlap cannot be told apart.")
 
 
 with ui.friendly_errors():

@@ -108,17 +108,15 @@ def _show(ev: plans.Evaluation) -> None:
                      f"compared with {ev.place.peer_label}"))
     st.markdown(f"**{ui.md(ev.summary)}**")
     rows = ev.rows()
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**By horizon**")
-        st.dataframe(ev.by_horizon, hide_index=True, width="stretch")
-    with right:
-        st.markdown("**By pillar**")
-        st.dataframe(ev.by_pillar, hide_index=True, width="stretch")
+    # One above the other: side by side, their eight columns were cut off on a laptop screen.
+    st.markdown("**By horizon**")
+    st.dataframe(ev.by_horizon, hide_index=True, width="stretch")
+    st.markdown("**By pillar**")
+    st.dataframe(ev.by_pillar, hide_index=True, width="stretch")
     counts = rows.groupby(["horizon", "status"]).size().reset_index(name="targets")
     chart = alt.Chart(counts).mark_bar().encode(
         y=alt.Y("horizon:N", sort=["immediate", "medium", "long"], title=None),
-        x=alt.X("targets:Q", title="Targets"),
+        x=alt.X("targets:Q", title="Targets", axis=alt.Axis(tickMinStep=1, format="d")),
         color=alt.Color("status:N", scale=alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values())),
                         title="Status"), tooltip=["horizon:N", "status:N", "targets:Q"])
     st.altair_chart(chart.properties(height=140), width="stretch")
@@ -145,7 +143,8 @@ def _target(t: plans.TargetResult) -> None:
         return
     series = pd.DataFrame(t.series)
     layers = [alt.Chart(series).mark_line(point=True, color="#31688e").encode(
-        x=alt.X("year:Q", title="Year", axis=alt.Axis(format="d")), y=alt.Y("value:Q", title=t.unit,
+        # the unit goes in the chart's title: a long rotated axis title squeezed the plot to a sliver
+        x=alt.X("year:Q", title="Year", axis=alt.Axis(format="d")), y=alt.Y("value:Q", title=None,
                                                                              scale=alt.Scale(zero=False)),
         tooltip=["label:N", alt.Tooltip("value:Q", format=",.2f")])]
     if t.target_value is not None:
@@ -160,7 +159,11 @@ def _target(t: plans.TargetResult) -> None:
             band = pd.DataFrame({"year": [last["year"], t.target_year], "lo": [last["value"], t.projection_low],
                                  "hi": [last["value"], t.projection_high]})
             layers.append(alt.Chart(band).mark_area(opacity=0.15, color="#555").encode(x="year:Q", y="lo:Q", y2="hi:Q"))
-    st.altair_chart(alt.layer(*layers).properties(height=190), width="stretch")
+    title = alt.TitleParams(t.unit, anchor="start", fontSize=12, fontWeight="normal", color="#333")
+    st.altair_chart(alt.layer(*layers).properties(height=200, title=title), width="stretch")
+    st.caption("Line: published values. Diamond: the target"
+               + (". Dashed: the projected trend, with its 95% prediction interval shaded." if t.projected_value
+                  is not None else "."))
 
 
 with ui.friendly_errors():
