@@ -314,12 +314,26 @@ def scoring_pillar_label(pillar: str) -> str:
     return PILLAR_LABELS.get(pillar, pillar)
 
 
-def benchmark_code(c: query.Context, sel: Selection, place: str | None) -> str | None:
+def benchmark_code(c: query.Context, sel: Selection, place: str | None, per_place: bool = False) -> str | None:
+    """The comparator's code. Statistical neighbours compare one place (per_place pages only);
+    elsewhere they give None and the page says it compares with England."""
     if sel.benchmark in ("E92000001", "K02000001"):
         return sel.benchmark
     if sel.benchmark == "region" and place:
         return query.parent_region(c, place)
+    if sel.benchmark == "neighbours" and place and per_place:
+        from indicators.profile import NEIGHBOURS
+        return NEIGHBOURS
     return None
+
+
+def note_benchmark_fallback(sel: Selection, place: str | None) -> None:
+    """Say so when the chosen comparator cannot apply here, rather than silently using England."""
+    if sel.benchmark == "neighbours":
+        st.caption("Statistical neighbours are a comparison for one place: here every area is compared with "
+                   "England. A place's profile compares it with its neighbours.")
+    elif sel.benchmark == "region" and not place:
+        st.caption("Choose a place to compare with its region; until then every area is compared with England.")
 
 
 def download_csv(frame: pd.DataFrame, name: str, label: str = "Download this table (CSV)") -> None:

@@ -25,6 +25,7 @@ def main() -> None:
                              format_func=lambda i: ui.indicator_label(c, i), key="indicator_select")
     ui.set_params(indicator=indicator)
     bench_code = ui.benchmark_code(c, sel, sel.place) or "E92000001"
+    ui.note_benchmark_fallback(sel, sel.place)
     table, info = _map_view(ui.created_at(), indicator, sel.level, sel.period, bench_code)
     meta = c.snapshot.catalogue.set_index("indicator_id").loc[indicator]
     if info["period_code"] is None:

@@ -34,7 +34,7 @@ def main() -> None:
         return
     facts = views.place_facts(c, sel.place)
     level = sel.level if sel.level in facts["levels"] else ui.level_of(sel.place)
-    bench = ui.benchmark_code(c, sel, sel.place) or "E92000001"
+    bench = ui.benchmark_code(c, sel, sel.place, per_place=True) or "E92000001"
     st.markdown(f"### {ui.md(facts['areanm'])} ({ui.md(facts['areacd'])})")
     st.caption(ui.md(" · ".join(f"{k}: {v}" for k, v in facts["parents"].items())))
     for notice in facts["notices"]:

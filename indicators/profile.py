@@ -14,8 +14,11 @@ import pandas as pd
 
 from . import neighbours as nb
 from . import query, scoring, trends
+from .errors import IndicatorError
 
 SPARK_POINTS = 10
+# Benchmark on the place's statistical neighbours: their mean, period by period, rather than an area.
+NEIGHBOURS = "neighbours"
 
 
 @dataclass(frozen=True)
@@ -33,14 +36,19 @@ class PlaceContext:
 def place_context(ctx: query.Context, areacd: str, level: str = "ltla", benchmark: str = query.ENGLAND,
                   peer_kind: str = "global", peers: list[str] | None = None) -> PlaceContext:
     name = query.area_name(ctx, areacd)
-    query.area_name(ctx, benchmark)
     if peers is None:
         try:
             peers = nb.neighbour_set(ctx.neighbours, areacd, peer_kind)
         except (nb.UnknownAreaError, ValueError):
             peers = []
-    return PlaceContext(areacd, name, level, benchmark, query.area_name(ctx, benchmark),
-                        query.parent_region(ctx, areacd), peers, peer_kind)
+    if benchmark == NEIGHBOURS:
+        if not peers:
+            raise IndicatorError(f"{name} ({areacd}) has no published statistical neighbours to compare with; "
+                                 "choose England or its region instead")
+        bench_name = f"its {len(peers)} statistical neighbours (mean)"
+    else:
+        bench_name = query.area_name(ctx, benchmark)
+    return PlaceContext(areacd, name, level, benchmark, bench_name, query.parent_region(ctx, areacd), peers, peer_kind)
 
 
 def profile(ctx: query.Context, areacd: str, level: str = "ltla", benchmark: str = query.ENGLAND,
@@ -77,13 +85,14 @@ def profile(ctx: query.Context, areacd: str, level: str = "ltla", benchmark: str
     grid[rows["indicator_id"].map(pos).to_numpy(), np.searchsorted(axis, rows["year"].to_numpy())] = rows["value"]
     tr = trends.trend_many(axis, grid, polarity)
 
-    bench = _lookup(ctx, benchmark, ids, shown["period_code"])
     region = _lookup(ctx, place.region, ids, shown["period_code"]) if place.region else np.full(len(ids), np.nan)
     value, lci, uci = (shown[c].to_numpy(dtype=float) for c in ("value", "lci", "uci"))
+    dist = _distribution(ctx, level, ids, shown, place.peers, value, sign)
+    # the neighbours' mean is for the same period as the place's value, as an area benchmark is
+    bench = dist["neighbour_mean"] if benchmark == NEIGHBOURS else _lookup(ctx, benchmark, ids, shown["period_code"])
     sig95 = scoring.significance(lci, uci, bench, sign)
     lo998, hi998 = scoring.derived_998(value, lci, uci)
     sig998 = scoring.significance(lo998, hi998, bench, sign)
-    dist = _distribution(ctx, level, ids, shown, place.peers, value, sign)
     spark = rows.groupby("indicator_id", sort=False).tail(SPARK_POINTS).groupby("indicator_id", sort=False)
     spark_values = spark["value"].apply(list)
     spark_labels = spark["period_label"].apply(list)

@@ -326,6 +326,19 @@ def test_profile_against_the_region_names_the_region(caplog):
     assert any(m.label == "Significantly better than Yorkshire and The Humber" for m in at.metric)
 
 
+def test_profile_against_statistical_neighbours_uses_their_mean(caplog):
+    at = open_page(PROFILE, {"place": LEEDS, "benchmark": "neighbours"})
+    assert_clean(at, caplog)
+    labels = [m.label.replace("\\", "") for m in at.metric]  # labels are Markdown-escaped
+    assert "Significantly better than its 20 statistical neighbours (mean)" in labels
+
+
+def test_map_says_when_neighbours_cannot_be_the_benchmark(caplog):
+    at = open_page(MAP, {"place": LEEDS, "benchmark": "neighbours"})
+    assert_clean(at, caplog)
+    assert "every area is compared with England" in texts(at)
+
+
 # ---------------------------------------------------------------- compare
 
 FYLDE = ["E06000009", "E07000119", "E07000128"]  # Blackpool, Fylde, Wyre

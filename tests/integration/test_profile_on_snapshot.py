@@ -33,6 +33,31 @@ def test_profile_values_match_the_snapshot_and_significance_follows_the_ci(ctx):
     assert (no_ci["significance_95"] == "not tested").all()
 
 
+def test_neighbours_as_benchmark_compare_with_their_mean_for_the_same_period(ctx):
+    prof = profile.profile(ctx, "E08000035", benchmark=profile.NEIGHBOURS).set_index("indicator_id")
+    row = prof.loc["gross-median-weekly-pay"]
+    peers = profile.place_context(ctx, "E08000035").peers
+    def value(code):  # a recoded peer (Sheffield, E08000039) keeps its figures under its old code
+        found = query.value_at(ctx, "gross-median-weekly-pay", code, row["period_code"])
+        old = ctx.predecessor.get(code)
+        return found if found is not None or old is None else \
+            query.value_at(ctx, "gross-median-weekly-pay", old, row["period_code"])
+    peer_values = [value(p) for p in peers]
+    assert None not in peer_values
+    assert row["benchmark_value"] == pytest.approx(np.mean([v for v in peer_values if v is not None]))
+    assert row["benchmark_value"] == row["neighbour_mean"]
+    assert row["significance_95"] == ("worse" if row["uci"] < row["benchmark_value"] else
+                                      "better" if row["lci"] > row["benchmark_value"] else "similar")
+    assert profile.place_context(ctx, "E08000035", benchmark=profile.NEIGHBOURS).benchmark_name == \
+        f"its {len(peers)} statistical neighbours (mean)"
+
+
+def test_neighbours_as_benchmark_without_neighbours_is_a_clear_error(ctx):
+    from indicators.errors import IndicatorError
+    with pytest.raises(IndicatorError, match="no published statistical neighbours"):
+        profile.place_context(ctx, "E08000035", benchmark=profile.NEIGHBOURS, peers=[])
+
+
 def test_worse_and_worsening_only_when_both_hold(ctx):
     prof = profile.profile(ctx, "E08000038")
     flagged = prof.loc[prof["worse_and_worsening"]]
