@@ -69,8 +69,7 @@ def main() -> None:
     st.dataframe(latest.reset_index(), hide_index=True, width="stretch")
     ui.download_csv(data.drop(columns=["period_start"]), "compare.csv", "Download all series (CSV)")
     st.subheader("Over time")
-    data["period_start"] = pd.to_datetime(data["period_start"].astype(str))
-    chart = alt.Chart(data).mark_line(point=True).encode(
+    chart = alt.Chart(_with_gaps(data)).mark_line(point=True, invalid="break-paths-show-path-domains").encode(
         x=alt.X("period_start:T", title="Period start"),
         y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
         color=alt.Color("place:N", title="Place", scale=alt.Scale(scheme="tableau10")),
@@ -81,6 +80,15 @@ def main() -> None:
     st.caption("Each panel has its own scale. Footprint values are aggregated from districts with the "
                "engine's rules (population-weighted for rates, summed for counts) and only where every district "
                "has a value.")
+
+
+def _with_gaps(data: pd.DataFrame) -> pd.DataFrame:
+    """Every period of each indicator for every place, missing ones as null, so a line breaks where
+    a place has no value instead of joining across the gap as if the data were there."""
+    data = data.assign(period_start=pd.to_datetime(data["period_start"].astype(str)))
+    grid = (data[["indicator", "period", "period_start"]].drop_duplicates()
+            .merge(data[["indicator", "place"]].drop_duplicates(), on="indicator"))
+    return grid.merge(data[["indicator", "place", "period", "value"]], on=["indicator", "place", "period"], how="left")
 
 
 with ui.friendly_errors():

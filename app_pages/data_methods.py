@@ -85,10 +85,11 @@ def _catalogue(c) -> None:
         view = view.loc[view["pillar"].isin(pillars)]
     if themes:
         view = view.loc[view["theme"].isin(themes)]
-    shown = view[["label", "pillar", "theme", "polarity", "unit", "aggregation", "weight", "nations", "source_org",
-                  "source_date_text", "first_period", "last_period", "levels", "note", "id"]]
+    view = view.assign(source=[views.sources_text(o, d) for o, d in zip(view["source_org"], view["source_date_text"])])
+    shown = view[["label", "pillar", "theme", "polarity", "unit", "aggregation", "weight", "nations", "source",
+                  "first_period", "last_period", "levels", "note", "id"]]
     st.dataframe(shown, hide_index=True, width="stretch", height=520, column_config={
-        "label": "Indicator", "source_date_text": "Released", "first_period": "First period",
+        "label": "Indicator", "source": "Source and release date", "first_period": "First period",
         "last_period": "Latest period", "note": "Why (where disputable)", "id": "Id"})
     st.caption(f"{len(view)} of {len(cat)} indicators. Context indicators and neutral ones are shown but never scored.")
     ui.download_csv(shown, "catalogue.csv", "Download the catalogue (CSV)")

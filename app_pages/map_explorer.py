@@ -35,7 +35,7 @@ def main() -> None:
         return
     st.markdown(f"**{ui.md(info['label'])}**, {ui.md(info['period_label'])} · "
                 f"{ui.md(ui.LEVEL_LABELS[sel.level])} · unit: {ui.md(info['unit'])} · "
-                f"source: {ui.md(meta['source_org'])}, released {ui.md(meta['source_date_text'])}")
+                f"source: {ui.md(views.sources_text(meta['source_org'], meta['source_date_text']))}")
     left, right = st.columns([3, 2])
     with left:
         _map(c, sel, table, info)
@@ -79,8 +79,10 @@ def _map(c, sel, table, info) -> None:
     tooltip = {"html": "<b>{name}</b><br/>{value_text}<br/>{ci_text}<br/>Compared with "
                        + ui.esc(info["benchmark_name"] or "England") + ": {sig_text}",
                "style": {"backgroundColor": "#222", "color": "white", "fontSize": "13px"}}
+    alt_text = (f"Map of {info['label']} ({info['unit']}) for {ui.LEVEL_LABELS[sel.level].lower()}, "
+                f"{info['period_label']}; the ranked table below lists every area's value.")
     event = st.pydeck_chart(ui.deck(layers, view, tooltip), on_select="rerun", selection_mode="single-object", key="map",
-                            height=560)
+                            height=560, alt=alt_text)
     clicked = _clicked_area(event)
     if clicked and clicked != ui.param("place"):
         keep = {k: v for k, v in st.query_params.to_dict().items() if k in ("level", "period", "benchmark")}

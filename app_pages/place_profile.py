@@ -165,7 +165,8 @@ def _neighbours(c, place, level: str) -> None:
         layers = ui.area_layers(geo.feature_collection(gdf, props), geo.borders(c, "ltla"),
                                 border_rgba=(255, 255, 255, 140))
         view = pdk.ViewState(latitude=54.4, longitude=-3.0, zoom=4.3)
-        st.pydeck_chart(ui.deck(layers, view, {"text": "{name}"}), height=420, key="neighbour_map")
+        st.pydeck_chart(ui.deck(layers, view, {"text": "{name}"}), height=420, key="neighbour_map",
+                        alt=f"Map of {place.areanm} and its statistical neighbours, listed beside the map.")
         st.caption("Red: the place. Blue: its statistical neighbours. Grey: other districts.")
 
 

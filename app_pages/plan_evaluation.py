@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 import yaml
 
-from indicators import plan_examples, plan_model, plan_report, plans
+from indicators import plan_examples, plan_model, plan_report, plans, views
 from app_pages import common as ui
 
 STATUS_COLOURS = {"met": "#009E73", "on track": "#56B4E9", "off track": "#D55E00", "too early": "#999999",
@@ -138,7 +138,7 @@ def _target(t: plans.TargetResult) -> None:
     st.markdown(f"**{ui.md(t.indicator)}**: {ui.md(t.target_text)} ({t.horizon} term) — "
                 f"<span style='background:{colour};color:{'#000' if t.status in ('no data', 'on track') else '#fff'};"
                 f"padding:0 .4rem;border-radius:.3rem'>{ui.esc(t.status)}</span>", unsafe_allow_html=True)
-    st.caption(ui.md(f"{t.reason}. Source: {t.source}, released {t.source_date or 'n/a'}."))
+    st.caption(ui.md(f"{t.reason}. Source: {views.sources_text(t.source, t.source_date)}."))
     if not t.series:
         return
     series = pd.DataFrame(t.series)

@@ -12,6 +12,17 @@ import pandas as pd
 from . import geo, query, scoring
 
 
+def sources_text(orgs: object, dates: object) -> str:
+    """ "Publisher, released date" for every publisher of an indicator. ELS joins several
+    publishers (e.g. ONS and NISRA) and their dates with "|", in the same order."""
+    names = [n.strip() for n in str(orgs or "").split("|") if n.strip()] or ["publisher not stated"]
+    when = [d.strip() for d in str(dates or "").split("|") if d.strip()] if dates is not None and dates == dates else []
+    if len(when) == len(names):
+        return "; ".join(f"{n}, released {d}" for n, d in zip(names, when))
+    released = f", released {', '.join(dict.fromkeys(when))}" if when else ""
+    return "; ".join(names) + released
+
+
 def map_view(ctx: query.Context, indicator: str, level: str, period: query.Period = "latest",
              benchmark: str | None = query.ENGLAND) -> tuple[pd.DataFrame, dict]:
     """Every current area of the level with its value, CI, significance vs the benchmark, rank and

@@ -108,6 +108,7 @@ def test_map_page_draws_a_choropleth_with_legend_and_ranked_table(caplog):
     # No basemap, so no third-party requests: Streamlit reads this sentinel as "none".
     assert spec.get("mapProvider") in (None, "") and spec["mapStyle"] == "__MAP_STYLE__"
     assert "\n" not in charts[0].proto.json  # compact: pydeck pretty-prints by default
+    assert charts[0].proto.alt.startswith("Map of Child poverty")  # a text alternative for screen readers
     assert at.selectbox(key="indicator_select").value == "children-in-relative-poverty-before-housing-costs"
     assert "Map legend" in texts(at) and "No data" in texts(at)
     assert "Ranked, with uncertainty" in [s.value for s in at.subheader]

@@ -183,3 +183,14 @@ def test_an_unreadable_catalogue_is_a_catalogue_error(tmp_path):
         load(path)
     with pytest.raises(CatalogueError, match="cannot read"):
         load(tmp_path / "absent.yaml")
+
+
+def test_sources_text_pairs_each_publisher_with_its_release_date():
+    from indicators.views import sources_text
+    assert sources_text("Office for National Statistics|Northern Ireland Statistics and Research Agency",
+                        "23/10/2025|24/10/2025") == ("Office for National Statistics, released 23/10/2025; "
+                                                     "Northern Ireland Statistics and Research Agency, released 24/10/2025")
+    assert sources_text("ONS", "01/01/2026") == "ONS, released 01/01/2026"
+    assert sources_text("A|B", "01/01/2026") == "A; B, released 01/01/2026"
+    assert sources_text("ONS", None) == "ONS"
+    assert sources_text(None, float("nan")) == "publisher not stated"
