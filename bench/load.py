@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import threading
@@ -56,6 +57,18 @@ def rss_mb(pid: int) -> float:
         except OSError:
             continue
     return total / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the server process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU time every process on the machine has used so far (all cores, idle and iowait excluded)."""
+    parts = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(parts[:8]) - parts[3] - parts[4]) / os.sysconf("SC_CLK_TCK")
 
 
 class MemoryWatch(threading.Thread):
@@ -104,9 +117,11 @@ async def run(visitors: int) -> None:
             timings: list[tuple[str, float]] = []
             errors: list[str] = []
             t0 = time.perf_counter()
+            cpu0, busy0 = cpu_seconds(server.pid), machine_busy_seconds()
             await asyncio.gather(*(one_visitor(browser, server.url, PLACES[i % len(PLACES)], timings, errors)
                                    for i in range(visitors)))
             wall = time.perf_counter() - t0
+            server_cpu, machine_cpu = cpu_seconds(server.pid) - cpu0, machine_busy_seconds() - busy0
             await browser.close()
     finally:
         watch.stop_flag.set()
@@ -125,6 +140,11 @@ async def run(visitors: int) -> None:
         if by:
             print(f"   {name:14s} median {statistics.median(by):.2f} s")
     print(f"server peak memory: {watch.peak:.0f} MB   (target ≤ 1024 MB)")
+    # Where the time went: browsers and server share the machine's cores on loopback.
+    cores = os.cpu_count() or 1
+    print(f"CPU during the visits: machine {machine_cpu:.0f} s of {wall * cores:.0f} s available ({cores} cores); "
+          f"server {server_cpu:.0f} s ({server_cpu / max(machine_cpu, 1e-9):.0%}), browsers and the rest "
+          f"{machine_cpu - server_cpu:.0f} s")
 
 
 def main() -> None:
