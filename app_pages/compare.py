@@ -65,10 +65,10 @@ def main() -> None:
               .pivot(index="indicator", columns="place", values="value"))
     periods = data.sort_values("period_start").groupby("indicator")["period"].last()
     latest.insert(0, "latest period", periods)
-    st.subheader("Latest values")
+    st.header("Latest values")
     st.dataframe(latest.reset_index(), hide_index=True, width="stretch")
     ui.download_csv(data.drop(columns=["period_start"]), "compare.csv", "Download all series (CSV)")
-    st.subheader("Over time")
+    st.header("Over time")
     chart = alt.Chart(_with_gaps(data)).mark_line(point=True, invalid="break-paths-show-path-domains").encode(
         x=alt.X("period_start:T", title="Period start"),
         y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),

@@ -44,7 +44,7 @@ def _refresh_controls() -> None:
     if ui.public_mode():
         st.caption("This public copy is read-only: its data is updated when the site is redeployed.")
         return
-    st.markdown("#### Refresh the data")
+    st.markdown("## Refresh the data")
     st.caption("Fetches every dataset from the configured source over the internet and swaps in the new "
                "snapshot only if it is complete; on failure the current data stays as it is.")
     if st.button("Refresh from the source now", key="refresh_now"):

@@ -104,7 +104,7 @@ def _reading(scores: pd.DataFrame, place: str) -> None:
 
 
 def _rank_intervals(scores: pd.DataFrame, place: str | None) -> None:
-    st.subheader("Overall rank with uncertainty")
+    st.header("Overall rank with uncertainty")
     ranked = scores.dropna(subset=["rank"])
     picks = pd.concat([ranked.head(15), ranked.tail(5), ranked.loc[ranked["areacd"] == place]]).drop_duplicates("areacd")
     picks = picks.assign(who=np.where(picks["areacd"] == place, "Chosen place", "Other places"))

@@ -138,7 +138,7 @@ def _distribution(table, info, place) -> None:
 
 
 def _ranked_table(table, info, indicator, sel) -> None:
-    st.subheader("Ranked, with uncertainty")
+    st.header("Ranked, with uncertainty")
     has_ci = bool(table["lci"].notna().any())
     shown = table.assign(
         rank_range=[f"{int(a)}–{int(b)}" if np.isfinite(a) else "–" for a, b in zip(table["rank_lo"], table["rank_hi"])],

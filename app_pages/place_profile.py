@@ -35,7 +35,7 @@ def main() -> None:
     facts = views.place_facts(c, sel.place)
     level = sel.level if sel.level in facts["levels"] else ui.level_of(sel.place)
     bench = ui.benchmark_code(c, sel, sel.place, per_place=True) or "E92000001"
-    st.markdown(f"### {ui.md(facts['areanm'])} ({ui.md(facts['areacd'])})")
+    st.markdown(f"## {ui.md(facts['areanm'])} ({ui.md(facts['areacd'])})")
     st.caption(ui.md(" · ".join(f"{k}: {v}" for k, v in facts["parents"].items())))
     for notice in facts["notices"]:
         st.info("Boundary or code change: " + ui.md(notice))

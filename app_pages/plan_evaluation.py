@@ -103,7 +103,7 @@ def _builder(c) -> tuple[bytes | None, str | None]:
 def _show(ev: plans.Evaluation) -> None:
     if ev.plan.illustrative:
         st.warning("Illustration: this is an invented example, not any council's real plan.")
-    st.markdown(f"### {ui.md(ev.plan.title)}")
+    st.markdown(f"## {ui.md(ev.plan.title)}")
     st.caption(ui.md(f"{ev.place.name} · published {ev.plan.published:%d %B %Y} · baseline {ev.plan.baseline} · "
                      f"compared with {ev.place.peer_label}"))
     st.markdown(f"**{ui.md(ev.summary)}**")
@@ -125,7 +125,7 @@ def _show(ev: plans.Evaluation) -> None:
             st.caption(ui.md(o.counterfactual))
             for t in o.targets:
                 _target(t)
-    st.subheader("Download the evaluation")
+    st.header("Download the evaluation")
     cols = st.columns(3)
     stem = "plan-evaluation"
     cols[0].download_button("HTML report", plan_report.to_html(ev).encode("utf-8"), f"{stem}.html", "text/html")

@@ -354,7 +354,7 @@ def _upload_outcome(page: Any, name: str, filename: str, body: bytes, outcome: s
     elif outcome == "app":
         page.locator('[data-testid="stAlertContentError"]', has_text=filename).first.wait_for(timeout=60_000)
     else:
-        page.locator('[data-testid="stMain"] h3', has_text=shown).first.wait_for(timeout=60_000)
+        page.locator('[data-testid="stMain"] h2', has_text=shown).first.wait_for(timeout=60_000)
     page.wait_for_timeout(300)
     wait_settled(page)
     if outcome == "evaluated":
@@ -382,7 +382,7 @@ def _upload_outcome(page: Any, name: str, filename: str, body: bytes, outcome: s
     else:
         if errors:
             problems.append(f"a valid plan was refused: {errors}")
-        heading = page.locator('[data-testid="stMain"] h3').first.inner_text().strip()
+        heading = page.locator('[data-testid="stMain"] h2').first.inner_text().strip()
         if heading != shown:
             problems.append(f"heading {heading!r}, expected the literal {shown!r}")
     if PASSWD_LINE in text or "/bin/bash" in text or "nologin" in text:
