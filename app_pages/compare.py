@@ -61,12 +61,10 @@ def main() -> None:
     if data.empty:
         st.info("None of these places has data for these indicators.")
         return
-    latest = (data.sort_values("period_start").groupby(["indicator", "place"]).tail(1)
-              .pivot(index="indicator", columns="place", values="value"))
-    periods = data.sort_values("period_start").groupby("indicator")["period"].last()
-    latest.insert(0, "latest period", periods)
     st.header("Latest values")
-    st.dataframe(latest.reset_index(), hide_index=True, width="stretch")
+    st.dataframe(_latest(c, data), hide_index=True, width="stretch")
+    st.caption("Each place's most recent value, with its period in brackets where it is older than the "
+               "indicator's latest period; a dash where the place has no value.")
     ui.download_csv(data.drop(columns=["period_start"]), "compare.csv", "Download all series (CSV)")
     st.header("Over time")
     chart = alt.Chart(_with_gaps(data)).mark_line(point=True, invalid="break-paths-show-path-domains").encode(
@@ -80,6 +78,21 @@ def main() -> None:
     st.caption("Each panel has its own scale. Footprint values are aggregated from districts with the "
                "engine's rules (population-weighted for rates, summed for counts) and only where every district "
                "has a value.")
+
+
+def _latest(c, data: pd.DataFrame) -> pd.DataFrame:
+    """One row per indicator, one column per place: values as text with their unit, so a value from
+    an older period says so instead of sitting under the latest period's heading."""
+    ordered = data.sort_values("period_start")
+    newest = ordered.groupby("indicator")["period"].last()
+    last = ordered.groupby(["indicator", "place"], sort=False).tail(1)
+    units = {ind: c.catalogue.get(i).unit for ind, i in zip(data["indicator"], data["indicator_id"])}
+    last = last.assign(text=[ui.fmt(v, units[ind]) + ("" if per == newest[ind] else f" ({per})")
+                             for v, ind, per in zip(last["value"], last["indicator"], last["period"])])
+    table = last.pivot(index="indicator", columns="place", values="text").fillna("–")
+    table.insert(0, "latest period", newest)
+    places = list(dict.fromkeys(data["place"]))  # in the order chosen
+    return table.reset_index()[["indicator", "latest period", *places]]
 
 
 def _with_gaps(data: pd.DataFrame) -> pd.DataFrame:

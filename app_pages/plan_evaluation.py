@@ -109,10 +109,12 @@ def _show(ev: plans.Evaluation) -> None:
     st.markdown(f"**{ui.md(ev.summary)}**")
     rows = ev.rows()
     # One above the other: side by side, their eight columns were cut off on a laptop screen.
+    columns = {"share_met_or_on_track": st.column_config.NumberColumn("Share met or on track", format="percent"),
+               "horizon": "Horizon", "pillar": "Pillar", "targets": "Targets"}
     st.markdown("**By horizon**")
-    st.dataframe(ev.by_horizon, hide_index=True, width="stretch")
+    st.dataframe(ev.by_horizon, hide_index=True, width="stretch", column_config=columns)
     st.markdown("**By pillar**")
-    st.dataframe(ev.by_pillar, hide_index=True, width="stretch")
+    st.dataframe(ev.by_pillar, hide_index=True, width="stretch", column_config=columns)
     counts = rows.groupby(["horizon", "status"]).size().reset_index(name="targets")
     chart = alt.Chart(counts).mark_bar().encode(
         y=alt.Y("horizon:N", sort=["immediate", "medium", "long"], title=None),

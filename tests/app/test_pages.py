@@ -345,6 +345,15 @@ def test_map_says_when_neighbours_cannot_be_the_benchmark(caplog):
 FYLDE = ["E06000009", "E07000119", "E07000128"]  # Blackpool, Fylde, Wyre
 
 
+def test_compare_says_when_a_latest_value_is_from_an_older_period(caplog):
+    at = open_page(COMPARE, {"places": "E08000035,E06000053", "indicators": "gross-median-weekly-pay,employment-rate"})
+    assert_clean(at, caplog)
+    table = at.dataframe[0].value.set_index("indicator")
+    pay = table.loc["Median weekly pay"]
+    assert pay["Leeds"] == "£610.7" and pay["Isles of Scilly"] == "£422.3 (10 Apr 2019)"
+    assert table.loc["Employment rate", "Isles of Scilly"] == "–"
+
+
 def test_compare_a_custom_footprint(caplog):
     at = open_page(COMPARE, state={"footprint_members": FYLDE})
     assert_clean(at, caplog)
