@@ -85,12 +85,17 @@ def _catalogue(c) -> None:
         view = view.loc[view["pillar"].isin(pillars)]
     if themes:
         view = view.loc[view["theme"].isin(themes)]
-    view = view.assign(source=[views.sources_text(o, d) for o, d in zip(view["source_org"], view["source_date_text"])])
+    view = view.assign(source=[views.sources_text(o, d) for o, d in zip(view["source_org"], view["source_date_text"])],
+                       pillar=view["pillar"].map(lambda p: PILLAR_LABELS.get(p, p)),
+                       polarity=view["polarity"].str.replace("_", " "),
+                       aggregation=view["aggregation"].str.replace("_", " "))
     shown = view[["label", "pillar", "theme", "polarity", "unit", "aggregation", "weight", "nations", "source",
                   "first_period", "last_period", "levels", "note", "id"]]
     st.dataframe(shown, hide_index=True, width="stretch", height=520, column_config={
-        "label": "Indicator", "source": "Source and release date", "first_period": "First period",
-        "last_period": "Latest period", "note": "Why (where disputable)", "id": "Id"})
+        "label": "Indicator", "pillar": "Pillar", "theme": "Theme", "polarity": "Polarity", "unit": "Unit",
+        "aggregation": "Aggregation", "weight": "Weight", "nations": "Nations", "source": "Source and release date",
+        "first_period": "First period", "last_period": "Latest period", "levels": "Levels",
+        "note": "Why (where disputable)", "id": "Id"})
     st.caption(f"{len(view)} of {len(cat)} indicators. Context indicators and neutral ones are shown but never scored.")
     ui.download_csv(shown, "catalogue.csv", "Download the catalogue (CSV)")
 
