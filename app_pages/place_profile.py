@@ -103,8 +103,9 @@ def _spine(prof: pd.DataFrame, bench_name: str) -> None:
     shown = [s for s in SIG_ORDER if s in set(d["significance_95"])]  # the legend lists what is drawn
     colours = alt.Scale(domain=shown, range=[ui.SIGNIFICANCE_COLOURS[s] for s in shown])
     shapes = alt.Scale(domain=shown, range=[SIG_SHAPES[s] for s in shown])
-    legend = alt.Legend(orient="top", title=f"Compared with {bench_name} (95% confidence)", symbolStrokeColor="black",
-                        symbolSize=110, labelFontSize=12, titleFontSize=12)
+    legend = alt.Legend(orient="top", title=f"Compared with {bench_name} (95% confidence)", titleLimit=600,
+                        symbolStrokeColor="black", symbolStrokeWidth=0.5, symbolSize=160, labelFontSize=12,
+                        titleFontSize=12)
     dots = base.mark_point(filled=True, size=110, stroke="black", strokeWidth=0.6).encode(
         x="here:Q",
         # colour and shape on the same field with the same legend: Vega draws one combined legend
