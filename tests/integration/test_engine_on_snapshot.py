@@ -205,3 +205,21 @@ def test_benchmarks_for_a_district_include_england_and_its_region(ctx):
     assert b["region"]["areacd"] == query.parent_region(ctx, BARNSLEY)
     for key in ("england", "region"):
         assert np.isfinite(b[key]["value"])
+
+
+# Districts and upper-tier areas form clean coverages. (Regions sit beside the nations, from other
+# sources, whose shared edges do not match exactly; a few coastal pieces are drawn there, white on white.)
+@pytest.mark.parametrize("level", ["ltla", "utla"])
+def test_map_borders_are_inland_and_each_drawn_once(ctx, level):
+    import shapely
+    from indicators import geo
+    polygons = geo.boundaries(ctx, level).geometry.values
+    paths = geo.borders(ctx, level)
+    assert paths and all(len(p) >= 4 and len(p) % 2 == 0 for p in paths)  # flat x, y pairs
+    points = np.array([p[:4] for p in paths]).reshape(-1, 2, 2).mean(axis=1)  # each path's first segment
+    mids = shapely.points(points)
+    tree = shapely.STRtree(polygons)
+    touching = np.bincount(tree.query(mids, predicate="dwithin", distance=1e-6)[0], minlength=len(mids))
+    assert (touching >= 2).mean() > 0.99  # between two areas, not along the coast
+    lines = shapely.multilinestrings([shapely.linestrings(np.reshape(p, (-1, 2))) for p in paths])
+    assert shapely.length(lines) == pytest.approx(shapely.length(shapely.union_all(lines)), rel=1e-6)  # no repeats
