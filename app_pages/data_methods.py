@@ -120,6 +120,7 @@ def _downloads(c, sel) -> None:
     ind = st.selectbox("Indicator", options, format_func=lambda i: ui.indicator_label(c, i), key="dl_indicator",
                        index=options.index(ui.param("indicator")) if ui.param("indicator") in options else 0)
     level = sel.level
+    ui.note_benchmark_fallback(sel, sel.place)
     table, info = views.map_view(c, ind, level, ui.period_arg(sel), ui.benchmark_code(c, sel, sel.place) or "E92000001")
     stem = f"{ind}-{level}-{info['period_code'] or 'none'}".replace("/", "_")
     st.download_button("CSV", table.to_csv(index=False).encode("utf-8"), f"{stem}.csv", "text/csv")
