@@ -128,6 +128,8 @@ def _distribution(table, info, place) -> None:
     st.caption(ui.md(note) + (" Red line: the selected place." if len(chosen) else ""))
     bench_name = ui.md(info["benchmark_name"] or "England")
     counts = table.loc[table["value"].notna(), "significance"].value_counts()
+    order = ["better", "similar", "worse", "higher", "lower", "not tested"]
+    counts = counts.reindex([s for s in order if s in counts.index] + [s for s in counts.index if s not in order])
     if counts.drop("not tested", errors="ignore").empty:
         st.markdown(f"**Compared with {bench_name}:** no area can be tested, as no confidence intervals "
                     "are published for this indicator and period.")
