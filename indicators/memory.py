@@ -9,21 +9,20 @@ the big one-off allocations keeps the server near what it actually holds.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
-import logging
-
-log = logging.getLogger(__name__)
+from functools import lru_cache
 
 _M_ARENA_MAX = -8  # from glibc's malloc.h
 
 
+@lru_cache(maxsize=1)
 def _libc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c")
+    """The C library already loaded into this process. Not ctypes.util.find_library: on Linux
+    that runs ldconfig (or a compiler) in a subprocess on every call."""
     try:
-        libc = ctypes.CDLL(name) if name else None
+        libc = ctypes.CDLL(None)
     except OSError:
         return None
-    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+    return libc if hasattr(libc, "malloc_trim") else None
 
 
 def limit_arenas(count: int = 2) -> bool:
