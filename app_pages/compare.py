@@ -86,7 +86,8 @@ def _latest(c, data: pd.DataFrame) -> pd.DataFrame:
     ordered = data.sort_values("period_start")
     newest = ordered.groupby("indicator")["period"].last()
     last = ordered.groupby(["indicator", "place"], sort=False).tail(1)
-    units = {ind: c.catalogue.get(i).unit for ind, i in zip(data["indicator"], data["indicator_id"])}
+    pairs = data[["indicator", "indicator_id"]].drop_duplicates()
+    units = {ind: c.catalogue.get(i).unit for ind, i in zip(pairs["indicator"], pairs["indicator_id"])}
     last = last.assign(text=[ui.fmt(v, units[ind]) + ("" if per == newest[ind] else f" ({per})")
                              for v, ind, per in zip(last["value"], last["indicator"], last["period"])])
     table = last.pivot(index="indicator", columns="place", values="text").fillna("–")

@@ -15,8 +15,9 @@ from . import geo, query, scoring
 def sources_text(orgs: object, dates: object) -> str:
     """ "Publisher, released date" for every publisher of an indicator. ELS joins several
     publishers (e.g. ONS and NISRA) and their dates with "|", in the same order."""
-    names = [n.strip() for n in str(orgs or "").split("|") if n.strip()] or ["publisher not stated"]
-    when = [d.strip() for d in str(dates or "").split("|") if d.strip()] if dates is not None and dates == dates else []
+    def parts(text: object) -> list[str]:  # None and NaN (a missing catalogue cell) give none
+        return [p.strip() for p in str(text).split("|") if p.strip()] if pd.notna(text) else []
+    names, when = parts(orgs) or ["publisher not stated"], parts(dates)
     if len(when) == len(names):
         return "; ".join(f"{n}, released {d}" for n, d in zip(names, when))
     released = f", released {', '.join(dict.fromkeys(when))}" if when else ""

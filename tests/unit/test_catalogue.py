@@ -194,3 +194,4 @@ def test_sources_text_pairs_each_publisher_with_its_release_date():
     assert sources_text("A|B", "01/01/2026") == "A; B, released 01/01/2026"
     assert sources_text("ONS", None) == "ONS"
     assert sources_text(None, float("nan")) == "publisher not stated"
+    assert sources_text(float("nan"), None) == "publisher not stated"
