@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -119,61 +120,57 @@ def test_both_directions_and_a_dataset_mismatch_are_reported_together():
 
 # --------------------------------------------------------------------------- bad files
 
-def test_a_bad_field_value_is_refused_naming_the_indicator_and_the_field(raw, tmp_path):
+def spoiled(raw: dict, indicator_id: str, change) -> dict:
+    """A copy of the catalogue with one indicator's entry replaced by change(entry)."""
     data = copy.deepcopy(raw)
-    i, e = entry(data, "claimant-count")
-    data["indicators"][i] = {**e, "polarity": "up"}
+    i, e = entry(data, indicator_id)
+    data["indicators"][i] = change(e)
+    return data
+
+
+def refusal(tmp_path: Path, data: dict) -> str:
+    """The message a spoiled catalogue is refused with."""
     with pytest.raises(CatalogueError) as err:
         load(write(tmp_path, data))
-    msg = str(err.value)
+    return str(err.value)
+
+
+def test_a_bad_field_value_is_refused_naming_the_indicator_and_the_field(raw, tmp_path):
+    msg = refusal(tmp_path, spoiled(raw, "claimant-count", lambda e: {**e, "polarity": "up"}))
     assert "indicator 'claimant-count'" in msg
     assert "field 'polarity'" in msg
 
 
 def test_an_unknown_field_is_refused_naming_the_indicator(raw, tmp_path):
-    data = copy.deepcopy(raw)
-    i, e = entry(data, "claimant-count")
-    data["indicators"][i] = {**e, "polarity_note": "typo of note"}
-    with pytest.raises(CatalogueError) as err:
-        load(write(tmp_path, data))
-    assert "indicator 'claimant-count'" in str(err.value) and "polarity_note" in str(err.value)
+    msg = refusal(tmp_path, spoiled(raw, "claimant-count", lambda e: {**e, "polarity_note": "typo of note"}))
+    assert "indicator 'claimant-count'" in msg and "polarity_note" in msg
 
 
 def test_a_rate_without_a_denominator_is_refused(raw, tmp_path):
-    data = copy.deepcopy(raw)
-    i, e = entry(data, "claimant-count")
-    assert e["aggregation"] == "rate"
-    data["indicators"][i] = {k: v for k, v in e.items() if k != "denominator"}
-    with pytest.raises(CatalogueError) as err:
-        load(write(tmp_path, data))
-    msg = str(err.value)
+    assert entry(raw, "claimant-count")[1]["aggregation"] == "rate"
+    msg = refusal(tmp_path, spoiled(raw, "claimant-count",
+                                    lambda e: {k: v for k, v in e.items() if k != "denominator"}))
     assert "indicator 'claimant-count'" in msg
     assert "denominator is required for rates" in msg
 
 
 def test_a_count_with_a_denominator_is_refused(raw, tmp_path):
-    data = copy.deepcopy(raw)
-    i, e = entry(data, "population-count")
-    assert e["aggregation"] == "count"
-    data["indicators"][i] = {**e, "denominator": "population"}
-    with pytest.raises(CatalogueError, match="population-count"):
-        load(write(tmp_path, data))
+    assert entry(raw, "population-count")[1]["aggregation"] == "count"
+    msg = refusal(tmp_path, spoiled(raw, "population-count", lambda e: {**e, "denominator": "population"}))
+    assert re.search("population-count", msg)
 
 
 def test_a_duplicate_id_is_refused(raw, tmp_path):
     data = copy.deepcopy(raw)
-    _, e = entry(data, "claimant-count")
-    data["indicators"].append(copy.deepcopy(e))
-    with pytest.raises(CatalogueError, match="listed twice: claimant-count"):
-        load(write(tmp_path, data))
+    data["indicators"].append(copy.deepcopy(entry(data, "claimant-count")[1]))
+    assert re.search("listed twice: claimant-count", refusal(tmp_path, data))
 
 
 def test_a_catalogue_missing_a_public_service_theme_is_refused(raw, tmp_path):
     data = copy.deepcopy(raw)
     data["indicators"] = [e for e in data["indicators"]
                           if not (e["pillar"] == "public_services" and e["theme"] == "crime_safety")]
-    with pytest.raises(CatalogueError, match="crime_safety"):
-        load(write(tmp_path, data))
+    assert re.search("crime_safety", refusal(tmp_path, data))
 
 
 def test_an_unreadable_catalogue_is_a_catalogue_error(tmp_path):
