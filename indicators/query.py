@@ -110,12 +110,23 @@ def _slices(obs: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
     indicator, level, area and period: no row is copied, so the app holds the table once."""
     ind = obs["indicator_id"].cat.codes.to_numpy()
     lev = obs["level"].cat.codes.to_numpy()
-    starts = np.flatnonzero(np.r_[True, (ind[1:] != ind[:-1]) | (lev[1:] != lev[:-1])])
-    ends = np.r_[starts[1:], len(obs)]
+    starts, ends = _runs(ind, lev)
     ind_names = obs["indicator_id"].cat.categories
     lev_names = obs["level"].cat.categories
     return {(str(ind_names[ind[a]]), str(lev_names[lev[a]])): obs.iloc[a:b].reset_index(drop=True)
             for a, b in zip(starts, ends)}
+
+
+def _runs(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (exclusive) of each run of equal values across the sorted key arrays."""
+    n = len(keys[0])
+    if n == 0:
+        return np.array([], int), np.array([], int)
+    changed = np.zeros(n - 1, bool)
+    for k in keys:
+        changed |= k[1:] != k[:-1]
+    starts = np.flatnonzero(np.r_[True, changed])
+    return starts, np.r_[starts[1:], n]
 
 
 def _positions(codes: pd.Series) -> tuple[np.ndarray, dict[str, tuple[int, int]]]:
@@ -123,8 +134,7 @@ def _positions(codes: pd.Series) -> tuple[np.ndarray, dict[str, tuple[int, int]]
     c = codes.cat.codes.to_numpy()
     order = np.argsort(c, kind="stable")
     sorted_codes = c[order]
-    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
-    ends = np.r_[starts[1:], len(c)]
+    starts, ends = _runs(sorted_codes)
     names = codes.cat.categories
     return order, {str(names[sorted_codes[a]]): (int(a), int(b)) for a, b in zip(starts, ends) if sorted_codes[a] >= 0}
 
