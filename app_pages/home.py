@@ -39,6 +39,7 @@ def main() -> None:
         "poverty, housing, crime, wellbeing — as well as in the economy — pay, jobs, productivity, new "
         "businesses. This dashboard checks both for every UK council area, over the immediate (up to 2 years), "
         "medium (3–5 years) and long term (6–15 years), with the uncertainty in the data stated.")
+    ui.created_at()  # the data must load before a search can be answered: say so here if it cannot
     text = st.text_input("Find your place: a postcode, a place name or an ONS code", key="home_search",
                          placeholder="e.g. LS1 4AP, Leeds or E08000035", max_chars=100,
                          help="A full postcode (LS1 4AP), its first part (LS1), a council, county, combined "
