@@ -41,7 +41,7 @@ def main() -> None:
         "medium (3–5 years) and long term (6–15 years), with the uncertainty in the data stated.")
     ui.created_at()  # the data must load before a search can be answered: say so here if it cannot
     text = st.text_input("Find your place: a postcode, a place name or an ONS code", key="home_search",
-                         placeholder="e.g. LS1 4AP, Leeds or E08000035", max_chars=100,
+                         placeholder="e.g. LS1 4AP, Leeds or E08000035",
                          help="A full postcode (LS1 4AP), its first part (LS1), a council, county, combined "
                               "authority, region or nation, spelt roughly, or its ONS code, old codes included.")
     chosen = _choose(text)
@@ -237,11 +237,11 @@ ENTRY_POINTS = [
 def _entry_points(place: Match | None) -> None:
     st.header("Explore")
     here = {"place": place.areacd} if place else None
-    cols = st.columns(3)
-    for i, (page, title, icon, blurb) in enumerate(ENTRY_POINTS):
-        with cols[i % 3]:
-            st.page_link(page, label=title, icon=icon, query_params=here if page != DATA else None)
-            st.caption(blurb)
+    for row in range(0, len(ENTRY_POINTS), 3):  # row by row, so a phone stacks them in this order
+        for col, (page, title, icon, blurb) in zip(st.columns(3), ENTRY_POINTS[row:row + 3]):
+            with col:
+                st.page_link(page, label=title, icon=icon, query_params=here if page != DATA else None)
+                st.caption(blurb)
 
 
 with ui.friendly_errors():
