@@ -49,7 +49,9 @@ def main() -> None:
         ui.set_params(place=chosen.areacd)
         ui.keep_place(chosen.areacd, chosen.level)
         _card(chosen)
-    elif not text:
+    elif text.strip():
+        ui.set_params(place=None)  # the link should not keep a place the page no longer shows
+    else:
         st.caption("Or start from one of the pages below.")
     _entry_points(chosen)
 
@@ -73,20 +75,19 @@ def _choose(text: str) -> Match | None:
     if found.single:
         return found.single
     picked = ui.param("place")
+    codes = [m.areacd for m in found.matches]
+    if picked not in codes:  # an outcode opens its main district; an ambiguous name waits for a choice
+        picked = codes[0] if found.kind == "outcode" else None
     if found.kind == "outcode":
-        st.markdown(f"**{ui.md(text.strip().upper())}** covers more than one council area; showing the one with "
-                    "most of its postcodes. Choose another:")
+        st.markdown(f"Postcodes starting **{ui.md(' '.join(text.upper().split()))}** lie in more than one council "
+                    "area; showing the one with most of them. Choose another:")
     else:
         st.markdown(f"**{len(found.matches)} places match '{ui.md(text.strip())}'.** Choose one:")
-    cols = st.columns(min(len(found.matches), 4))
-    for i, m in enumerate(found.matches):
+    for m in found.matches:
         label = f"{m.areanm} ({LEVEL_WORDS.get(m.level, m.level)}" + (f", {m.note}" if m.note else "") + ")"
-        cols[i % len(cols)].button(label, key=f"pick_{m.areacd}", on_click=ui.set_params, kwargs={"place": m.areacd},
-                                   type="primary" if m.areacd == picked else "secondary")
-    in_list = [m for m in found.matches if m.areacd == picked]
-    if in_list:
-        return in_list[0]
-    return found.matches[0] if found.kind == "outcode" else None
+        st.button(label, key=f"pick_{m.areacd}", on_click=ui.set_params, kwargs={"place": m.areacd},
+                  type="primary" if m.areacd == picked else "secondary")
+    return found.matches[codes.index(picked)] if picked else None
 
 
 @st.cache_data(show_spinner="Scoring every place…", max_entries=8)
