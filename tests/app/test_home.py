@@ -218,3 +218,46 @@ def test_old_map_links_to_the_root_still_open_the_map(params, caplog):
     assert at.selectbox(key="level_select").value == params.get("level", "ltla")
     if "indicator" in params:
         assert at.selectbox(key="indicator_select").value == params["indicator"]
+
+
+@pytest.fixture
+def scores_saying(monkeypatch):
+    """Make score_places report a chosen quadrant (and optionally its probability) for every place,
+    so the card's reading of any verdict, including one added later, can be checked."""
+    import streamlit as st
+
+    from indicators import scoring
+
+    real = scoring.score_places
+
+    def install(quadrant, **extra):
+        def fake(ctx, options=scoring.Options()):
+            return real(ctx, options).assign(quadrant=quadrant, **extra)
+        monkeypatch.setattr(scoring, "score_places", fake)
+        st.cache_data.clear()
+    yield install
+    st.cache_data.clear()
+
+
+def test_no_clear_difference_is_read_as_such_with_its_probability(scores_saying, caplog):
+    scores_saying("no clear difference", quadrant_probability=0.42)
+    at = home(search="Leeds")
+    assert_clean(at, caplog)
+    text = texts(at)
+    assert "Good-growth position: No clear difference." in text
+    assert "cannot be told apart from the average district" in text
+    assert "42%" in text
+
+
+def test_a_verdict_the_card_does_not_know_is_shown_as_written(scores_saying, caplog):
+    scores_saying("growth with mixed outcomes")
+    at = home(search="Leeds")
+    assert_clean(at, caplog)
+    assert "Good-growth position: Growth with mixed outcomes." in texts(at)
+
+
+def test_a_place_without_a_quadrant_says_why(scores_saying, caplog):
+    scores_saying(None)
+    at = home(search="Leeds")
+    assert_clean(at, caplog)
+    assert "not enough indicators have a baseline" in texts(at)

@@ -101,3 +101,13 @@ def test_an_ambiguous_name_lists_every_candidate(ctx):
 
 def test_empty_search_finds_nothing_and_says_nothing(ctx):
     assert place_search.search(ctx, "  ") == place_search.SearchResult("", "empty")
+
+
+def test_an_area_the_dashboard_does_not_profile_is_named(ctx):
+    found = place_search.search(ctx, "E23000002")  # a police force area
+    assert not found.matches and "is not a place this dashboard profiles" in found.message
+
+
+def test_a_postcode_outside_the_uk_statistics_says_where_it_is(ctx):
+    found = place_search.search(ctx, "IM1 1AA")
+    assert not found.matches and "Isle of Man" in found.message
