@@ -15,8 +15,10 @@ st.set_page_config(page_title="Good Growth", page_icon=":seedling:", layout="wid
 
 # Pages live in app_pages/, not pages/: Streamlit treats a folder named pages/ as its older
 # multipage mode, which breaks deep links such as /profile?place=E08000035 under st.navigation.
+# Home is the landing route; it sends links made when the map was (/?indicator=…) on to /map.
 PAGES = [
-    st.Page("app_pages/map_explorer.py", title="Map explorer", icon=":material/map:", url_path="map", default=True),
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
+    st.Page("app_pages/map_explorer.py", title="Map explorer", icon=":material/map:", url_path="map"),
     st.Page("app_pages/place_profile.py", title="Place profile", icon=":material/location_on:", url_path="profile"),
     st.Page("app_pages/compare.py", title="Compare places", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("app_pages/good_growth.py", title="Good growth", icon=":material/trending_up:", url_path="good-growth"),

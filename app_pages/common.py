@@ -22,7 +22,7 @@ from pydeck.bindings.json_tools import default_serialize
 
 from data_sources.errors import DataSourceError
 from data_sources.settings import get_settings
-from indicators import geo, memory, query, scoring
+from indicators import geo, memory, place_search, query, scoring
 from indicators.errors import IndicatorError
 
 log = logging.getLogger("good_growth.pages")
@@ -98,6 +98,20 @@ def place_options(created_at: str) -> pd.DataFrame:
     areas = pd.concat(frames, ignore_index=True).drop_duplicates("areacd")
     areas["label"] = areas["areanm"].astype(str) + " (" + areas["areacd"].astype(str) + ")"
     return areas[["areacd", "areanm", "level", "label"]].sort_values("areanm").reset_index(drop=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def search_places(created_at: str, text: str) -> place_search.SearchResult:
+    """A postcode, outcode, name or code → current places (see indicators.place_search), shared by
+    every visitor: the postcode directory is read once per first letter, then each answer is cached."""
+    return place_search.search(ctx(), text)
+
+
+def keep_place(areacd: str, level: str | None = None) -> None:
+    """Carry a place chosen outside the sidebar (the home page's search) to the next page."""
+    st.session_state["_keep_place"] = areacd
+    if level in LEVEL_LABELS:
+        st.session_state["_keep_level"] = level
 
 
 def level_of(areacd: str) -> str:

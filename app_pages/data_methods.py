@@ -112,6 +112,8 @@ def _sources(c) -> None:
         "source_org": "Publisher"})
     for line in c.snapshot.manifest.get("attribution", []):
         st.caption(ui.md(line))
+    from indicators import postcodes
+    st.caption(ui.md(f"{postcodes.ATTRIBUTION} {postcodes.version()} (used by the home page's postcode search)."))
 
 
 def _downloads(c, sel) -> None:

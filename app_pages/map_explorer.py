@@ -17,8 +17,8 @@ def main() -> None:
     sel = ui.sidebar()
     c = ui.ctx()
     st.title("Map explorer")
-    st.caption("Pick an indicator to map it for every area. Click an area, or choose it in the sidebar, "
-               "to open its profile.")
+    st.caption("Pick an indicator to map it for every area. Click an area to open its profile; a place chosen "
+               "in the sidebar is outlined in red.")
     options = ui.indicator_options(c)
     current = ui.param("indicator", DEFAULT_INDICATOR)
     indicator = st.selectbox("Indicator", options, index=options.index(current) if current in options else 0,

@@ -35,7 +35,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from tests.support.browser import (DECK_CANVAS, VIEWPORT, StreamlitServer, launch_chromium,  # noqa: E402
                                    wait_settled)
 
-LANDING = "/"
+LANDING = "/map"
 OTHER_INDICATORS = ["Median weekly pay (Economy)", "Employment rate (Economy)"]
 MIN_COLOURS = 6
 

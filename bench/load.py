@@ -1,7 +1,7 @@
 """Benchmark: many visitors at once on one public-mode server, on loopback.
 
 Drives N concurrent Playwright browser contexts (default 20) in Debian's Chromium through a
-scripted visit (landing map, a place profile, compare, good growth) against one server started
+scripted visit (home, the map, a place profile, compare, good growth) against one server started
 with GOOD_GROWTH_PUBLIC_MODE=true, and prints errors, p50/p95 page-ready time and the server's
 peak memory. Targets (2-core machine): 0 errors, p95 ≤ 5 s, ≤ 1 GB.
 
@@ -33,7 +33,8 @@ PLACES = ["E08000035", "E06000001", "E09000033", "S12000036", "W06000015", "E070
 
 def visit(place: str) -> list[tuple[str, str]]:
     return [
-        ("landing map", "/"),
+        ("home", f"/?place={place}"),
+        ("map", "/map"),
         ("place profile", f"/profile?place={place}"),
         ("compare", f"/compare?places={place},E08000025"),
         ("good growth", f"/good-growth?place={place}"),

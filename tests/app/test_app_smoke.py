@@ -1,4 +1,4 @@
-"""The app's landing page runs on the committed snapshot; a missing snapshot is explained, not thrown."""
+"""The app's landing page (home) runs on the committed snapshot; a missing snapshot is explained, not thrown."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,10 +8,12 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_landing_page_is_the_map_explorer_with_attribution():
+def test_landing_page_is_home_with_search_and_attribution():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not at.exception
-    assert at.title[0].value == "Map explorer"
+    assert at.title[0].value == "Good Growth"
+    assert at.text_input(key="home_search").value == ""
+    assert any("good growth" in m.value.lower() for m in at.markdown)
     assert any("Open Government Licence" in c.value for c in at.caption)
 
 

@@ -45,13 +45,11 @@ def open_page(page: str, params: dict[str, str] | None = None, state: dict | Non
     """Run the app with the URL's query params, go to `page`, and set any widget state first."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.query_params.update(params or {})
-    at.run()  # the default page; st.navigation registers the pages here
-    if page != MAP:
-        at.switch_page(page)
+    at.run()  # the default page (home); st.navigation registers the pages here
+    at.switch_page(page)
     for key, value in (state or {}).items():
         at.session_state[key] = value
-    if page != MAP or state:
-        at.run()
+    at.run()
     return at
 
 

@@ -11,8 +11,10 @@ from tests.support.browser import OUTPUT, describe_violations, open_app, run_axe
 pytestmark = pytest.mark.browser
 
 PAGES = [
-    ("map", "/"),
-    ("map-utla-pay", "/?indicator=gross-median-weekly-pay&level=utla&place=E08000035"),
+    ("home", "/"),
+    ("home-leeds", "/?place=E08000035"),
+    ("map", "/map"),
+    ("map-utla-pay", "/map?indicator=gross-median-weekly-pay&level=utla&place=E08000035"),
     ("profile-empty", "/profile"),
     ("profile-leeds", "/profile?place=E08000035&benchmark=region"),
     ("compare", "/compare?places=E08000035,E06000053,E09000001"),

@@ -35,14 +35,14 @@ def test_place_search_on_the_profile_page_shows_the_place(page, app_url):
 
 
 def test_place_search_on_the_map_writes_the_url(page, app_url):
-    open_app(page, app_url + "/")
+    open_app(page, app_url + "/map")
     choose_place(page, "Leeds", LEEDS)
     page.wait_for_url(re.compile(r"place=E08000035"))
     assert exceptions_shown(page) == [] and generic_errors_shown(page) == []
 
 
 def test_chosen_place_survives_following_a_sidebar_link(page, app_url):
-    open_app(page, app_url + "/")
+    open_app(page, app_url + "/map")
     choose_place(page, "Leeds", LEEDS)
     page.get_by_role("link", name="Place profile").click()
     page.wait_for_url(re.compile(r"/profile"))
@@ -62,8 +62,10 @@ def test_a_shared_profile_link_restores_the_view(fresh_page, app_url):
 
 
 def test_a_shared_map_link_restores_the_view(fresh_page, app_url):
+    """Made when the map was the landing page: the root with map parameters still opens the map."""
     page = fresh_page
     open_app(page, app_url + "/?indicator=gross-median-weekly-pay&level=utla")
+    page.wait_for_url(re.compile(r"/map\?"))
     expect(page.get_by_role("combobox", name="Indicator")).to_have_value("Median weekly pay (Economy)")
     expect(page.get_by_role("combobox", name="Level")).to_have_value("Upper-tier authorities")
     assert wait_map_drawn(page) >= 6
@@ -80,7 +82,7 @@ def test_an_unknown_place_in_the_url_is_ignored(page, app_url):
 
 
 def test_switching_the_indicator_redraws_the_map(page, app_url):
-    open_app(page, app_url + "/")
+    open_app(page, app_url + "/map")
     wait_map_drawn(page)
     before = canvas_png(page)
     box = page.get_by_role("combobox", name="Indicator")
@@ -98,7 +100,7 @@ def test_switching_the_indicator_redraws_the_map(page, app_url):
 
 
 def test_clicking_an_area_opens_its_profile(page, app_url):
-    open_app(page, app_url + "/")
+    open_app(page, app_url + "/map")
     wait_map_drawn(page)
     canvas = page.locator(DECK_CANVAS).first
     box = canvas.bounding_box()
@@ -114,7 +116,7 @@ def test_clicking_an_area_opens_its_profile(page, app_url):
 
 def test_the_maps_request_nothing_from_other_hosts(page, app_url):
     """No basemap: Streamlit's deck.gl component would otherwise fetch Carto's style on every render."""
-    open_app(page, app_url + "/")
+    open_app(page, app_url + "/map")
     wait_map_drawn(page)
     open_app(page, app_url + "/profile?place=E08000035")
     page.get_by_role("tab", name="Statistical neighbours").click()

@@ -11,7 +11,9 @@ pytestmark = pytest.mark.browser
 
 # (screenshot name, path and query, the page's h1)
 PAGES = [
-    ("map", "/", "Map explorer"),
+    ("home", "/", "Good Growth"),
+    ("home-leeds", "/?place=E08000035", "Good Growth"),
+    ("map", "/map", "Map explorer"),
     ("profile-empty", "/profile", "Place profile"),
     ("profile-leeds", "/profile?place=E08000035", "Place profile"),
     ("compare", "/compare?places=E08000035,E06000053,E09000001", "Compare places"),
@@ -34,7 +36,7 @@ def test_page_loads_without_errors(page, app_url, name, path, title):
 
 def test_map_canvas_really_drew(page, app_url):
     """Count the colours in the composited canvas pixels: a blank or single-colour map fails."""
-    open_app(page, app_url + "/")
+    open_app(page, app_url + "/map")
     assert page.locator(DECK).count() == 1
     colours = wait_map_drawn(page, min_colours=6)
     assert colours >= 6, f"map canvas shows only {colours} colours"

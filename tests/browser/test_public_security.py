@@ -218,7 +218,7 @@ def test_data_page_draws_poisoned_text_as_text_and_offers_no_refresh(guarded, se
 
 
 def test_map_draws_poisoned_text_as_text_and_its_tooltips_inject_nothing(guarded, secure_url):
-    open_guarded(guarded, secure_url + "/?place=E08000035")
+    open_guarded(guarded, secure_url + "/map?place=E08000035")
     assert_not_injected(guarded, "map")
     assert_shown(guarded, "map", [SCRIPT, IMG])  # the default indicator's label and its publisher
     wait_map_drawn(guarded)
