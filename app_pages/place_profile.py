@@ -107,8 +107,9 @@ def _spine(prof: pd.DataFrame, bench_name: str) -> None:
     d["q_hi"] = np.maximum(pos(d["area_p25"]), pos(d["area_p75"]))
     d["here"] = pos(d["value"])
     d["pillar_label"] = d["pillar"].map(PILLAR_LABELS)
+    other = " (vs " + d["benchmark_name"].fillna("") + ")"
     centre_note = np.where(d["benchmark_value"].isna(), " (no benchmark: centre is the median area)",
-                           np.where(d["benchmark_name"] != bench_name, " (vs " + d["benchmark_name"].fillna("") + ")", ""))
+                           np.where(d["benchmark_name"] != bench_name, other, ""))
     d["row"] = d["pillar_label"] + " · " + d["label"] + centre_note
     d["value_text"] = [ui.fmt(v, u) for v, u in zip(d["value"], d["unit"])]
     d["bench_text"] = [ui.fmt(v, u) if pd.notna(v) else "–" for v, u in zip(d["benchmark_value"], d["unit"])]

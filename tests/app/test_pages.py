@@ -113,7 +113,7 @@ def test_map_page_draws_a_choropleth_with_legend_and_ranked_table(caplog):
     assert "Map legend" in texts(at) and "No data" in texts(at)
     assert "Ranked, with uncertainty" in [s.value for s in at.header]
     # Child poverty is published without confidence intervals: no range that only repeats the rank.
-    assert "no area can be tested" in texts(at) and "cannot show their uncertainty" in texts(at)
+    assert "no area can be compared" in texts(at) and "cannot show their uncertainty" in texts(at)
     (ranked,) = at.dataframe
     assert "rank_range" not in ranked.value.columns and "lci" not in ranked.value.columns
     assert at.query_params.get("indicator") == "children-in-relative-poverty-before-housing-costs"

@@ -25,7 +25,8 @@ def test_leeds_profile_csv_keeps_the_rows_england_does_not_publish():
     assert rows["gross-value-added-per-hour-worked"]["significance_95"] == "not compared"
     assert rows["gross-value-added-per-hour-worked"]["benchmark_name"] == ""
     for ind in ("gross-domestic-product-per-head-in-chained-volume-measure",
-                "children-in-relative-poverty-before-housing-costs", "children-in-relative-poverty-after-housing-costs"):
+                "children-in-relative-poverty-before-housing-costs",
+                "children-in-relative-poverty-after-housing-costs"):
         assert rows[ind]["benchmark_name"] == "United Kingdom" and rows[ind]["benchmark_value"] != ""
     obese = rows["aged-10-to-11-years-obese"]
     assert obese["limits_method"] == "exact Wilson" and obese["benchmark_name"] == "England"

@@ -56,8 +56,8 @@ def test_rows_without_an_england_figure_stay_with_a_named_fallback_or_not_compar
     assert np.isnan(gva["benchmark_value"]) and pd.isna(gva["benchmark_used"]) and pd.isna(gva["benchmark_name"])
     assert gva["significance_95"] == gva["significance_998"] == "not compared"
     # everything else is compared with England itself
-    others = prof.drop(index=ROWS_WITHOUT_AN_ENGLAND_FIGURE + ["gross-value-added-per-filled-job",
-                                                               "gross-domestic-product-per-head-at-current-market-price"])
+    also_without = ["gross-value-added-per-filled-job", "gross-domestic-product-per-head-at-current-market-price"]
+    others = prof.drop(index=ROWS_WITHOUT_AN_ENGLAND_FIGURE + also_without)
     assert (others["benchmark_used"] == query.ENGLAND).all()
 
 
