@@ -76,9 +76,12 @@ def _headline(prof: pd.DataFrame, bench_name: str) -> None:
                    help="Significantly worse than the benchmark and with a significantly worsening recent trend")
     no_ci = int((scored["significance_95"].eq(significance.NOT_COMPARED) & scored["lci"].isna()).sum())
     no_bench = int((scored["lci"].notna() & scored["benchmark_value"].isna()).sum())
+    reasons = [f"{no_ci} without a published confidence interval"] if no_ci else []
+    reasons += [f"{no_bench} without a benchmark figure"] if no_bench else []
+    untested = (f"; {' and '.join(reasons)} are not compared, and show their position among areas (quintile) "
+                "instead.") if reasons else "."
     st.caption(ui.md(significance.chance_note(compared)) + f" {len(scored)} scored indicators: {compared} compared "
-               f"at 95% confidence; {no_ci} without a published confidence interval and {no_bench} without a "
-               "benchmark figure are not compared, and show their position among areas (quintile) instead.")
+               f"at 95% confidence" + untested)
     fallback = scored.loc[scored["benchmark_name"].notna() & (scored["benchmark_name"] != bench_name)]
     if len(fallback):
         names = ", ".join(sorted(set(fallback["benchmark_name"].astype(str))))
@@ -108,7 +111,7 @@ def _spine(prof: pd.DataFrame, bench_name: str) -> None:
     d["here"] = pos(d["value"])
     d["pillar_label"] = d["pillar"].map(PILLAR_LABELS)
     other = " (vs " + d["benchmark_name"].fillna("") + ")"
-    centre_note = np.where(d["benchmark_value"].isna(), " (no benchmark: centre is the median area)",
+    centre_note = np.where(d["benchmark_value"].isna(), " (no benchmark)",
                            np.where(d["benchmark_name"] != bench_name, other, ""))
     d["row"] = d["pillar_label"] + " · " + d["label"] + centre_note
     d["value_text"] = [ui.fmt(v, u) for v, u in zip(d["value"], d["unit"])]
@@ -146,7 +149,8 @@ def _spine(prof: pd.DataFrame, bench_name: str) -> None:
     chart = alt.layer(rng, iqr, mid, dots).properties(height=22 * len(d) + 40)
     st.altair_chart(chart, width="stretch")
     st.caption(f"Light grey: the range across areas, worst on the left and best on the right; dark grey: the middle "
-               f"half of areas; black line: {ui.md(bench_name)} (or the comparator named on the row). Marker colour "
+               f"half of areas; black line: {ui.md(bench_name)} (or the comparator named on the row; the median area on a row "
+               "marked 'no benchmark'). Marker colour "
                "and shape show the comparison at 95% confidence (triangle up better, circle similar, triangle down "
                "worse). Where no comparison is possible (no confidence interval, or no benchmark figure), a grey "
                "diamond shows the place's position instead: its fifth among comparable areas, light for the best "
