@@ -29,14 +29,19 @@ log = logging.getLogger("good_growth.pages")
 memory.limit_arenas()  # once per server process: this module is imported once
 
 LEVEL_LABELS = geo.MAP_LEVELS
-BENCHMARKS = {"E92000001": "England", "K02000001": "United Kingdom", "region": "The area's region or nation",
-              "neighbours": "Its statistical neighbours"}
+# "nation" (the default) is the place's own nation: England for English places, Scotland, Wales or
+# Northern Ireland for theirs, whose figures are often not comparable with England's.
+DEFAULT_BENCHMARK = "nation"
+BENCHMARKS = {"nation": "Its own nation", "E92000001": "England", "K02000001": "United Kingdom",
+              "region": "The area's region or nation", "neighbours": "Its statistical neighbours"}
 # Colour-blind-safe sequential scale (viridis, 7 steps), dark = worse, bright = better.
 VIRIDIS = ["#440154", "#443983", "#31688e", "#21918c", "#35b779", "#90d743", "#fde725"]
 NEUTRAL_SCALE = ["#f7fbff", "#d0e1f2", "#94c4df", "#4a98c9", "#1764ab", "#08306b", "#041b3d"]
 NO_DATA = "#9e9e9e"
-SIGNIFICANCE_COLOURS = {"better": "#1b9e77", "similar": "#e6ab02", "worse": "#7570b3", "not tested": "#bdbdbd",
+SIGNIFICANCE_COLOURS = {"better": "#1b9e77", "similar": "#e6ab02", "worse": "#7570b3", "not compared": "#bdbdbd",
                         "higher": "#4a98c9", "lower": "#08306b"}
+# Position among areas (quintile) where no test is possible: greys, light = best fifth, dark = worst.
+POSITION_COLOURS = ["#f0f0f0", "#d0d0d0", "#a8a8a8", "#7a7a7a", "#4d4d4d"]
 
 
 @st.cache_resource(show_spinner="Loading the data…")
@@ -147,12 +152,12 @@ def sidebar() -> Selection:
             st.warning("Period must be 'latest' or a year such as 2019; showing the latest.")
             period = "latest"
         bench_keys = list(BENCHMARKS)
-        bench_now = remembered("benchmark", "E92000001")
+        bench_now = remembered("benchmark", DEFAULT_BENCHMARK)
         benchmark = st.selectbox("Compare with", bench_keys, index=bench_keys.index(bench_now)
                                  if bench_now in bench_keys else 0,
                                  format_func=BENCHMARKS.get, key="benchmark_select")
     set_params(place=place, level=level, period=None if period == "latest" else period,
-               benchmark=None if benchmark == "E92000001" else benchmark)
+               benchmark=None if benchmark == DEFAULT_BENCHMARK else benchmark)
     for name, value in (("place", place), ("level", level), ("benchmark", benchmark)):
         st.session_state[f"_keep_{name}"] = value
     del c
@@ -329,10 +334,14 @@ def scoring_pillar_label(pillar: str) -> str:
 
 
 def benchmark_code(c: query.Context, sel: Selection, place: str | None, per_place: bool = False) -> str | None:
-    """The comparator's code. Statistical neighbours compare one place (per_place pages only);
-    elsewhere they give None and the page says it compares with England."""
+    """The comparator's code. Its own nation is the place's nation (England without a place).
+    Statistical neighbours compare one place (per_place pages only); elsewhere they give None and
+    the page says it compares with England."""
     if sel.benchmark in ("E92000001", "K02000001"):
         return sel.benchmark
+    if sel.benchmark == DEFAULT_BENCHMARK:
+        from indicators.profile import default_benchmark
+        return default_benchmark(place) if place else query.ENGLAND
     if sel.benchmark == "region" and place:
         return query.parent_region(c, place)
     if sel.benchmark == "neighbours" and place and per_place:
@@ -348,6 +357,8 @@ def note_benchmark_fallback(sel: Selection, place: str | None) -> None:
                    "England. A place's profile compares it with its neighbours.")
     elif sel.benchmark == "region" and not place:
         st.caption("Choose a place to compare with its region; until then every area is compared with England.")
+    elif sel.benchmark == DEFAULT_BENCHMARK and not place:
+        st.caption("Every area is compared with England; choose a place to compare with its own nation.")
 
 
 def download_csv(frame: pd.DataFrame, name: str, label: str = "Download this table (CSV)") -> None:

@@ -36,6 +36,7 @@ def main() -> None:
     st.markdown(f"**{ui.md(info['label'])}**, {ui.md(info['period_label'])} · "
                 f"{ui.md(ui.LEVEL_LABELS[sel.level])} · unit: {ui.md(info['unit'])} · "
                 f"source: {ui.md(views.sources_text(meta['source_org'], meta['source_date_text']))}")
+    _benchmark_note(info)
     left, right = st.columns([3, 2])
     with left:
         _map(c, sel, table, info)
@@ -68,6 +69,17 @@ def _features(created_at: str, indicator: str, level: str, period: str, benchmar
         sig_text=table["significance"].astype(str).tolist(),
     )[["areacd", "fill", "name", "value_text", "ci_text", "sig_text"]]
     return geo.feature_collection(gdf, props), edges
+
+
+def _benchmark_note(info) -> None:
+    """Say which comparator the map really uses when the chosen one publishes no figure."""
+    asked = ui.md(info["benchmark_asked_name"] or "England")
+    if info["benchmark_value"] is None:
+        st.info(f"{asked} publishes no figure for {ui.md(info['label'])} in {ui.md(info['period_label'])}, "
+                "and nor does any fallback comparator: areas are shown but not compared.")
+    elif info["benchmark"] != info["benchmark_asked"]:
+        st.info(f"{asked} publishes no figure for {ui.md(info['label'])} in {ui.md(info['period_label'])}: "
+                f"every area is compared with {ui.md(info['benchmark_name'])} instead.")
 
 
 def _map(c, sel, table, info) -> None:
@@ -128,11 +140,12 @@ def _distribution(table, info, place) -> None:
     st.caption(ui.md(note) + (" Red line: the selected place." if len(chosen) else ""))
     bench_name = ui.md(info["benchmark_name"] or "England")
     counts = table.loc[table["value"].notna(), "significance"].value_counts()
-    order = ["better", "similar", "worse", "higher", "lower", "not tested"]
+    order = ["better", "similar", "worse", "higher", "lower", "not compared"]
     counts = counts.reindex([s for s in order if s in counts.index] + [s for s in counts.index if s not in order])
-    if counts.drop("not tested", errors="ignore").empty:
-        st.markdown(f"**Compared with {bench_name}:** no area can be tested, as no confidence intervals "
-                    "are published for this indicator and period.")
+    if counts.drop("not compared", errors="ignore").empty:
+        reason = ("no confidence intervals are published for this indicator and period"
+                  if info["benchmark_value"] is not None else f"{bench_name} has no figure for this period")
+        st.markdown(f"**Compared with {bench_name}:** no area can be compared, as {reason}.")
         return
     st.markdown(f"**Compared with {bench_name}** (95% confidence intervals)")
     st.dataframe(counts.rename_axis("significance").reset_index(name="areas"), hide_index=True,
@@ -152,7 +165,7 @@ def _ranked_table(table, info, indicator, sel) -> None:
         # Without intervals every redraw gives the same ranks: a range would only repeat the rank.
         shown = shown.drop(columns=["rank_range", "lci", "uci", "significance"])
         st.caption("Rank 1 is best. The publisher gives no confidence intervals for this indicator, so the ranks "
-                   "cannot show their uncertainty and no area is tested as significantly different: treat small "
+                   "cannot show their uncertainty and no area is compared with the benchmark: treat small "
                    "differences in rank with caution.")
     st.dataframe(shown, hide_index=True, width="stretch", height=380, column_config={
         "rank": st.column_config.NumberColumn("Rank", format="%d"),

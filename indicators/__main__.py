@@ -1,4 +1,4 @@
-"""CLI: `python -m indicators score|catalogue|agreement`.
+"""CLI: `python -m indicators score|profile|catalogue|agreement|evaluate|schema`.
 
 Errors end here: one clear line on stderr and a non-zero exit; details go to the log.
 """
@@ -26,6 +26,13 @@ SCORE_COLUMNS = [
     "environment_coverage", "economy_change", "public_services_change", "quadrant", "periods_latest",
     "periods_baseline", "benchmark", "better_than_benchmark", "similar_to_benchmark", "worse_than_benchmark",
 ]
+# One row per indicator on the place's spine: the figures behind every marker, and how each was judged.
+PROFILE_COLUMNS = [
+    "areacd", "areanm", "level", "indicator_id", "label", "pillar", "polarity", "unit", "scored", "period_label",
+    "value", "lci", "uci", "lci_998", "uci_998", "limits_method", "benchmark_value", "benchmark_used",
+    "benchmark_name", "significance_95", "significance_998", "quintile", "percentile", "areas_compared", "trend",
+    "trend_points", "worse_and_worsening",
+]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--draws", type=int, default=1000, help="Monte Carlo draws for rank intervals")
     s.add_argument("--seed", type=int, default=20261125)
     _output_args(s)
+    p = sub.add_parser("profile", help="one place's indicators against a benchmark (the spine chart's data)")
+    p.add_argument("area", help="area code, e.g. E08000035")
+    p.add_argument("--level", default=None, help="level of the figures (default: the place's own, ltla first)")
+    p.add_argument("--benchmark", default=None,
+                   help="area code or 'neighbours' (default: the place's own nation; England for English places)")
+    _output_args(p)
     c = sub.add_parser("catalogue", help="list the indicator catalogue")
     _output_args(c)
     a = sub.add_parser("agreement", help="check district aggregates against published CA/region values")
@@ -105,6 +118,8 @@ def _run(args: argparse.Namespace) -> pd.DataFrame:
     if args.command == "agreement":
         from .aggregate import agreement
         return agreement(ctx)
+    if args.command == "profile":
+        return _profile(ctx, args)
     if args.level not in query.HIERARCHY_LEVELS and args.level not in ("itl1", "itl2", "itl3", "police_force_area"):
         raise IndicatorError(f"unknown level '{args.level}'")
     period = args.period if args.period == "latest" or not args.period.isdigit() else int(args.period)
@@ -114,6 +129,20 @@ def _run(args: argparse.Namespace) -> pd.DataFrame:
                               seed=args.seed)
     query.area_name(ctx, args.benchmark)
     return scoring.score_places(ctx, options)[SCORE_COLUMNS]
+
+
+def _profile(ctx: query.Context, args: argparse.Namespace) -> pd.DataFrame:
+    from . import profile
+    name = query.area_name(ctx, args.area)
+    levels = set(ctx.areas.loc[ctx.areas["areacd"] == args.area, "level"])
+    level = query.require_level(args.level) if args.level else next(
+        (lv for lv in ("ltla", "utla", "combined_authority", "region", "country", "uk") if lv in levels), "ltla")
+    if args.benchmark not in (None, profile.NEIGHBOURS):
+        query.area_name(ctx, args.benchmark)
+    frame = profile.profile(ctx, args.area, level, args.benchmark)
+    if frame.empty:
+        raise IndicatorError(f"no data is published for {name} ({args.area}) at level '{level}'")
+    return frame.assign(areacd=args.area, areanm=name, level=level)[PROFILE_COLUMNS]
 
 
 def _write(frame: pd.DataFrame, fmt: str, out: Path | None) -> None:

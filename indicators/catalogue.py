@@ -22,6 +22,9 @@ Pillar = Literal["economy", "public_services", "environment", "context"]
 Polarity = Literal["higher_is_better", "lower_is_better", "neutral"]
 Aggregation = Literal["rate", "count", "not_aggregable"]
 Denominator = Literal["population", "children", "working_age", "adults", "older"]
+# How the publisher built the 95% CI, so other levels (99.8%) can be rebuilt the same way
+# (indicators/significance.py); absent means a symmetric interval (value ± z·SE).
+CiMethod = Literal["wilson", "byar", "dobson", "log", "logit", "normal"]
 SCORED_PILLARS: tuple[str, ...] = ("economy", "public_services", "environment")
 PILLAR_LABELS = {"economy": "Economy", "public_services": "Public services", "environment": "Environment",
                  "context": "Context"}
@@ -44,12 +47,19 @@ class Indicator(BaseModel):
     denominator: Denominator | None = None
     weight: float = Field(ge=0, le=10)
     nations: list[Literal["E", "N", "S", "W"]] = Field(min_length=1)
+    ci_method: CiMethod | None = None
     note: str | None = None
 
     @model_validator(mode="after")
     def _rates_name_their_denominator(self) -> "Indicator":
         if (self.aggregation == "rate") != (self.denominator is not None):
             raise ValueError("a denominator is required for rates and only for rates")
+        return self
+
+    @model_validator(mode="after")
+    def _proportion_methods_need_percentages(self) -> "Indicator":
+        if self.ci_method in ("wilson", "logit") and self.unit != "%":
+            raise ValueError(f"ci_method {self.ci_method} is for percentages, but the unit is '{self.unit}'")
         return self
 
     @field_validator("nations")

@@ -13,12 +13,31 @@ import numpy as np
 import pandas as pd
 
 from . import neighbours as nb
-from . import query, scoring, trends
+from . import query, significance, trends
 from .errors import IndicatorError
 
 SPARK_POINTS = 10
 # Benchmark on the place's statistical neighbours: their mean, period by period, rather than an area.
 NEIGHBOURS = "neighbours"
+QUINTILE_LABELS = {1: "best fifth", 2: "second fifth", 3: "middle fifth", 4: "fourth fifth", 5: "worst fifth"}
+
+
+def default_benchmark(areacd: str) -> str:
+    """A place is compared with its own nation by default: England for English places, Scotland,
+    Wales or Northern Ireland for theirs (their figures are often not comparable with England's)."""
+    return query.COUNTRY_CODES.get(query.nation_of(areacd) or "E", query.ENGLAND)
+
+
+def fallback_chain(benchmark: str) -> list[str]:
+    """The comparators tried, in order, when the chosen one publishes no figure for an indicator:
+    a region falls back to England, a nation to the UK. Every row says which one it used."""
+    if benchmark == NEIGHBOURS or benchmark == query.UK:
+        return [benchmark]
+    if benchmark in query.COUNTRY_CODES.values():
+        return [benchmark, query.UK]
+    if benchmark.startswith("E12"):
+        return [benchmark, query.ENGLAND, query.UK]
+    return [benchmark]
 
 
 @dataclass(frozen=True)
@@ -33,9 +52,10 @@ class PlaceContext:
     peer_kind: str
 
 
-def place_context(ctx: query.Context, areacd: str, level: str = "ltla", benchmark: str = query.ENGLAND,
+def place_context(ctx: query.Context, areacd: str, level: str = "ltla", benchmark: str | None = None,
                   peer_kind: str = "global", peers: list[str] | None = None) -> PlaceContext:
     name = query.area_name(ctx, areacd)
+    benchmark = benchmark or default_benchmark(areacd)
     if peers is None:
         try:
             peers = nb.neighbour_set(ctx.neighbours, areacd, peer_kind)
@@ -51,19 +71,23 @@ def place_context(ctx: query.Context, areacd: str, level: str = "ltla", benchmar
     return PlaceContext(areacd, name, level, benchmark, bench_name, query.parent_region(ctx, areacd), peers, peer_kind)
 
 
-def profile(ctx: query.Context, areacd: str, level: str = "ltla", benchmark: str = query.ENGLAND,
+def profile(ctx: query.Context, areacd: str, level: str = "ltla", benchmark: str | None = None,
             peer_kind: str = "global", peers: list[str] | None = None, did_since: str | None = None,
             did_indicators: list[str] | None = None) -> pd.DataFrame:
     """One row per catalogue indicator with data for the place at the level.
 
     Columns: identity (indicator_id, label, pillar, theme, polarity, unit), the latest value with its
-    CI and status, the benchmark value with significance at 95% and the derived 99.8% level, the
-    percentile among areas, the z-score, the recent trend and the "worse and worsening" flag, change
+    CI and status, the 99.8% limits rebuilt by the CI's own method (`limits_method` names it), the
+    benchmark's value, code and name (`benchmark_used`, `benchmark_name`: a named fallback where the
+    chosen comparator has no figure, e.g. the UK for England), significance at 95% and 99.8%, the
+    percentile and quintile among comparable areas, the z-score, the recent trend and the
+    "worse and worsening" flag, change
     since the first period, the neighbours' mean, a sparkline series and, when `did_since` is
     given, the difference-in-differences against the neighbours for `did_indicators` (default: all scored).
     Vectorised over indicators: the page and the plan report call it on every interaction.
     """
     place = place_context(ctx, areacd, level, benchmark, peer_kind, peers)
+    benchmark = place.benchmark
     rows = _place_rows(ctx, areacd, level)
     if rows.empty:
         return pd.DataFrame()
@@ -87,12 +111,13 @@ def profile(ctx: query.Context, areacd: str, level: str = "ltla", benchmark: str
 
     region = _lookup(ctx, place.region, ids, shown["period_code"]) if place.region else np.full(len(ids), np.nan)
     value, lci, uci = (shown[c].to_numpy(dtype=float) for c in ("value", "lci", "uci"))
-    dist = _distribution(ctx, level, ids, shown, place.peers, value, sign)
-    # the neighbours' mean is for the same period as the place's value, as an area benchmark is
-    bench = dist["neighbour_mean"] if benchmark == NEIGHBOURS else _lookup(ctx, benchmark, ids, shown["period_code"])
-    sig95 = scoring.significance(lci, uci, bench, sign)
-    lo998, hi998 = scoring.derived_998(value, lci, uci)
-    sig998 = scoring.significance(lo998, hi998, bench, sign)
+    nations = [set(str(n).split(",")) for n in cat.loc[ids, "nations"]]
+    dist = _distribution(ctx, level, ids, shown, place.peers, value, sign, nations)
+    bench, bench_used, bench_name = _benchmarks(ctx, place, ids, shown["period_code"], dist["neighbour_mean"])
+    sig95 = significance.significance(lci, uci, bench, sign)
+    method = cat.loc[ids, "ci_method"].where(cat.loc[ids, "ci_method"].notna(), "normal").to_numpy(dtype=object)
+    lo998, hi998, used = significance.limits(value, lci, uci, method, significance.Z998, scale=100.0)
+    sig998 = significance.significance(lo998, hi998, bench, sign)
     spark = rows.groupby("indicator_id", sort=False).tail(SPARK_POINTS).groupby("indicator_id", sort=False)
     spark_values = spark["value"].apply(list)
     spark_labels = spark["period_label"].apply(list)
@@ -104,8 +129,10 @@ def profile(ctx: query.Context, areacd: str, level: str = "ltla", benchmark: str
         "period_code": shown["period_code"].to_numpy(), "period_label": shown["period_label"].to_numpy(),
         "is_latest_period": shown["is_latest"].to_numpy(),
         "value": value, "lci": lci, "uci": uci, "lci_998": lo998, "uci_998": hi998,
+        "limits_method": [significance.METHOD_LABELS.get(u) for u in used],
         "status": shown["status"].to_numpy(),
-        "benchmark_value": bench, "significance_95": sig95, "significance_998": sig998, "region_value": region,
+        "benchmark_value": bench, "benchmark_used": bench_used, "benchmark_name": bench_name,
+        "significance_95": sig95, "significance_998": sig998, "region_value": region,
         **dist,
         "trend": tr["verdict"].to_numpy(), "trend_points": tr["n_points"].to_numpy(), "slope": tr["slope"].to_numpy(),
         "slope_lci": tr["slope_lci"].to_numpy(), "slope_uci": tr["slope_uci"].to_numpy(),
@@ -134,6 +161,29 @@ def _place_rows(ctx: query.Context, areacd: str, level: str) -> pd.DataFrame:
     return rows.reset_index(drop=True)
 
 
+def _benchmarks(ctx: query.Context, place: PlaceContext, ids: list[str], codes: pd.Series,
+                neighbour_mean: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per indicator: the benchmark value, the code of the comparator that gave it and its name.
+
+    The chosen comparator first; where it has no figure for the period, the next in
+    `fallback_chain`, named on the row; where none has one, NaN (the row is still shown, 'not compared').
+    """
+    n = len(ids)
+    value, used, name = np.full(n, np.nan), np.full(n, None, dtype=object), np.full(n, None, dtype=object)
+    if place.benchmark == NEIGHBOURS:  # their mean for the same period as the place's value
+        have = ~np.isnan(neighbour_mean)
+        value[have], used[have], name[have] = neighbour_mean[have], NEIGHBOURS, place.benchmark_name
+        return value, used, name
+    for code in fallback_chain(place.benchmark):
+        missing = np.isnan(value)
+        if not missing.any():
+            break
+        found = _lookup(ctx, code, ids, codes)
+        take = missing & ~np.isnan(found)
+        value[take], used[take], name[take] = found[take], code, query.area_name(ctx, code)
+    return value, used, name
+
+
 def _lookup(ctx: query.Context, areacd: str, ids: list[str], codes: pd.Series) -> np.ndarray:
     """Values of one comparator area for each (indicator, period) pair; NaN where it has none."""
     rows = ctx.area_rows(areacd)
@@ -142,9 +192,20 @@ def _lookup(ctx: query.Context, areacd: str, ids: list[str], codes: pd.Series) -
     return np.array([table.get((i, c), np.nan) for i, c in zip(ids, codes)], dtype=float)
 
 
+def quintile(percentile: np.ndarray) -> np.ndarray:
+    """Fifth among areas from the polarity-aware percentile (share of areas doing no better):
+    1 = best fifth (above the 80th percentile) … 5 = worst fifth; NaN where there is no percentile.
+    A position, not a test: it says nothing about whether the difference is more than chance."""
+    pct = np.asarray(percentile, float)
+    with np.errstate(invalid="ignore"):
+        q = np.clip(1 + np.floor((100 - pct) / 20), 1, 5)
+    return np.where(np.isnan(pct), np.nan, q)
+
+
 def _distribution(ctx: query.Context, level: str, ids: list[str], shown: pd.DataFrame, peers: list[str],
-                  value: np.ndarray, sign: np.ndarray) -> dict[str, np.ndarray]:
-    """Where the place sits among all current areas of the level, and its neighbours' mean."""
+                  value: np.ndarray, sign: np.ndarray, nations: list[set[str]] | None = None) -> dict[str, np.ndarray]:
+    """Where the place sits among the current areas of the level whose figures are comparable
+    with it (the indicator's nations), and its neighbours' mean."""
     m = query.matrix(ctx, level, "latest")
     cols = [m.ids.index(i) for i in ids]
     vals = m.value[:, cols].copy()
@@ -152,6 +213,10 @@ def _distribution(ctx: query.Context, level: str, ids: list[str], shown: pd.Data
     for j in np.flatnonzero(stale):  # the place's own latest is older: compare with that period instead
         other = query.matrix(ctx, level, str(shown["period_code"].iloc[j]), [ids[j]], list(m.areas))
         vals[:, j] = other.value[:, 0]
+    if nations is not None:
+        letters, which = np.unique([query.nation_of(str(a)) or "" for a in m.areas], return_inverse=True)
+        comparable = np.array([[letter in ns for ns in nations] for letter in letters])  # (nations, indicators)
+        vals = np.where(comparable[which], vals, np.nan)
     peer_rows = m.areas.get_indexer(peers) if peers else np.array([], dtype=int)
     peer_vals = vals[peer_rows[peer_rows >= 0]]
     n = np.sum(~np.isnan(vals), axis=0)
@@ -161,12 +226,13 @@ def _distribution(ctx: query.Context, level: str, ids: list[str], shown: pd.Data
         adj = vals * sign
         pct = np.where((n >= 2) & (sign != 0), np.sum(adj <= value * sign, axis=0) / np.maximum(n, 1) * 100, np.nan)
         z = np.where((sd > 0) & (sign != 0), sign * (value - mean) / sd, np.nan)
-        q25, q75 = np.nanpercentile(vals, [25, 75], axis=0)
+        q25, q50, q75 = np.nanpercentile(vals, [25, 50, 75], axis=0)
         out = {
             "neighbour_mean": np.nanmean(peer_vals, axis=0) if len(peer_vals) else np.full(len(ids), np.nan),
             "neighbours_with_data": np.sum(~np.isnan(peer_vals), axis=0) if len(peer_vals) else np.zeros(len(ids), int),
-            "areas_compared": n, "percentile": pct, "z": z,
-            "area_min": np.nanmin(vals, axis=0), "area_max": np.nanmax(vals, axis=0), "area_p25": q25, "area_p75": q75,
+            "areas_compared": n, "percentile": pct, "quintile": quintile(pct), "z": z,
+            "area_min": np.nanmin(vals, axis=0), "area_max": np.nanmax(vals, axis=0), "area_p25": q25,
+            "area_median": q50, "area_p75": q75,
         }
     return out
 

@@ -98,38 +98,9 @@ def combine_pillars(pillars: dict[str, np.ndarray], weights: dict[str, float]) -
 
 
 # ---------------------------------------------------------------- significance
-
-def derived_998(value: np.ndarray, lci: np.ndarray, uci: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """99.8% limits from a 95% CI assuming normality: SE = (uci − lci)/3.92, value ± 3.09·SE.
-
-    Fingertips tests at 95% and 99.8%; where a publisher gives only a 95% CI we derive the
-    99.8% interval this way and say so. Asymmetric published CIs are approximated.
-    """
-    se = (np.asarray(uci, float) - np.asarray(lci, float)) / (2 * Z95)
-    v = np.asarray(value, float)
-    return v - Z998 * se, v + Z998 * se
-
-
-def significance(lci: np.ndarray, uci: np.ndarray, benchmark: np.ndarray | float, sign: np.ndarray | int
-                 ) -> np.ndarray:
-    """better / similar / worse than a benchmark by whether the CI excludes it; 'not tested' without a CI.
-
-    Polarity-aware (Fingertips' comparison against a benchmark): for lower-is-better a CI wholly
-    below the benchmark is better. Neutral indicators read 'higher' / 'similar' / 'lower'.
-    """
-    lo, hi = np.asarray(lci, float), np.asarray(uci, float)
-    b = np.broadcast_to(np.asarray(benchmark, float), np.broadcast_shapes(lo.shape, np.shape(benchmark)))
-    s = np.broadcast_to(np.asarray(sign), lo.shape)
-    above, below = lo > b, hi < b
-    out = np.full(lo.shape, "similar", dtype=object)
-    out[above & (s > 0)] = "better"
-    out[above & (s < 0)] = "worse"
-    out[below & (s > 0)] = "worse"
-    out[below & (s < 0)] = "better"
-    out[above & (s == 0)] = "higher"
-    out[below & (s == 0)] = "lower"
-    out[np.isnan(lo) | np.isnan(hi) | np.isnan(b)] = "not tested"
-    return out
+# The comparison with a benchmark and its confidence limits live in `significance`; re-exported
+# here because scoring has always been where callers find them.
+from .significance import derived_998, significance  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------- quadrant

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from . import geo, query, scoring
+from .profile import fallback_chain
+from .significance import NOT_COMPARED
 
 
 def sources_text(orgs: object, dates: object) -> str:
@@ -37,10 +39,11 @@ def map_view(ctx: query.Context, indicator: str, level: str, period: query.Perio
                           ignore_index=True).drop_duplicates("areacd")
     info = {"indicator": indicator, "benchmark_asked": benchmark,
             "period_code": code, "period_label": None, "benchmark": benchmark, "benchmark_value": None,
-            "benchmark_name": query.area_name(ctx, benchmark) if benchmark else None, "unit": ind.unit,
+            "benchmark_name": query.area_name(ctx, benchmark) if benchmark else None,
+            "benchmark_asked_name": query.area_name(ctx, benchmark) if benchmark else None, "unit": ind.unit,
             "label": ind.label, "polarity": ind.polarity, "sign": ind.sign}
     if code is None:
-        out = areas.assign(value=np.nan, lci=np.nan, uci=np.nan, status="no data", significance="not tested",
+        out = areas.assign(value=np.nan, lci=np.nan, uci=np.nan, status="no data", significance=NOT_COMPARED,
                            rank=np.nan, rank_lo=np.nan, rank_hi=np.nan, percentile=np.nan)
         return out, info
     m = query.matrix(ctx, level, code, [indicator], areas["areacd"].tolist())
@@ -53,11 +56,13 @@ def map_view(ctx: query.Context, indicator: str, level: str, period: query.Perio
         m_value, m_lci, m_uci = m.value[:, 0], m.lci[:, 0], m.uci[:, 0]
     rows = query.values(ctx, indicator, level, code)
     info["period_label"] = str(rows["period_label"].iloc[0]) if len(rows) else code
-    bench = query.value_at(ctx, indicator, benchmark, code) if benchmark else None
-    if bench is None and benchmark == query.ENGLAND:  # some UK-wide sources publish no England figure
-        bench = query.value_at(ctx, indicator, query.UK, code)
+    bench = None
+    # some UK-wide sources publish no England figure: the next comparator is used and named
+    for fallback in fallback_chain(benchmark) if benchmark else []:
+        bench = query.value_at(ctx, indicator, fallback, code)
         if bench is not None:
-            info["benchmark"], info["benchmark_name"] = query.UK, query.area_name(ctx, query.UK)
+            info["benchmark"], info["benchmark_name"] = fallback, query.area_name(ctx, fallback)
+            break
     info["benchmark_value"] = bench
     out = areas.assign(value=m_value, lci=m_lci, uci=m_uci)
     status = rows.drop_duplicates("areacd").set_index("areacd")["status"]

@@ -83,7 +83,7 @@ def test_every_page_runs_with_default_inputs(page, caplog):
     assert at.selectbox(key="place_select").value is None
     assert at.selectbox(key="level_select").value == "ltla"
     assert at.text_input(key="period_input").value == "latest"
-    assert at.selectbox(key="benchmark_select").value == "E92000001"
+    assert at.selectbox(key="benchmark_select").value == "nation"
 
 
 def test_map_page_draws_a_choropleth_with_legend_and_ranked_table(caplog):
@@ -111,7 +111,7 @@ def test_map_page_draws_a_choropleth_with_legend_and_ranked_table(caplog):
     assert "Map legend" in texts(at) and "No data" in texts(at)
     assert "Ranked, with uncertainty" in [s.value for s in at.header]
     # Child poverty is published without confidence intervals: no range that only repeats the rank.
-    assert "no area can be tested" in texts(at) and "cannot show their uncertainty" in texts(at)
+    assert "no area can be compared" in texts(at) and "cannot show their uncertainty" in texts(at)
     (ranked,) = at.dataframe
     assert "rank_range" not in ranked.value.columns and "lci" not in ranked.value.columns
     assert at.query_params.get("indicator") == "children-in-relative-poverty-before-housing-costs"
@@ -281,7 +281,7 @@ def test_an_unknown_level_or_benchmark_falls_back_to_the_defaults(caplog):
     at = open_page(MAP, {"level": "parish", "benchmark": "mars"})
     assert_clean(at, caplog)
     assert at.selectbox(key="level_select").value == "ltla"
-    assert at.selectbox(key="benchmark_select").value == "E92000001"
+    assert at.selectbox(key="benchmark_select").value == "nation"
 
 
 @pytest.mark.parametrize("level", ["utla", "combined_authority"])
@@ -310,7 +310,7 @@ def test_map_ignores_an_unknown_indicator(caplog):
 
 # ---------------------------------------------------------------- benchmarks
 
-@pytest.mark.parametrize("benchmark", ["region", "neighbours", "K02000001"])
+@pytest.mark.parametrize("benchmark", ["region", "neighbours", "K02000001", "E92000001"])
 @pytest.mark.parametrize("page", [MAP, PROFILE, GOOD_GROWTH], ids=["map_explorer", "place_profile", "good_growth"])
 def test_benchmarks(page, benchmark, caplog):
     at = open_page(page, {"place": LEEDS, "benchmark": benchmark})
@@ -330,6 +330,47 @@ def test_profile_against_statistical_neighbours_uses_their_mean(caplog):
     assert_clean(at, caplog)
     labels = [m.label.replace("\\", "") for m in at.metric]  # labels are Markdown-escaped
     assert "Significantly better than its 20 statistical neighbours (mean)" in labels
+
+
+def test_profile_tallies_state_the_confidence_and_the_false_flags_expected_by_chance(caplog):
+    at = open_page(PROFILE, {"place": LEEDS})
+    assert_clean(at, caplog)
+    shown = texts(at)
+    assert "At 95% confidence, about" in shown and "would differ by chance alone" in shown
+    assert "compared with United Kingdom instead" in shown  # child poverty, GDP per head: no England figure
+
+
+def test_profile_spine_keeps_rows_without_a_benchmark_and_shows_position_without_a_ci(caplog):
+    import pyarrow as pa
+    at = open_page(PROFILE, {"place": LEEDS})
+    assert_clean(at, caplog)
+    rows: dict[str, str] = {}
+    for chart in at.get("vega_lite_chart"):
+        for dataset in chart.proto.datasets:
+            frame = pa.ipc.open_stream(dataset.data.data).read_all().to_pandas()
+            if "mark" in frame:
+                rows.update(zip(frame["row"], frame["mark"]))
+    assert rows, "the spine chart's data was not found"
+    productivity = [r for r in rows if "GVA per hour worked" in r]
+    assert productivity == ["Economy · Productivity (GVA per hour worked) (no benchmark)"]
+    assert rows[productivity[0]].startswith("position: ")  # no CI, no benchmark: its fifth among districts
+    named = [r for r in rows if r.endswith("(vs United Kingdom)")]
+    assert len([r for r in named if "Child poverty" in r]) == 2 and any("GDP per head" in r for r in named)
+    assert "not tested" not in set(rows.values()) and "square" not in rows.values()
+
+
+def test_a_devolved_place_is_compared_with_its_own_nation_by_default(caplog):
+    at = open_page(PROFILE, {"place": "S12000036"})
+    assert_clean(at, caplog)
+    assert at.selectbox(key="benchmark_select").value == "nation"
+    assert any(m.label == "Significantly better than Scotland" for m in at.metric)
+
+
+def test_map_names_the_comparator_it_falls_back_to(caplog):
+    at = open_page(MAP, {"indicator": "children-in-relative-poverty-before-housing-costs"})
+    assert_clean(at, caplog)
+    assert "England publishes no figure for" in texts(at)
+    assert "every area is compared with United Kingdom instead" in texts(at)
 
 
 def test_map_says_when_neighbours_cannot_be_the_benchmark(caplog):

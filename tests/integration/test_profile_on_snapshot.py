@@ -5,6 +5,7 @@ import ast
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from indicators import profile, query
@@ -27,10 +28,60 @@ def test_profile_values_match_the_snapshot_and_significance_follows_the_ci(ctx):
                                                     row["period_code"])
     assert row["significance_95"] == ("worse" if row["uci"] < row["benchmark_value"] else
                                       "better" if row["lci"] > row["benchmark_value"] else "similar")
-    # the derived 99.8% interval is wider than the 95% one
+    # the 99.8% interval is wider than the 95% one, and says how it was built
     assert row["lci_998"] < row["lci"] and row["uci_998"] > row["uci"]
+    assert row["limits_method"] == "normal approx"  # healthy life expectancy's published CI is symmetric
     no_ci = prof.loc[prof["lci"].isna()]
-    assert (no_ci["significance_95"] == "not tested").all()
+    assert (no_ci["significance_95"] == "not compared").all()
+    assert no_ci["limits_method"].isna().all()
+
+
+ROWS_WITHOUT_AN_ENGLAND_FIGURE = ["gross-value-added-per-hour-worked",
+                                  "gross-domestic-product-per-head-in-chained-volume-measure",
+                                  "children-in-relative-poverty-before-housing-costs",
+                                  "children-in-relative-poverty-after-housing-costs"]
+
+
+def test_rows_without_an_england_figure_stay_with_a_named_fallback_or_not_compared(ctx):
+    prof = profile.profile(ctx, "E08000035").set_index("indicator_id")
+    rows = prof.loc[ROWS_WITHOUT_AN_ENGLAND_FIGURE]
+    assert rows["value"].notna().all()
+    # child poverty and GDP per head: England publishes none, the UK does, and the row names it
+    for ind in ROWS_WITHOUT_AN_ENGLAND_FIGURE[1:]:
+        assert rows.loc[ind, "benchmark_used"] == query.UK
+        assert rows.loc[ind, "benchmark_name"] == "United Kingdom"
+        assert rows.loc[ind, "benchmark_value"] == query.value_at(ctx, ind, query.UK, rows.loc[ind, "period_code"])
+    # productivity: neither England nor the UK has a figure: shown, not compared, no benchmark named
+    gva = rows.loc["gross-value-added-per-hour-worked"]
+    assert np.isnan(gva["benchmark_value"]) and pd.isna(gva["benchmark_used"]) and pd.isna(gva["benchmark_name"])
+    assert gva["significance_95"] == gva["significance_998"] == "not compared"
+    # everything else is compared with England itself
+    also_without = ["gross-value-added-per-filled-job", "gross-domestic-product-per-head-at-current-market-price"]
+    others = prof.drop(index=ROWS_WITHOUT_AN_ENGLAND_FIGURE + also_without)
+    assert (others["benchmark_used"] == query.ENGLAND).all()
+
+
+def test_devolved_places_are_compared_with_their_own_nation_by_default(ctx):
+    assert profile.place_context(ctx, "S12000036").benchmark == "S92000003"
+    assert profile.place_context(ctx, "W06000015").benchmark == "W92000004"
+    assert profile.place_context(ctx, "E08000035").benchmark == query.ENGLAND
+    prof = profile.profile(ctx, "S12000036")
+    assert prof["benchmark_used"].isin(["S92000003", query.UK, None]).all()
+    assert (prof["benchmark_used"] == "S92000003").sum() > len(prof) / 2
+
+
+def test_quintile_is_the_polarity_aware_fifth_among_comparable_areas(ctx):
+    prof = profile.profile(ctx, "E08000035")
+    polar = prof.loc[prof["polarity"] != "neutral"]
+    have = polar.loc[polar["quintile"].notna()]
+    assert len(have) > 50 and have["quintile"].isin([1, 2, 3, 4, 5]).all()
+    assert (have["quintile"] == np.clip(1 + np.floor((100 - have["percentile"]) / 20), 1, 5)).all()
+    # the best district on an indicator is in the first fifth, the worst in the last
+    assert list(profile.quintile(np.array([100.0, 80.01, 80.0, 20.0, 0.5, np.nan]))[:5]) == [1, 1, 2, 5, 5]
+    # nation-specific indicators rank a place only among areas whose figures are comparable
+    row = prof.set_index("indicator_id").loc["apprenticeship-starts-england"]
+    england_districts = query.current_areas(ctx, "ltla")["areacd"].str.startswith("E").sum()
+    assert row["areas_compared"] <= england_districts
 
 
 def test_neighbours_as_benchmark_compare_with_their_mean_for_the_same_period(ctx):

@@ -271,11 +271,11 @@ def test_ci_straddling_or_touching_the_benchmark_is_similar():
         assert list(significance(lo, hi, 10.0, sign)) == ["similar", "similar", "similar"]
 
 
-def test_without_a_ci_or_benchmark_nothing_is_tested():
+def test_without_a_ci_or_benchmark_nothing_is_compared():
     # no CI at all; a CI without its lower limit; a CI without its upper limit
     lo, hi = np.array([NAN, NAN, 11.0]), np.array([NAN, 13.0, NAN])
-    assert list(significance(lo, hi, 10.0, 1)) == ["not tested"] * 3
-    assert significance(np.array([11.0]), np.array([13.0]), NAN, 1)[0] == "not tested"
+    assert list(significance(lo, hi, 10.0, 1)) == ["not compared"] * 3
+    assert significance(np.array([11.0]), np.array([13.0]), NAN, 1)[0] == "not compared"
 
 
 def test_neutral_indicators_read_higher_or_lower_not_better_or_worse():
