@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from indicators import profile, query, scoring
+from indicators import profile, query, scoring, significance
 from indicators.catalogue import PILLAR_LABELS
 from indicators.place_search import LEVEL_WORDS, Match
 from app_pages import common as ui
@@ -184,8 +184,10 @@ def _strengths(place: Match, bench: str, bench_name: str, peers: str) -> None:
     counts = scored["significance_95"].value_counts()
     st.caption(ui.md(f"Of {len(scored)} scored indicators, {int(counts.get('better', 0))} are significantly better "
                      f"than {bench_name}, {int(counts.get('similar', 0))} similar and {int(counts.get('worse', 0))} "
-                     f"worse (95% confidence); {int(counts.get('not tested', 0))} have no published confidence "
-                     "interval and are not tested. The profile lists every one."))
+                     f"worse (95% confidence); {int(counts.get('not compared', 0))} are not compared (no published "
+                     "confidence interval or no benchmark value). "
+                     f"{significance.chance_note(int(counts.get('better', 0) + counts.get('similar', 0) + counts.get('worse', 0)))} "
+                     "The profile lists every one."))
 
 
 def _unit(value: float, unit: str) -> str:
