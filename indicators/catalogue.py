@@ -30,6 +30,8 @@ Kind = Literal["outcome", "output", "input", "context"]
 SCORED_PILLARS: tuple[str, ...] = ("economy", "public_services", "environment")
 PILLAR_LABELS = {"economy": "Economy", "public_services": "Public services", "environment": "Environment",
                  "context": "Context"}
+KIND_LABELS = {"outcome": "Outcome", "output": "Output (activity)", "input": "Input (provision)",
+               "context": "Context"}
 # Public-service outcomes the catalogue must cover (DESIGN §1): a guard against a catalogue
 # that quietly judges growth on the economy alone.
 REQUIRED_PUBLIC_SERVICE_THEMES = ("health", "education", "housing", "poverty", "crime_safety", "wellbeing")

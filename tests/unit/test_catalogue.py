@@ -107,7 +107,7 @@ def test_the_labour_market_family_no_longer_dominates_the_english_economy_pillar
     frame = load().frame()
     econ = frame.loc[frame["scored"] & (frame["pillar"] == "economy") & frame["nations"].str.contains("E")]
     share = econ.loc[econ["family"] == "labour_market", "weight"].sum() / econ["weight"].sum()
-    assert share <= 0.2, share  # one unit among the economy's outcomes (it was 34% with four full weights)
+    assert share <= 0.2, share  # one unit: it was 3.5 units, 25% of the pillar and 34% of what districts have
 
 
 def test_no_total_that_grows_with_the_size_of_the_place_is_scored_or_has_a_direction():
