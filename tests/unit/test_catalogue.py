@@ -316,3 +316,9 @@ def test_sources_text_pairs_each_publisher_with_its_release_date():
     assert sources_text("ONS", None) == "ONS"
     assert sources_text(None, float("nan")) == "publisher not stated"
     assert sources_text(float("nan"), None) == "publisher not stated"
+
+
+def test_every_member_of_a_family_says_why_it_shares_weight():
+    for i in load().indicators:
+        if i.family:
+            assert i.note, i.id
