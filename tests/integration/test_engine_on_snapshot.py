@@ -269,3 +269,28 @@ def test_map_borders_are_inland_and_each_drawn_once(ctx, level):
     assert (touching >= 2).mean() > 0.99  # between two areas, not along the coast
     lines = shapely.multilinestrings([shapely.linestrings(np.reshape(p, (-1, 2))) for p in paths])
     assert shapely.length(lines) == pytest.approx(shapely.length(shapely.union_all(lines)), rel=1e-6)  # no repeats
+
+
+# --------------------------------------------------------------------------- catalogue judgements on the data
+
+@pytest.mark.parametrize("level", ["ltla", "combined_authority"])
+def test_no_scored_indicator_is_a_total_that_tracks_population(ctx, level):
+    """Totals are never compared across places of different size: on the snapshot, no scored
+    indicator ranks places as their population does (|Spearman| ≤ 0.8), while the £ totals the
+    catalogue keeps as context do (the check has the power to catch one)."""
+    scored = ctx.cat.loc[ctx.cat["scored"], "id"].tolist()
+    totals = ["air-pollution-regulating", "inward-foreign-direct-investment"]
+    f = query.matrix(ctx, level, "latest", [*scored, *totals, "population-count"]).frame()
+    rho = f[[*scored, *totals]].corrwith(f["population-count"], method="spearman")
+    have = f[[*scored, *totals]].notna().sum() >= 8
+    assert (rho[scored][have[scored]].abs() <= 0.8).all(), rho[scored][rho[scored].abs() > 0.8]
+    assert (rho[totals][have[totals]].abs() > 0.8).any()
+
+
+def test_no_district_or_county_score_includes_crime_and_the_catalogue_says_so(ctx):
+    crime = ctx.cat.loc[ctx.cat["scored"] & (ctx.cat["theme"] == "crime_safety"), "id"].tolist()
+    assert crime == ["homicide-offences"]
+    for level in ("ltla", "utla"):
+        assert query.periods(ctx, "homicide-offences", level).empty
+    assert not query.periods(ctx, "homicide-offences", "police_force_area").empty
+    assert "no district" in ctx.catalogue.get("homicide-offences").note
