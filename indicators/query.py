@@ -69,7 +69,7 @@ class Context:
             return _EMPTY if extra is None else extra.reset_index(drop=True)
         start, end = bounds[areacd]
         own = self.snapshot.observations.take(order[start:end]).reset_index(drop=True)
-        return own if extra is None else pd.concat([own.astype({"indicator_id": str}), extra], ignore_index=True)
+        return own if extra is None else pd.concat([own, extra], ignore_index=True)
 
     def area_indicator(self, areacd: str, indicator: str) -> pd.DataFrame:
         """Rows of one area for one indicator (all levels), split once per area and cached."""
