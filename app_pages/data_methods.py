@@ -7,7 +7,7 @@ import json
 import streamlit as st
 
 from indicators import geo, snapshot, views
-from indicators.catalogue import PILLAR_LABELS
+from indicators.catalogue import KIND_LABELS, PILLAR_LABELS
 from app_pages import common as ui
 
 
@@ -73,30 +73,39 @@ def _catalogue(c) -> None:
     cat = c.cat.reset_index(drop=True)
     meta = c.snapshot.catalogue.astype({"indicator_id": str}).set_index("indicator_id")
     cat = cat.join(meta[["source_org", "source_date_text", "first_period", "last_period", "levels"]], on="id")
-    cols = st.columns([2, 1, 1])
+    cols = st.columns([2, 1, 1, 1])
     query_text = cols[0].text_input("Search indicators", "", key="cat_search")
     pillars = cols[1].multiselect("Pillar", list(PILLAR_LABELS), format_func=PILLAR_LABELS.get, key="cat_pillar")
-    themes = cols[2].multiselect("Theme", sorted(cat["theme"].unique()), key="cat_theme")
+    kinds = cols[2].multiselect("Kind", list(KIND_LABELS), format_func=KIND_LABELS.get, key="cat_kind")
+    themes = cols[3].multiselect("Theme", sorted(cat["theme"].unique()), key="cat_theme")
     view = cat
     if query_text:
         view = view.loc[view["label"].str.contains(query_text, case=False, regex=False)
                         | view["id"].str.contains(query_text, case=False, regex=False)]
     if pillars:
         view = view.loc[view["pillar"].isin(pillars)]
+    if kinds:
+        view = view.loc[view["kind"].isin(kinds)]
     if themes:
         view = view.loc[view["theme"].isin(themes)]
     view = view.assign(source=[views.sources_text(o, d) for o, d in zip(view["source_org"], view["source_date_text"])],
                        pillar=view["pillar"].map(lambda p: PILLAR_LABELS.get(p, p)),
                        polarity=view["polarity"].str.replace("_", " "),
+                       kind=view["kind"].map(lambda k: KIND_LABELS.get(k, k)),
+                       family=view["family"].fillna("").str.replace("_", " "),
                        aggregation=view["aggregation"].str.replace("_", " "))
-    shown = view[["label", "pillar", "theme", "polarity", "unit", "aggregation", "weight", "nations", "source",
-                  "first_period", "last_period", "levels", "note", "id"]]
+    shown = view[["label", "pillar", "kind", "scored", "family", "theme", "polarity", "unit", "aggregation", "weight",
+                  "nations", "source", "first_period", "last_period", "levels", "note", "id"]]
     st.dataframe(shown, hide_index=True, width="stretch", height=520, column_config={
-        "label": "Indicator", "pillar": "Pillar", "theme": "Theme", "polarity": "Polarity", "unit": "Unit",
+        "label": "Indicator", "pillar": "Pillar", "kind": "Kind", "scored": "Scored",
+        "family": "Family (shares one unit of weight)", "theme": "Theme", "polarity": "Polarity", "unit": "Unit",
         "aggregation": "Aggregation", "weight": "Weight", "nations": "Nations", "source": "Source and release date",
         "first_period": "First period", "last_period": "Latest period", "levels": "Levels",
-        "note": "Why (where disputable)", "id": "Id"})
-    st.caption(f"{len(view)} of {len(cat)} indicators. Context indicators and neutral ones are shown but never scored.")
+        "note": "Why (where disputable) and source", "id": "Id"})
+    st.caption(f"{len(view)} of {len(cat)} indicators. Only outcomes are scored: inputs (money, facilities, "
+               "infrastructure), outputs (activity), context and neutral indicators are shown but never move a "
+               "score. Overlapping measures in one family share one unit of weight; totals that grow with the "
+               "size of a place are shown per head.")
     ui.download_csv(shown, "catalogue.csv", "Download the catalogue (CSV)")
 
 

@@ -116,8 +116,11 @@ def _run(args: argparse.Namespace) -> pd.DataFrame:
         meta = ctx.snapshot.catalogue.set_index("indicator_id")[["source_org", "source_date", "source_url"]]
         return frame.join(meta, on="id")
     if args.command == "agreement":
-        from .aggregate import agreement
-        return agreement(ctx)
+        from .aggregate import agreement, summarise
+        table = agreement(ctx)
+        for line in summarise(table).lines():  # the figures on stderr; the table stays clean CSV/JSON on stdout
+            print(line, file=sys.stderr)
+        return table
     if args.command == "profile":
         return _profile(ctx, args)
     if args.level not in query.HIERARCHY_LEVELS and args.level not in ("itl1", "itl2", "itl3", "police_force_area"):

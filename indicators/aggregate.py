@@ -1,8 +1,9 @@
 """Aggregation of district values to higher levels and to custom places (a list of district codes).
 
 Rules (DESIGN §4): use the value ONS publishes for the place where one exists; otherwise a
-population-weighted mean for rates and shares, a sum for counts; medians, ratios and
-per-dwelling rates cannot be combined honestly, so they are refused with the reason.
+mean weighted by the rate's own denominator (people of an age group, or land area for shares
+of area such as mobile coverage), a sum for counts; medians, ratios and per-dwelling rates
+cannot be combined honestly, so they are refused with the reason.
 """
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from . import query
 from .errors import NotAggregableError, UnknownAreaError
 
 POPULATION = "population-count"
+# Residents per km² of land (ONS Standard Area Measurements): population ÷ density is each
+# district's land area, the denominator of shares of area.
+DENSITY = "population-density"
 # Shares of the population that turn the total into a rate's own denominator (DESIGN §4).
 DENOMINATOR_SHARES = {
     "population": [],
@@ -22,12 +26,13 @@ DENOMINATOR_SHARES = {
     "working_age": [("percentage-of-the-population-aged-16-to-64", False)],
     "older": [("percentage-of-the-population-aged-65", False)],
     "adults": [("percentage-of-the-population-aged-0-to-15", True)],  # everyone but children
+    "area": [],  # population ÷ density, below
 }
 
 
 DENOMINATOR_WORDS = {"population": "population", "children": "population aged 0 to 15",
                      "working_age": "population aged 16 to 64", "adults": "population aged 16 and over",
-                     "older": "population aged 65 and over"}
+                     "older": "population aged 65 and over", "area": "land area"}
 
 
 @dataclass(frozen=True)
@@ -35,7 +40,7 @@ class Aggregate:
     value: float | None
     lci: float | None
     uci: float | None
-    method: str  # published | population-weighted mean | sum | not available
+    method: str  # published | population-weighted mean | area-weighted mean | sum | not available
     members: int
     members_with_data: int
     population_period: str | None
@@ -59,7 +64,7 @@ def _population_column(ctx: query.Context, indicator: str, members: list[str], y
 def population_weights(ctx: query.Context, members: list[str], period_start: pd.Timestamp | str,
                        denominator: str = "population") -> tuple[pd.Series, str | None]:
     """Each district's mid-year population in the rate's denominator group (children, working age...)
-    for the period's year, or the nearest earlier year published."""
+    for the period's year, or the nearest earlier year published; for `area`, its land area in km²."""
     if query.periods(ctx, POPULATION, "ltla").empty:
         return pd.Series(np.nan, index=members), None
     year = pd.Timestamp(str(period_start)).year
@@ -67,6 +72,9 @@ def population_weights(ctx: query.Context, members: list[str], period_start: pd.
     for share_id, complement in DENOMINATOR_SHARES[denominator]:
         share, _ = _population_column(ctx, share_id, members, year)
         weights = weights * ((100 - share) if complement else share) / 100
+    if denominator == "area":
+        density, _ = _population_column(ctx, DENSITY, members, year)
+        weights = weights / density.where(density > 0)
     return weights, code
 
 
@@ -114,7 +122,8 @@ def aggregate(ctx: query.Context, indicator: str, members: list[str], period: qu
     value = float((w * vals["value"]).sum())
     half = 1.959963984540054 * float(np.sqrt(((w * se) ** 2).sum())) if with_ci else None
     return Aggregate(value, value - half if half is not None else None, value + half if half is not None else None,
-                     "population-weighted mean", len(members), len(members), pop_code,
+                     "area-weighted mean" if ind.denominator == "area" else "population-weighted mean",
+                     len(members), len(members), pop_code,
                      f"Mean of the districts weighted by their {DENOMINATOR_WORDS[ind.denominator or 'population']} "
                      f"(mid-year {pop_code})" + ("; the CI assumes independent district estimates." if with_ci else "."))
 
@@ -129,33 +138,93 @@ def members_of(ctx: query.Context, target: str) -> list[str]:
     raise UnknownAreaError(f"'{target}' has no districts in the area hierarchy")
 
 
+LEFT_OUT_REASONS = {
+    "hierarchy": "no districts in the area hierarchy (the area is not built from current districts)",
+    "district_missing": "a member district has no value for the period (suppressed or not published)",
+    "population_missing": "a member district has no population estimate for the weights",
+}
+
+
 def agreement(ctx: query.Context, levels: tuple[str, ...] = ("combined_authority", "region"),
               tolerance: float = 0.01) -> pd.DataFrame:
-    """For every rate indicator and every CA/region with a published latest value, does the
-    population-weighted aggregate of its districts agree with it within `tolerance` (relative),
-    or within half a unit of the published rounding (a value published as 4.3 may be 4.25–4.35)?"""
+    """Do district aggregates reproduce the values the source publishes for combined authorities
+    and regions? One row per published value (latest district period, every rate and count
+    indicator): compared rows say whether the aggregate is within `tolerance` (relative) —
+    `strict` — or only within half a unit of the published rounding (a value published as 4.3
+    may be 4.25–4.35) — `rounding_only`; rows left out say why (`reason`, one of
+    LEFT_OUT_REASONS, and `note`). Why every published value gets a row: an agreement rate that
+    silently drops the values it cannot reproduce overstates how well aggregation works."""
     rows = []
     decimals = dict(zip(ctx.snapshot.catalogue["indicator_id"].astype(str), ctx.snapshot.catalogue["decimal_places"]))
-    rates = ctx.cat.loc[ctx.cat["aggregation"] == "rate", "id"]
-    for ind in rates:
+    aggregable = ctx.cat.loc[ctx.cat["aggregation"].isin(["rate", "count"]) & ~ctx.cat["derived"], ["id", "aggregation"]]
+    for ind, how in zip(aggregable["id"], aggregable["aggregation"]):
         code = query.resolve_period(ctx, ind, "ltla", "latest")
         if code is None:
             continue
+        dp = decimals.get(ind)
+        rounding = 0.5 * 10 ** -int(dp) if dp is not None and pd.notna(dp) else 0.0
         for level in levels:
             published = query.values(ctx, ind, level, code)
             published = published.loc[published["value"].notna()]
             for target, pub in zip(published["areacd"], published["value"]):
+                row = {"indicator_id": ind, "aggregation": how, "level": level, "areacd": target, "period": code,
+                       "published": pub, "aggregate": np.nan, "relative_difference": np.nan, "compared": False,
+                       "strict": False, "rounding_only": False, "within_tolerance": False, "reason": "", "note": ""}
                 try:
                     members = members_of(ctx, target)
-                except UnknownAreaError:
+                except UnknownAreaError as exc:
+                    rows.append({**row, "reason": "hierarchy", "note": str(exc)})
                     continue
                 agg = aggregate(ctx, ind, members, code)
                 if agg.value is None:
+                    reason = "population_missing" if "population" in agg.note else "district_missing"
+                    rows.append({**row, "reason": reason, "note": agg.note})
                     continue
-                rel = abs(agg.value - pub) / abs(pub) if pub else abs(agg.value - pub)
-                dp = decimals.get(ind)
-                rounding = 0.5 * 10 ** -int(dp) if dp is not None and pd.notna(dp) else 0.0
-                rows.append({"indicator_id": ind, "level": level, "areacd": target, "period": code,
-                             "published": pub, "aggregate": agg.value, "relative_difference": rel,
-                             "within_tolerance": rel <= tolerance or abs(agg.value - pub) <= rounding + 1e-9})
+                diff = abs(agg.value - pub)
+                rel = diff / abs(pub) if pub else diff
+                strict = bool(rel <= tolerance)
+                by_rounding = bool(not strict and diff <= rounding + 1e-9)
+                rows.append({**row, "aggregate": agg.value, "relative_difference": rel, "compared": True,
+                             "strict": strict, "rounding_only": by_rounding, "within_tolerance": strict or by_rounding})
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class AgreementSummary:
+    """The agreement table in the figures methods.md reports (DESIGN §4: n compared / n published
+    and a strict 1% rate, the rounding allowance shown apart)."""
+
+    published: int
+    compared: int
+    strict: int
+    rounding_only: int
+    left_out: pd.DataFrame  # reason, values, indicators, example
+
+    @property
+    def strict_rate(self) -> float:
+        return self.strict / self.compared if self.compared else float("nan")
+
+    @property
+    def with_rounding_rate(self) -> float:
+        return (self.strict + self.rounding_only) / self.compared if self.compared else float("nan")
+
+    def lines(self) -> list[str]:
+        out = [f"compared {self.compared} of {self.published} published values "
+               f"({self.compared / max(self.published, 1):.1%}); {self.published - self.compared} left out",
+               f"within 1% of the published value: {self.strict} of {self.compared} ({self.strict_rate:.1%})",
+               f"within the published rounding only: {self.rounding_only} more "
+               f"({self.rounding_only / max(self.compared, 1):.1%}); with them {self.with_rounding_rate:.1%}"]
+        for r in self.left_out.itertuples():
+            out.append(f"left out, {r.reason}: {r.values} values of {r.indicators} indicator(s) — "
+                       f"{LEFT_OUT_REASONS.get(r.reason, r.reason)}; e.g. {r.example}")
+        return out
+
+
+def summarise(table: pd.DataFrame) -> AgreementSummary:
+    compared = table.loc[table["compared"]]
+    gone = table.loc[~table["compared"]]
+    left = (gone.groupby("reason").agg(values=("areacd", "size"), indicators=("indicator_id", "nunique"),
+                                       example=("note", "first"))
+            .sort_values("values", ascending=False).reset_index())
+    return AgreementSummary(published=len(table), compared=len(compared), strict=int(compared["strict"].sum()),
+                            rounding_only=int(compared["rounding_only"].sum()), left_out=left)

@@ -21,16 +21,34 @@ CATALOGUE_PATH = Path(__file__).resolve().parent / "catalogue.yaml"
 Pillar = Literal["economy", "public_services", "environment", "context"]
 Polarity = Literal["higher_is_better", "lower_is_better", "neutral"]
 Aggregation = Literal["rate", "count", "not_aggregable"]
-Denominator = Literal["population", "children", "working_age", "adults", "older"]
+Denominator = Literal["population", "children", "working_age", "adults", "older", "area"]
+# What an indicator measures in the chain from spending to results (DESIGN §4): only outcomes,
+# the results residents experience, are scored by default. Inputs (money, facilities,
+# infrastructure) and outputs (activity: homes built, courses started) are shown beside them:
+# scoring them would reward a place for spending or building rather than for what it achieved.
+Kind = Literal["outcome", "output", "input", "context"]
 # How the publisher built the 95% CI, so other levels (99.8%) can be rebuilt the same way
 # (indicators/significance.py); absent means a symmetric interval (value ± z·SE).
 CiMethod = Literal["wilson", "byar", "dobson", "log", "logit", "normal"]
 SCORED_PILLARS: tuple[str, ...] = ("economy", "public_services", "environment")
 PILLAR_LABELS = {"economy": "Economy", "public_services": "Public services", "environment": "Environment",
                  "context": "Context"}
+KIND_LABELS = {"outcome": "Outcome", "output": "Output (activity)", "input": "Input (provision)",
+               "context": "Context"}
 # Public-service outcomes the catalogue must cover (DESIGN §1): a guard against a catalogue
 # that quietly judges growth on the economy alone.
 REQUIRED_PUBLIC_SERVICE_THEMES = ("health", "education", "housing", "poverty", "crime_safety", "wellbeing")
+
+
+class Derived(BaseModel):
+    """An indicator computed from two in the snapshot: numerator × scale / denominator, matched
+    by area, level and the year the period starts. Why: a total (£ million of investment) grows
+    with the size of the place, so only its per-head form can be compared across places."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    numerator: str
+    denominator: str
+    scale: float = Field(gt=0)
 
 
 class Indicator(BaseModel):
@@ -48,6 +66,9 @@ class Indicator(BaseModel):
     weight: float = Field(ge=0, le=10)
     nations: list[Literal["E", "N", "S", "W"]] = Field(min_length=1)
     ci_method: CiMethod | None = None
+    kind: Kind
+    family: str | None = Field(default=None, pattern=r"^[a-z0-9_]+$")
+    derived: Derived | None = None
     note: str | None = None
 
     @model_validator(mode="after")
@@ -62,6 +83,19 @@ class Indicator(BaseModel):
             raise ValueError(f"ci_method {self.ci_method} is for percentages, but the unit is '{self.unit}'")
         return self
 
+    @model_validator(mode="after")
+    def _only_scored_indicators_carry_weight(self) -> "Indicator":
+        if self.weight > 0 and not self.scored:
+            raise ValueError(f"weight {self.weight:g} on an indicator that is never scored ({self.kind}, "
+                             f"{self.pillar}, {self.polarity}); give it weight 0")
+        return self
+
+    @model_validator(mode="after")
+    def _disputable_kinds_say_why(self) -> "Indicator":
+        if self.kind in ("input", "output") and not self.note:
+            raise ValueError(f"a {self.kind} is shown but not scored; its note must say why")
+        return self
+
     @field_validator("nations")
     @classmethod
     def _unique_nations(cls, v: list[str]) -> list[str]:
@@ -71,8 +105,9 @@ class Indicator(BaseModel):
 
     @property
     def scored(self) -> bool:
-        """Context and neutral indicators are shown but never move a score."""
-        return self.pillar in SCORED_PILLARS and self.polarity != "neutral"
+        """Only outcomes with a direction in a scored pillar move a score; inputs, outputs, context
+        and neutral indicators are shown beside them."""
+        return self.pillar in SCORED_PILLARS and self.polarity != "neutral" and self.kind == "outcome"
 
     @property
     def sign(self) -> int:
@@ -83,6 +118,30 @@ class Catalogue(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     indicators: list[Indicator]
+
+    @model_validator(mode="after")
+    def _one_unit_of_weight_per_family(self) -> "Catalogue":
+        """Overlapping measures (one survey, one construct) share one unit of weight for each
+        nation, so a construct measured four ways cannot outweigh one measured once (OECD/JRC
+        Handbook on Constructing Composite Indicators, step 6: double counting)."""
+        ids = [i.id for i in self.indicators]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"indicator(s) listed twice: {', '.join(dupes)}")
+        rows = [(i.family, n, i.weight) for i in self.indicators if i.family for n in i.nations]
+        if rows:
+            sums = pd.DataFrame(rows, columns=["family", "nation", "weight"]).groupby(["family", "nation"])["weight"].sum()
+            over = sums.loc[sums > 1 + 1e-3]
+            if len(over):
+                text = "; ".join(f"{f} in {n} sums to {w:g}" for (f, n), w in over.items())
+                raise ValueError(f"a family of overlapping measures carries more than one unit of weight: {text}")
+        for i in self.indicators:
+            if i.derived:
+                absent = [x for x in (i.derived.numerator, i.derived.denominator) if x not in ids]
+                if absent:
+                    raise ValueError(f"derived indicator '{i.id}' is built from {', '.join(absent)}, "
+                                     "which the catalogue does not list")
+        return self
 
     def get(self, indicator_id: str) -> Indicator:
         from .errors import UnknownIndicatorError
@@ -95,8 +154,8 @@ class Catalogue(BaseModel):
         return [i.id for i in self.indicators]
 
     def frame(self) -> pd.DataFrame:
-        rows = [{**i.model_dump(), "scored": i.scored, "sign": i.sign, "nations": ",".join(i.nations)}
-                for i in self.indicators]
+        rows = [{**i.model_dump(exclude={"derived"}), "scored": i.scored, "sign": i.sign,
+                 "nations": ",".join(i.nations), "derived": i.derived is not None} for i in self.indicators]
         return pd.DataFrame(rows).set_index("id", drop=False)
 
 
@@ -110,15 +169,12 @@ def load(path: Path = CATALOGUE_PATH) -> Catalogue:
         cat = Catalogue.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
+        where = ".".join(str(p) for p in first["loc"]) or "catalogue"
         if first["loc"][:1] == ("indicators",) and len(first["loc"]) > 1 and isinstance(first["loc"][1], int):
             entry = raw["indicators"][first["loc"][1]]
             where = f"indicator '{entry.get('id', '?')}' field '{'.'.join(str(p) for p in first['loc'][2:])}'"
-        raise CatalogueError(f"{path}: {where}: {first['msg']}") from exc
-    ids = cat.ids()
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        raise CatalogueError(f"{path}: indicator(s) listed twice: {', '.join(dupes)}")
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise CatalogueError(f"{path}: {where}: {message}") from exc
     themes = {i.theme for i in cat.indicators if i.pillar == "public_services" and i.scored}
     absent = [t for t in REQUIRED_PUBLIC_SERVICE_THEMES if t not in themes]
     if absent:
@@ -127,11 +183,13 @@ def load(path: Path = CATALOGUE_PATH) -> Catalogue:
 
 
 def check_against_snapshot(cat: Catalogue, snapshot_catalogue: pd.DataFrame) -> None:
-    """Every indicator in the data has an entry and every entry has data, in the same dataset."""
+    """Every indicator in the data has an entry and every entry has data, in the same dataset.
+    A derived entry has no data of its own until the query context builds it; its parts must."""
     data = dict(zip(snapshot_catalogue["indicator_id"].astype(str), snapshot_catalogue["dataset"].astype(str)))
     ours = {i.id: i.dataset for i in cat.indicators}
+    derived = {i.id for i in cat.indicators if i.derived}
     no_entry = sorted(set(data) - set(ours))
-    no_data = sorted(set(ours) - set(data))
+    no_data = sorted(set(ours) - set(data) - derived)
     wrong = sorted(i for i in set(data) & set(ours) if data[i] != ours[i])
     problems = []
     if no_entry:

@@ -7,7 +7,7 @@ the snapshot directory is picked up on the next call.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from data_sources.errors import SnapshotError
 from data_sources.store import read_manifest, read_table
 
 from . import catalogue as catalogue_mod
+from . import derived as derived_mod
 from . import memory
 from . import snapshot as snapshot_mod
 from .errors import IndicatorError, UnknownAreaError
@@ -46,6 +47,10 @@ class Context:
     _slices: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict)
     _area_index: tuple[np.ndarray, dict[str, tuple[int, int]]] | None = None
     _cache: dict[Any, Any] = field(default_factory=dict)
+    # rows of the catalogue's derived indicators (per-head forms of totals), kept beside the
+    # snapshot's table rather than concatenated to it, so the app still holds that table once
+    derived: pd.DataFrame = field(default_factory=lambda: _EMPTY)
+    _derived_by_area: dict[str, pd.DataFrame] | None = None
 
     def slice(self, indicator: str, level: str) -> pd.DataFrame:
         """All rows of one indicator at one level, sorted by area then period."""
@@ -57,10 +62,14 @@ class Context:
         if self._area_index is None:
             self._area_index = _positions(self.snapshot.observations["areacd"])
         order, bounds = self._area_index
+        if self._derived_by_area is None:
+            self._derived_by_area = {str(k): g for k, g in self.derived.groupby("areacd", sort=False)}
+        extra = self._derived_by_area.get(areacd)
         if areacd not in bounds:
-            return _EMPTY
+            return _EMPTY if extra is None else extra.reset_index(drop=True)
         start, end = bounds[areacd]
-        return self.snapshot.observations.take(order[start:end]).reset_index(drop=True)
+        own = self.snapshot.observations.take(order[start:end]).reset_index(drop=True)
+        return own if extra is None else pd.concat([own, extra], ignore_index=True)
 
     def area_indicator(self, areacd: str, indicator: str) -> pd.DataFrame:
         """Rows of one area for one indicator (all levels), split once per area and cached."""
@@ -91,6 +100,9 @@ def _context(path: Path, created_at: str) -> Context:
     cat = catalogue_mod.default()
     catalogue_mod.check_against_snapshot(cat, snap.catalogue)
     slices = _slices(snap.observations)
+    derived = derived_mod.rows(cat, slices)
+    slices.update(_slices(derived.astype({"indicator_id": "category", "level": "category"})))
+    snap = replace(snap, catalogue=derived_mod.metadata(cat, snap.catalogue, derived))
     areas = snap.areas.copy()
     for col in ("areacd", "areanm", "level"):
         areas[col] = areas[col].astype(str)
@@ -100,7 +112,8 @@ def _context(path: Path, created_at: str) -> Context:
     if read_manifest(snap.path)["created_at"] != snap.manifest["created_at"]:
         raise SnapshotError(f"{snap.path}: the snapshot was replaced while it was being read; reload the page")
     ctx = Context(snapshot=snap, catalogue=cat, cat=cat.frame(), areas=areas, names=names,
-                  predecessor=predecessors(areas), neighbours=neighbours, clusters=clusters, _slices=slices)
+                  predecessor=predecessors(areas), neighbours=neighbours, clusters=clusters, _slices=slices,
+                  derived=derived)
     memory.release_freed()  # reading Parquet leaves tens of MB of freed buffers resident
     return ctx
 

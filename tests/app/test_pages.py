@@ -564,3 +564,23 @@ def test_the_plan_builder(caplog):
     assert_clean(at, caplog)
     assert not at.error, [e.value for e in at.error]
     assert "Download the evaluation" in [s.value for s in at.header]
+
+
+def test_data_page_catalogue_shows_kind_and_family_and_filters_by_kind(caplog):
+    at = open_page(DATA)
+    table = at.dataframe[0].value
+    assert {"kind", "scored", "family"} <= set(table.columns)
+    at.multiselect(key="cat_kind").set_value(["input"]).run()
+    assert_clean(at, caplog)
+    inputs = at.dataframe[0].value
+    assert len(inputs) > 0 and (inputs["kind"] == "Input (provision)").all() and not inputs["scored"].any()
+    assert (inputs["weight"] == 0).all()
+
+
+@pytest.mark.parametrize("indicator", ["inward-foreign-direct-investment-per-head", "value-of-uk-exports-per-head"])
+def test_map_explorer_draws_a_derived_per_head_indicator(indicator, caplog):
+    at = open_page(MAP, {"indicator": indicator, "level": "combined_authority"})
+    assert_clean(at, caplog)
+    assert at.selectbox(key="indicator_select").value == indicator
+    ranked = at.dataframe[-1].value
+    assert len(ranked) >= 5
