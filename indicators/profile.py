@@ -114,6 +114,10 @@ def profile(ctx: query.Context, areacd: str, level: str = "ltla", benchmark: str
     nations = [set(str(n).split(",")) for n in cat.loc[ids, "nations"]]
     dist = _distribution(ctx, level, ids, shown, place.peers, value, sign, nations)
     bench, bench_used, bench_name = _benchmarks(ctx, place, ids, shown["period_code"], dist["neighbour_mean"])
+    # A total (people, £ million) grows with the size of the place: set beside England's or a larger
+    # area's total it says nothing, so totals are never compared (their per-head forms are).
+    total = (cat.loc[ids, "aggregation"] == "count").to_numpy()
+    bench[total], bench_used[total], bench_name[total] = np.nan, None, None
     sig95 = significance.significance(lci, uci, bench, sign)
     method = cat.loc[ids, "ci_method"].where(cat.loc[ids, "ci_method"].notna(), "normal").to_numpy(dtype=object)
     lo998, hi998, used = significance.limits(value, lci, uci, method, significance.Z998, scale=100.0)
