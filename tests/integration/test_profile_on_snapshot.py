@@ -55,9 +55,13 @@ def test_rows_without_an_england_figure_stay_with_a_named_fallback_or_not_compar
     gva = rows.loc["gross-value-added-per-hour-worked"]
     assert np.isnan(gva["benchmark_value"]) and pd.isna(gva["benchmark_used"]) and pd.isna(gva["benchmark_name"])
     assert gva["significance_95"] == gva["significance_998"] == "not compared"
+    # totals (people, £ million) grow with the place: never set beside England's total
+    totals = prof.index[ctx.cat.set_index("id").loc[prof.index, "aggregation"].eq("count").to_numpy()]
+    assert len(totals) and prof.loc[totals, "benchmark_value"].isna().all()
+    assert (prof.loc[totals, "significance_95"] == "not compared").all()
     # everything else is compared with England itself
     also_without = ["gross-value-added-per-filled-job", "gross-domestic-product-per-head-at-current-market-price"]
-    others = prof.drop(index=ROWS_WITHOUT_AN_ENGLAND_FIGURE + also_without)
+    others = prof.drop(index=ROWS_WITHOUT_AN_ENGLAND_FIGURE + also_without + list(totals))
     assert (others["benchmark_used"] == query.ENGLAND).all()
 
 
