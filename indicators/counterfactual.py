@@ -102,6 +102,15 @@ def as_timestamp(value: Any) -> pd.Timestamp:
     return ts
 
 
+def _datetimes(values: Any) -> np.ndarray:
+    """Dates of any flavour (Arrow date32, datetime.date objects, strings, Timestamps) as datetime64[ns]."""
+    series = pd.Series(values) if not isinstance(values, pd.Series) else values
+    try:
+        return series.astype("datetime64[ns]").to_numpy()
+    except (TypeError, ValueError):
+        return pd.to_datetime(series.astype(object)).to_numpy(dtype="datetime64[ns]")
+
+
 def select_periods(starts: pd.Series | np.ndarray, ends: pd.Series | np.ndarray | None,
                    start: Any) -> tuple[np.ndarray, np.ndarray, int]:
     """Which periods are "pre" and which "post" a start date, as boolean masks, and how many straddle it.
@@ -113,9 +122,9 @@ def select_periods(starts: pd.Series | np.ndarray, ends: pd.Series | np.ndarray 
     a rolling 3-year average contributes one point every 3 years. `ends` None means each
     period is a point in time (its end is its start).
     """
-    s = pd.to_datetime(pd.Series(np.asarray(starts)).astype(object)).to_numpy()
-    e = s if ends is None else pd.to_datetime(pd.Series(np.asarray(ends)).astype(object)).to_numpy()
-    t = np.datetime64(as_timestamp(start))
+    s = _datetimes(starts)
+    e = s if ends is None else _datetimes(ends)
+    t = np.datetime64(as_timestamp(start), "ns")
     pre_cand = e < t
     post_cand = s >= t
     straddling = int(np.sum(~pre_cand & ~post_cand))
@@ -161,28 +170,30 @@ def balanced_panel(panel: pd.DataFrame, place: str, donors: list[str], start: An
     filled by guesswork would put invented numbers into the weights), and is listed.
     """
     donor_list = list(dict.fromkeys(str(d) for d in donors if str(d) != place))
-    ends = panel["period_end"] if "period_end" in panel.columns else panel["period_start"]
-    data = pd.DataFrame({
-        "areacd": panel["areacd"].astype(str).to_numpy(),
-        "period_start": pd.to_datetime(pd.Series(panel["period_start"]).astype(object)).to_numpy(),
-        "period_end": pd.to_datetime(pd.Series(ends).astype(object)).to_numpy(),
-        "value": pd.to_numeric(panel["value"], errors="coerce").to_numpy(dtype=float),
-    })
-    data = data[(data["areacd"].eq(place) | data["areacd"].isin(donor_list))
-                & np.isfinite(data["value"]) & data["period_start"].notna()]
-    data = data.drop_duplicates(["areacd", "period_start"], keep="last")
-    own = data[data["areacd"] == place].sort_values("period_start")
-    pre, post, straddling = select_periods(own["period_start"], own["period_end"], start)
-    keep = own[pre | post]
-    wide = data.pivot(index="period_start", columns="areacd", values="value")
-    wide = wide.reindex(index=keep["period_start"].to_numpy(), columns=[place, *donor_list])
-    complete = wide.notna().all(axis=0).to_numpy().copy()
+    units = [place, *donor_list]
+    areas = panel["areacd"].astype(str).to_numpy()
+    starts = _datetimes(panel["period_start"])
+    ends = _datetimes(panel["period_end"]) if "period_end" in panel.columns else starts
+    values = pd.to_numeric(panel["value"], errors="coerce").to_numpy(dtype=float)
+    col = pd.Index(units).get_indexer(areas)
+    ok = (col >= 0) & np.isfinite(values) & ~np.isnat(starts)
+    own = np.flatnonzero(ok & (col == 0))
+    # The place's periods, oldest first, one row per start (the last row wins, as for every area).
+    own_starts, first = np.unique(starts[own][::-1], return_index=True)
+    own_ends = ends[own][::-1][first]
+    pre, post, straddling = select_periods(own_starts, own_ends, start)
+    chosen = pre | post
+    rows = pd.Index(own_starts[chosen]).get_indexer(starts)
+    hit = ok & (rows >= 0)
+    grid = np.full((int(chosen.sum()), len(units)), np.nan)
+    grid[rows[hit], col[hit]] = values[hit]
+    complete = ~np.isnan(grid).any(axis=0)
     complete[0] = True
-    units = [u for u, ok in zip(wide.columns, complete) if ok]
-    dropped = [u for u, ok in zip(wide.columns[1:], complete[1:]) if not ok]
-    return Panel(units=[str(u) for u in units], period_starts=list(pd.to_datetime(keep["period_start"])),
-                 values=wide[units].to_numpy(dtype=float), pre=pre[pre | post], post=post[pre | post],
-                 straddling=straddling, dropped_donors=dropped, offered_donors=len(donor_list))
+    return Panel(units=[u for u, c in zip(units, complete) if c],
+                 period_starts=list(pd.to_datetime(own_starts[chosen])), values=grid[:, complete],
+                 pre=pre[chosen], post=post[chosen], straddling=straddling,
+                 dropped_donors=[u for u, c in zip(units[1:], complete[1:]) if not c],
+                 offered_donors=len(donor_list))
 
 
 # ---------------------------------------------------------------- the weights
@@ -357,8 +368,8 @@ def synthetic_control(panel: pd.DataFrame, place: str, donors: list[str], start:
 
     straddle = (f" ({_plural(bp.straddling, 'period')} spanning {when} left out)" if bp.straddling else "")
     if n_pre < MIN_PRE_PERIODS:
-        return too_little(f"the place has {_plural(n_pre, 'separate period')} with data wholly before {when}"
-                          f"{straddle} (at least {MIN_PRE_PERIODS} needed)")
+        return too_little(f"the place has {_plural(n_pre, 'separate period')} with data wholly before {when}, "
+                          f"and at least {MIN_PRE_PERIODS} are needed{straddle}")
     if n_post == 0:
         return too_little(f"the place has no data for periods starting on or after {when}")
     if n_donors < MIN_DONORS:

@@ -33,14 +33,26 @@ def comparison_panel(ctx: query.Context, codes: list[str], indicator: str, level
     """
     wanted = set(codes)
     rows = ctx.slice(indicator, level)
-    area = rows["areacd"].astype(str)
+    if rows.empty:
+        return pd.DataFrame(columns=["areacd", "period_start", "period_end", "value"])
     successor_of = {old: new for new, old in ctx.predecessor.items() if new in wanted}
-    if successor_of:
-        area = area.map(lambda c: successor_of.get(c, c))
-    keep = area.isin(wanted).to_numpy() & rows["value"].notna().to_numpy()
-    out = pd.DataFrame({"areacd": area.to_numpy()[keep], "period_start": rows["period_start"].to_numpy()[keep],
-                        "period_end": rows["period_end"].to_numpy()[keep],
-                        "value": rows["value"].to_numpy(dtype=float)[keep]})
+    # Work on the category table (a few hundred codes), not on every row: this runs once per objective.
+    cats = pd.Index(rows["areacd"].cat.categories.astype(str)) if hasattr(rows["areacd"], "cat") else None
+    if cats is not None:
+        mapped = np.array([successor_of.get(c, c) for c in cats], dtype=object)
+        pos = rows["areacd"].cat.codes.to_numpy()
+        area = np.where(pos >= 0, mapped[pos], None)
+        keep = np.isin(pos, np.flatnonzero(pd.Index(mapped).isin(wanted)))
+    else:
+        area = rows["areacd"].astype(str).map(lambda c: successor_of.get(c, c)).to_numpy()
+        keep = pd.Index(area).isin(wanted)
+    keep &= rows["value"].notna().to_numpy()
+    idx = np.flatnonzero(keep)
+    sub = rows.iloc[idx]  # convert dates only for the rows kept: Arrow dates to datetime64 are the slow part
+    out = pd.DataFrame({"areacd": area[idx].astype(str),
+                        "period_start": sub["period_start"].astype("datetime64[ns]").to_numpy(),
+                        "period_end": sub["period_end"].astype("datetime64[ns]").to_numpy(),
+                        "value": sub["value"].to_numpy(dtype=float)})
     return out.drop_duplicates(["areacd", "period_start"]).reset_index(drop=True)
 
 
