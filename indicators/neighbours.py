@@ -205,7 +205,8 @@ def difference_in_differences(panel: pd.DataFrame, place: str, peers: list[str],
     on the snapshot they called 62% of fits with a fake date and nothing treated). Every peer
     in turn is the "treated" area against the other peers; the p-value is the place's rank of
     |DiD| over its own pre-period departure from parallel (see `counterfactual.did_statistic`),
-    and the interval is the estimate minus the spread of the peers' placebo estimates.
+    and the interval is the estimate minus the spread of the peers' placebo estimates, each
+    rescaled to the place's pre-period departure from parallel.
 
     Verdict: 'better than peers' / 'worse than peers' (by `polarity`; 'higher/lower than peers'
     when neutral) only when p ≤ 0.10; otherwise 'no significant difference'. 'too little
@@ -243,7 +244,7 @@ def difference_in_differences(panel: pd.DataFrame, place: str, peers: list[str],
     floor = 1e-9 * max(1.0, float(np.nanmax(np.abs(bp.values))))
     p_value = cf.permutation_p(cf.did_statistic(pl, floor))
     estimate = float(pl.did[0])
-    lci, uci = cf.placebo_interval(pl.did, 1 - alpha)
+    lci, uci = cf.placebo_interval(pl.did, np.maximum(pl.did_pre_rmse, floor), 1 - alpha)
     verdict = VERDICT_NO_DIFFERENCE
     if p_value <= cf.P_THRESHOLD:
         verdict = {cf.VERDICT_BETTER: VERDICT_BETTER, cf.VERDICT_WORSE: VERDICT_WORSE,

@@ -74,6 +74,7 @@ class Study:
     too_little: int = 0
     synthetic_claims: int = 0
     did_claims: int = 0
+    range_misses: int = 0
     seconds: float = 0.0
     by_indicator: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -82,8 +83,13 @@ class Study:
         return self.synthetic_claims / self.fits if self.fits else float("nan")
 
     @property
+    def range_miss_rate(self) -> float:
+        """Share of fits whose 90% placebo range leaves out zero (the truth here): at most 10% if honest."""
+        return self.range_misses / self.fits if self.fits else float("nan")
+
+    @property
     def did_rate(self) -> float:
-        """The DiD line's own rate had it stated a verdict at the same p ≤ 0.10 (it states none)."""
+        """How often the DiD line's placebo p-value is at most 0.10 (its "better / worse than peers")."""
         return self.did_claims / self.fits if self.fits else float("nan")
 
 
@@ -120,6 +126,8 @@ def placebo_study(ctx: query.Context, n_places: int = 40, indicators: tuple[str,
             if res.claims_difference:
                 study.synthetic_claims += 1
                 counts[ind]["claims"] += 1
+            if res.lci is not None and res.uci is not None and not res.lci <= 0 <= res.uci:
+                study.range_misses += 1
             if res.did_p_value is not None and res.did_p_value <= cf.P_THRESHOLD:
                 study.did_claims += 1
     study.seconds = time.perf_counter() - t
