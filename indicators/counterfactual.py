@@ -413,18 +413,14 @@ def synthetic_control(panel: pd.DataFrame, place: str, donors: list[str], start:
     why = ("" if verdict != VERDICT_NO_CLEAR else
            " The synthetic twin tracked the place poorly before the start, so the gap is not read as an effect."
            if not fit_ok else
-           f" {_rank_text(p, n_donors)} is not unusual enough to call (p must be at most {P_THRESHOLD:g}).")
+           f" That is not unusual enough to call: p must be {P_THRESHOLD:.2f} or less.")
     note = (f"Compared from {when} with a weighted mix of {_plural(len(weights), 'similar place')} "
             f"(from a pool of {n_donors}{'; ' + _plural(len(bp.dropped_donors), 'place') + ' with gaps left out' if bp.dropped_donors else ''}) "
             f"chosen to match the place over {_plural(n_pre, 'period')} before; {_plural(n_post, 'period')} after"
-            f"{straddle}. Placebo p-value {p:.2f}: the place's after/before prediction-error ratio ranks "
-            f"{int(round(p * (n_donors + 1)))} of {n_donors + 1} when every similar place is tried as if it had "
-            f"been treated. Pre-period fit {'passes' if fit_ok else 'fails'}: error {fit_ratio:.1f}× the typical "
+            f"{straddle}. Placebo p-value {p:.2f}: trying every similar place as if it had been treated, "
+            f"{int(round(p * (n_donors + 1)))} of the {n_donors + 1} places (this one included) drift from their "
+            f"mix after the start at least as much, relative to before. Pre-period fit {'passes' if fit_ok else 'fails'}: error {fit_ratio:.1f}× the typical "
             f"placebo's (at most {PRE_FIT_MULTIPLE:g}× allowed).{why}")
     return SyntheticControl(estimate, lci, uci, p, float(pl.pre_rmspe[0]), fit_ratio, fit_ok, verdict, note,
                             n_donors, n_pre, n_post, bp.straddling, weights,
                             float(pl.did[0]), did_lci, did_uci, did_p)
-
-
-def _rank_text(p: float, n_donors: int) -> str:
-    return f"A gap this size ranks {int(round(p * (n_donors + 1)))} of {n_donors + 1} among the placebos, which"

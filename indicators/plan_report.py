@@ -777,7 +777,7 @@ td.share{font-weight:700}
 .objective .meta{display:flex;flex-wrap:wrap;gap:.3rem 1.5rem;margin:.3rem 0;color:var(--muted)}
 .objective .meta strong{color:var(--ink)}
 .counterfactual{margin:.4rem 0 1rem;padding:.5rem .8rem;background:var(--soft);font-size:.95rem}
-table.counterfactual-facts{margin:-.6rem 0 1rem}table.counterfactual-facts caption{position:absolute;left:-10000px}
+table.counterfactual-facts{margin:-.6rem 0 1rem}table.counterfactual-facts th{width:11rem}table.counterfactual-facts caption{position:absolute;left:-10000px}
 article.target{border:1px solid var(--rule);border-left:8px solid #999;border-radius:.3rem;padding:.6rem 1rem .8rem;
  margin:0 0 1.2rem;break-inside:avoid;page-break-inside:avoid}
 article.t-met{border-left-color:#009E73}article.t-on-track{border-left-color:#56B4E9}
