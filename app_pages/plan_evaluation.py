@@ -124,6 +124,9 @@ def _show(ev: plans.Evaluation) -> None:
     st.altair_chart(chart.properties(height=140), width="stretch")
     for o in ev.objectives:
         with st.expander(ui.md(f"{o.title} ({o.pillar.replace('_', ' ')}, weight {o.weight:.0%})"), expanded=True):
+            verdict = o.counterfactual_fields()["counterfactual_verdict"]
+            if verdict:
+                st.markdown(f"**Compared with similar places: {ui.md(verdict)}**")
             st.caption(ui.md(o.counterfactual))
             for t in o.targets:
                 _target(t)

@@ -9,18 +9,15 @@ in the snapshot as ``neighbours.parquet`` (areacd, kind, rank, neighbour_areacd)
 own peers (:func:`custom_peers`).
 
 Why a difference-in-differences: "did this place improve more than its peers after date X?" is
-the textbook two-way fixed-effects DiD (Angrist & Pischke, *Mostly Harmless Econometrics*, 2009,
-ch. 5): area and period fixed effects absorb level differences and common shocks, and the
-coefficient on treated*post is the place's change beyond its peers'. Its caveats (one treated
-area, few clusters, parallel trends) are stated in every result, not hidden.
+the textbook DiD (Angrist & Pischke, *Mostly Harmless Econometrics*, 2009, ch. 5). With one
+treated place its inference is by placebos in space over the peers, never cluster-robust
+standard errors (Conley & Taber 2011). It is the secondary line: the headline comparison is the
+synthetic control in :mod:`indicators.counterfactual`, which shares its period and data rules.
 
 Pure functions over DataFrames: no I/O, no streamlit.
 """
 from __future__ import annotations
 
-import datetime as _dt
-import math
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import counterfactual as cf
 from .errors import UnknownAreaError
 
 __all__ = [
@@ -46,11 +44,9 @@ __all__ = [
 # The three ONS neighbour/cluster sets: on all variables, on economic ones, on demographic ones.
 NEIGHBOUR_KINDS = ("global", "economic", "demographic")
 POLARITIES = ("higher_is_better", "lower_is_better", "neutral")
-# The place needs at least this many periods with data before the treatment date: with one,
-# the place's pre-period level is a single (possibly noisy) observation and nothing at all
-# speaks to whether it was trending like its peers.
-MIN_PRE_PERIODS = 2
-MIN_PEERS = 2
+# The minimum data for a comparison, shared with the synthetic control (see counterfactual).
+MIN_PRE_PERIODS = cf.MIN_PRE_PERIODS
+MIN_PEERS = cf.MIN_DONORS
 
 VERDICT_BETTER = "better than peers"
 VERDICT_WORSE = "worse than peers"
@@ -164,10 +160,12 @@ def neighbour_mean(values: pd.Series, peers: list[str]) -> tuple[float | None, i
 class DiD:
     """A difference-in-differences result, with what it rests on.
 
-    `estimate` is the place's change after the treatment date beyond its peers' change, in the
-    indicator's units; `lci`/`uci` its (1-alpha) interval. `pre_periods`/`post_periods` count the
-    place's own periods with data either side of the treatment date; `n_areas`/`n_periods` what
-    the regression used. `note` says in plain English what was compared and the caveats.
+    `estimate` is the place's change after the start date beyond its peers' change, in the
+    indicator's units; `lci`/`uci` its (1-alpha) placebo range; `p_value` the placebo-in-space
+    permutation p-value. `se` is always None: with one treated area there is no valid standard
+    error (Conley & Taber 2011), and the field stays only so older readers of the shape work.
+    `pre_periods`/`post_periods` count the place's non-overlapping periods wholly before and
+    from the start date; `n_areas`/`n_periods` what was compared. `note` says it in words.
     """
 
     estimate: float | None
@@ -185,24 +183,7 @@ class DiD:
 
 def _as_timestamp(value: Any) -> pd.Timestamp:
     """A treatment date as a Timestamp; a bare year (int) means 1 January of that year."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return pd.Timestamp(int(value), 1, 1)
-    if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
-        return pd.Timestamp(value.year, value.month, value.day)
-    ts = pd.Timestamp(value)
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return ts
-
-
-def _verdict(estimate: float, lci: float, uci: float, polarity: str) -> str:
-    if not (lci > 0 or uci < 0):
-        return VERDICT_NO_DIFFERENCE
-    up = estimate > 0
-    if polarity == "neutral":
-        return VERDICT_HIGHER if up else VERDICT_LOWER
-    good = up if polarity == "higher_is_better" else not up
-    return VERDICT_BETTER if good else VERDICT_WORSE
+    return cf.as_timestamp(value)
 
 
 def _plural(n: int, word: str) -> str:
@@ -210,111 +191,73 @@ def _plural(n: int, word: str) -> str:
 
 
 def difference_in_differences(panel: pd.DataFrame, place: str, peers: list[str], treatment_start: Any,
-                              polarity: str = "higher_is_better", alpha: float = 0.05) -> DiD:
-    """Did `place` change more than its `peers` after `treatment_start`? A two-way fixed-effects DiD.
+                              polarity: str = "higher_is_better", alpha: float = 0.10) -> DiD:
+    """Did `place` change more than its `peers` after `treatment_start`? A DiD with placebo inference.
 
-    Method (Angrist & Pischke 2009, ch. 5; Bertrand, Duflo & Mullainathan 2004 for clustering):
-    keep the place's and peers' rows with a value; treated = the place, post = period_start >=
-    treatment_start; fit OLS ``value ~ C(areacd) + C(period) + treated_post`` (area and period
-    fixed effects) with standard errors clustered by area, and read the coefficient on
-    treated_post. On a balanced panel it equals the textbook
-    (ȳ_T,post − ȳ_T,pre) − (ȳ_C,post − ȳ_C,pre), with period means taken per period.
+    Estimate (Angrist & Pischke 2009, ch. 5): on the balanced panel of the place's
+    non-overlapping periods wholly before the date and starting on or after it (a pooled period
+    spanning the date is neither; see `counterfactual.select_periods`), with every peer that has
+    all of them, (ȳ_T,post − ȳ_T,pre) − (ȳ_C,post − ȳ_C,pre) — which is what two-way fixed
+    effects give on a balanced panel.
 
-    Inference uses the t distribution with (areas − 1) degrees of freedom, the usual small-G
-    choice (Cameron & Miller 2015), which is more cautious than the normal.
+    Inference is by placebos in space, never cluster-robust standard errors: with one treated
+    area those rest on the peers' noise only and were too narrow by half (Conley & Taber 2011;
+    on the snapshot they called 62% of fits with a fake date and nothing treated). Every peer
+    in turn is the "treated" area against the other peers; the p-value is the place's rank of
+    |DiD| over its own pre-period departure from parallel (see `counterfactual.did_statistic`),
+    and the interval is the estimate minus the spread of the peers' placebo estimates, each
+    rescaled to the place's pre-period departure from parallel.
 
-    Caveats, stated in `note`: (1) with a single treated area the cluster-robust SE rests on few
-    clusters and only one of them treated; the place's own residuals drop out of it, so the
-    interval reflects peer noise only and tends to be too narrow (Conley & Taber 2011;
-    MacKinnon & Webb 2017). (2) It assumes the place would have moved in parallel with its
-    peers without the treatment. Read the verdict as a screening signal, not proof.
+    Verdict: 'better than peers' / 'worse than peers' (by `polarity`; 'higher/lower than peers'
+    when neutral) only when p ≤ 0.10; otherwise 'no significant difference'. 'too little
+    data' with fewer than 3 pre periods, none after, or fewer than 9 peers with complete data
+    (the smallest possible p-value is 1/(peers+1)).
 
-    Verdict: 'better than peers' / 'worse than peers' only when the interval excludes 0, by
-    `polarity` ('higher than peers' / 'lower than peers' when neutral); otherwise 'no
-    significant difference'. 'too little data' when the place has fewer than two periods with
-    data before the date, none after, or fewer than two peers have data both before and after.
-
-    `panel` has columns areacd, period_start, value (others ignored). Raises ValueError for an
-    unknown polarity or an alpha outside (0, 1).
+    `panel` has columns areacd, period_start, value and optionally period_end (others
+    ignored). Raises ValueError for an unknown polarity or an alpha outside (0, 1).
     """
     if polarity not in POLARITIES:
         raise ValueError(f"unknown polarity {polarity!r}: expected one of {', '.join(POLARITIES)}")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
-    start = _as_timestamp(treatment_start)
-    peerset = {str(p) for p in peers} - {place}
-
-    data = pd.DataFrame({
-        "areacd": _text(panel["areacd"]).to_numpy(),
-        "period_start": pd.to_datetime(pd.Series(panel["period_start"]).astype(object)).to_numpy(),
-        "value": pd.to_numeric(panel["value"], errors="coerce").to_numpy(dtype=float),
-    })
-    data = data[(data["areacd"].eq(place) | data["areacd"].isin(peerset))
-                & np.isfinite(data["value"]) & data["period_start"].notna()]
-    # One value per area and period: a duplicated row would double-weight that observation.
-    data = data.drop_duplicates(["areacd", "period_start"], keep="last").reset_index(drop=True)
-    data["post"] = (data["period_start"] >= start).astype(int)
-    data["treated"] = (data["areacd"] == place).astype(int)
-
-    own = data[data["treated"] == 1]
-    pre_n = int((own["post"] == 0).sum())
-    post_n = int((own["post"] == 1).sum())
-    peer_rows = data[data["treated"] == 0]
-    sides = peer_rows.groupby("areacd")["post"].agg(["min", "max"])
-    usable_peers = int(((sides["min"] == 0) & (sides["max"] == 1)).sum())
-    n_areas = int(data["areacd"].nunique())
-    n_periods = int(data["period_start"].nunique())
-    when = start.date().isoformat()
+    when = _as_timestamp(treatment_start).date().isoformat()
+    bp = cf.balanced_panel(panel, place, list(peers), treatment_start)
+    pre_n, post_n, usable = int(bp.pre.sum()), int(bp.post.sum()), len(bp.units) - 1
+    n_areas, n_periods = len(bp.units), len(bp.period_starts)
 
     def too_little(reason: str) -> DiD:
         return DiD(None, None, None, None, None, n_areas, n_periods, pre_n, post_n, VERDICT_TOO_LITTLE,
                    f"Too little data to compare with peers: {reason}.")
 
-    if pre_n < MIN_PRE_PERIODS:
-        return too_little(f"the place has {_plural(pre_n, 'period')} with data before {when} "
-                          f"(at least {MIN_PRE_PERIODS} needed)")
+    if pre_n < cf.MIN_PRE_PERIODS:
+        return too_little(f"the place has {_plural(pre_n, 'separate period')} with data wholly before {when} "
+                          f"(at least {cf.MIN_PRE_PERIODS} needed)")
     if post_n == 0:
         return too_little(f"the place has no data from {when} on")
-    if usable_peers < MIN_PEERS:
-        return too_little(f"{_plural(usable_peers, 'peer')} of {len(peerset)} "
-                          f"{'has' if usable_peers == 1 else 'have'} data both before and from {when} "
-                          f"(at least {MIN_PEERS} needed)")
+    if usable < cf.MIN_DONORS:
+        return too_little(f"{_plural(usable, 'peer')} of {bp.offered_donors} "
+                          f"{'has' if usable == 1 else 'have'} data in every period the place has "
+                          f"(at least {cf.MIN_DONORS} needed: with {usable} the smallest possible p-value "
+                          f"is 1/{usable + 1})")
 
-    import statsmodels.api as sm  # deferred: a heavy import only the DiD needs
-
-    # Design matrix built directly (constant, area and period dummies, treated×post): the same
-    # model as the formula value ~ C(areacd) + C(period) + treated_post, without formula parsing.
-    area_dummies = pd.get_dummies(data["areacd"], drop_first=True, dtype=float)
-    period_dummies = pd.get_dummies(data["period_start"], drop_first=True, dtype=float)
-    exog = np.column_stack([np.ones(len(data)), area_dummies.to_numpy(), period_dummies.to_numpy(),
-                            (data["treated"] * data["post"]).to_numpy(dtype=float)])
-    groups = pd.factorize(data["areacd"])[0]
-    try:
-        with warnings.catch_warnings():
-            # An exact fit (hand-built data) makes statsmodels warn about dividing by zero.
-            warnings.simplefilter("ignore", RuntimeWarning)
-            fit = sm.OLS(data["value"].to_numpy(dtype=float), exog).fit(
-                cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
-            k = exog.shape[1] - 1
-            estimate = float(fit.params[k])
-            se = float(fit.bse[k])
-            lci, uci = (float(x) for x in fit.conf_int(alpha=alpha)[k])
-            p_value = float(fit.pvalues[k])
-    except (ValueError, np.linalg.LinAlgError) as exc:  # pragma: no cover - defensive
-        return too_little(f"the regression could not be fitted ({exc})")
-    if not all(math.isfinite(x) for x in (estimate, se, lci, uci)):
-        return too_little("the regression gave no usable estimate or interval")
-
-    verdict = _verdict(estimate, lci, uci, polarity)
+    pl = cf.placebo_in_space(bp.values, bp.pre, bp.post)
+    floor = 1e-9 * max(1.0, float(np.nanmax(np.abs(bp.values))))
+    p_value = cf.permutation_p(cf.did_statistic(pl, floor))
+    estimate = float(pl.did[0])
+    lci, uci = cf.placebo_interval(pl.did, np.maximum(pl.did_pre_rmse, floor), 1 - alpha)
+    verdict = VERDICT_NO_DIFFERENCE
+    if p_value <= cf.P_THRESHOLD:
+        verdict = {cf.VERDICT_BETTER: VERDICT_BETTER, cf.VERDICT_WORSE: VERDICT_WORSE,
+                   cf.VERDICT_HIGHER: VERDICT_HIGHER, cf.VERDICT_LOWER: VERDICT_LOWER}[
+            cf.direction_verdict(estimate, polarity)]
     level = round((1 - alpha) * 100, 1)
-    note = (f"Change from {when} compared with {_plural(n_areas - 1, 'peer')} "
-            f"({usable_peers} with data before and after) over {_plural(n_periods, 'period')}; "
-            f"the place has {pre_n} before and {post_n} from then. {level:g}% interval with standard "
-            f"errors clustered by area: {n_areas} clusters with a single treated area, so the interval "
-            "is likely too narrow (Conley & Taber 2011). Assumes the place would otherwise have moved "
-            "in parallel with its peers.")
-    return DiD(estimate, lci, uci, se, None if math.isnan(p_value) else p_value, n_areas, n_periods,
-               pre_n, post_n, verdict, note)
+    note = (f"Change from {when} compared with {_plural(usable, 'peer')} over {_plural(n_periods, 'period')} "
+            f"({pre_n} wholly before, {post_n} from then"
+            f"{'; ' + _plural(bp.straddling, 'period') + ' spanning the date left out' if bp.straddling else ''}). "
+            f"Placebo p-value {p_value:.2f} from trying each of the {usable} peers as if it had been treated; "
+            f"{level:g}% range from those placebos. Assumes the place would otherwise have moved in parallel "
+            "with its peers.")
+    return DiD(estimate, lci, uci, None, p_value, n_areas, n_periods, pre_n, post_n, verdict, note)
 
 
 def peer_panel(observations: pd.DataFrame, indicator_id: str, level: str, codes: list[str]) -> pd.DataFrame:

@@ -9,9 +9,9 @@ the target year with its 95% prediction interval, and a status in words:
 - **too early**: no data published since the baseline;
 - **no data**: no usable series (or the indicator cannot be aggregated for a custom footprint).
 
-Each objective also gets a counterfactual line: the place's change since the plan was published
-against its statistical neighbours (difference-in-differences), so a reader can tell a rising tide
-from the plan's own effect. Roll-ups by horizon and pillar show whether economic and public-service
+Each objective also gets a counterfactual line: the place since the plan was published against a
+synthetic control built from its statistical neighbours, with placebo-in-space inference (see
+`counterfactual`), so a reader can tell a rising tide from the plan's own effect. Roll-ups by horizon and pillar show whether economic and public-service
 targets move together.
 """
 from __future__ import annotations
@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import aggregate, query, trends
+from . import aggregate, query, similar_places, trends
+from . import counterfactual as cf
 from . import neighbours as nb
 from .errors import NotAggregableError
 from .plan_model import Objective, Plan, Target
@@ -83,6 +84,17 @@ class ObjectiveResult:
     targets: list[TargetResult]
     counterfactual: str
     did: dict[str, Any] | None
+    synthetic: dict[str, Any] | None = None
+
+    def counterfactual_fields(self) -> dict[str, Any]:
+        """The synthetic-control comparison as flat fields (the same in CSV rows and JSON)."""
+        sc = self.synthetic or {}
+        return {f"counterfactual_{k}": sc.get(k) for k in COUNTERFACTUAL_FIELDS}
+
+
+# What each objective reports of its comparison with similar places (see counterfactual.SyntheticControl).
+COUNTERFACTUAL_FIELDS = ("verdict", "estimate", "lci", "uci", "p_value", "pre_rmspe", "pre_fit_ratio", "pre_fit_ok",
+                         "n_donors", "pre_periods", "post_periods", "did_estimate", "did_p_value")
 
 
 @dataclass
@@ -104,6 +116,7 @@ class Evaluation:
                 r = asdict(t)
                 r.pop("series")
                 r["counterfactual"] = o.counterfactual
+                r.update(o.counterfactual_fields())
                 recs.append({"plan": self.plan.title, "place": self.place.name, **r})
         return pd.DataFrame(recs)
 
@@ -117,6 +130,9 @@ class Evaluation:
             "by_horizon": self.by_horizon.astype(object).where(self.by_horizon.notna(), None).to_dict(orient="records"),
             "by_pillar": self.by_pillar.astype(object).where(self.by_pillar.notna(), None).to_dict(orient="records"),
             "targets": rows.to_dict(orient="records"),
+            "objectives": [{"title": o.title, "counterfactual": o.counterfactual,
+                            "counterfactual_weights": (o.synthetic or {}).get("weights"), **o.counterfactual_fields()}
+                           for o in self.objectives],
         }
 
 
@@ -345,8 +361,8 @@ def evaluate(ctx: query.Context, plan: Plan) -> Evaluation:
     objectives = []
     for o in plan.objectives:
         results = [evaluate_target(ctx, plan, place, o, t) for t in o.targets]
-        line, did = _counterfactual(ctx, plan, place, o)
-        objectives.append(ObjectiveResult(o.title, o.pillar, o.weight, results, line, did))
+        line, did, synthetic = _counterfactual(ctx, plan, place, o)
+        objectives.append(ObjectiveResult(o.title, o.pillar, o.weight, results, line, did, synthetic))
     rows = pd.DataFrame([{"horizon": t.horizon, "pillar": t.pillar, "status": t.status,
                           "weight": o.weight / len(o.targets)} for o in objectives for t in o.targets])
     by_h = _rollup(rows, "horizon", ["immediate", "medium", "long"])
@@ -387,25 +403,54 @@ def _summary(by_pillar: pd.DataFrame) -> str:
     return f"The plan's {lead} targets are doing better: {both}."
 
 
-def _counterfactual(ctx: query.Context, plan: Plan, place: Place, o: Objective) -> tuple[str, dict[str, Any] | None]:
-    """One line per objective: did the place change more than its neighbours since the plan was published?"""
-    if not place.peers:
-        return f"No comparison with similar places: {place.peer_label}.", None
+def _counterfactual(ctx: query.Context, plan: Plan, place: Place, o: Objective
+                    ) -> tuple[str, dict[str, Any] | None, dict[str, Any] | None]:
+    """One line per objective: since the plan was published, did the place do better than similar places?
+
+    The headline is a synthetic control from the comparison pool with placebo-in-space
+    inference (see `counterfactual`); the difference-in-differences follows as a secondary
+    figure with placebo inference too. A footprint's own districts never sit in its pool.
+    Returns (line, DiD fields, synthetic-control fields).
+    """
+    donors = [c for c in place.peers if c not in set(place.codes)]
+    if not donors:
+        return f"No comparison with similar places: {place.peer_label}.", None, None
     ind_id = o.indicators[0]
-    label = ctx.catalogue.get(ind_id).label
+    ind = ctx.catalogue.get(ind_id)
     series, why = place_series(ctx, place, ind_id)
     if series.empty:
-        return f"No comparison with similar places for {label}: {why or 'no data'}.", None
-    code = "__place__"
-    panel = [series.assign(areacd=code)[["areacd", "period_start", "value"]]]
+        return f"No comparison with similar places for {ind.label}: {why or 'no data'}.", None, None
     peer_level = "ltla" if place.custom else place.level
-    for c in place.peers:
-        s = query.series(ctx, c, ind_id, peer_level)
-        panel.append(s.assign(areacd=c)[["areacd", "period_start", "value"]])
-    did = nb.difference_in_differences(pd.concat(panel, ignore_index=True), code, place.peers,
-                                       pd.Timestamp(plan.published), ctx.catalogue.get(ind_id).polarity)
-    if did.estimate is None:
-        return f"{label}: {did.note}", asdict(did)
-    line = (f"{label}: since {plan.published:%B %Y}, {place.name} changed by {did.estimate:+.2f} relative to "
-            f"{place.peer_label} (95% CI {did.lci:+.2f} to {did.uci:+.2f}): {did.verdict}.")
-    return line, asdict(did)
+    peers = similar_places.comparison_panel(ctx, donors, ind_id, peer_level)
+    ends = (ctx.slice(ind_id, peer_level)[["period_start", "period_end"]].drop_duplicates("period_start")
+            .set_index("period_start")["period_end"])
+    code = "__place__"
+    own = pd.DataFrame({"areacd": code, "period_start": series["period_start"].to_numpy(),
+                        "period_end": series["period_start"].map(ends).fillna(series["period_start"]).to_numpy(),
+                        "value": series["value"].to_numpy(dtype=float)})
+    panel = pd.concat([own, peers], ignore_index=True)
+    start = pd.Timestamp(plan.published)
+    sc = cf.synthetic_control(panel, code, donors, start, ind.polarity)
+    # The DiD comes from the same placebo fits (one pass, not two).
+    did = {"estimate": sc.did_estimate, "lci": sc.did_lci, "uci": sc.did_uci, "p_value": sc.did_p_value,
+           "pre_periods": sc.pre_periods, "post_periods": sc.post_periods, "n_areas": sc.n_donors + 1}
+    return _counterfactual_line(ind.label, ind.unit, plan, place, sc), did, asdict(sc)
+
+
+def _counterfactual_line(label: str, unit: str, plan: Plan, place: Place, sc: cf.SyntheticControl) -> str:
+    if sc.estimate is None:
+        return f"{label}: {sc.note}"
+    fit = "passes" if sc.pre_fit_ok else "fails"
+    did = (f" A difference-in-differences against the same places gives {_signed(sc.did_estimate, unit)} "
+           f"(placebo p = {sc.did_p_value:.2f})." if sc.did_estimate is not None and sc.did_p_value is not None else "")
+    return (f"{label}: since {plan.published:%B %Y}, {place.name} is {_signed(sc.estimate, unit)} against a "
+            f"weighted mix of {place.peer_label} that matched it before (90% placebo range "
+            f"{_signed(sc.lci, unit)} to {_signed(sc.uci, unit)}; placebo p = {sc.p_value:.2f}; "
+            f"fit before the plan {fit}): {sc.verdict}.{did}")
+
+
+def _signed(v: float | None, unit: str) -> str:
+    if v is None:
+        return "n/a"
+    text = _fmt(abs(v), unit)
+    return ("+" if v >= 0 else "−") + text

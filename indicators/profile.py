@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import counterfactual as cf
 from . import neighbours as nb
-from . import query, significance, trends
+from . import query, significance, similar_places, trends
 from .errors import IndicatorError
 
 SPARK_POINTS = 10
@@ -247,27 +248,39 @@ def _f(v: object) -> float | None:
 
 def _with_did(ctx: query.Context, out: pd.DataFrame, place: PlaceContext, since: str,
               indicators: list[str] | None) -> pd.DataFrame:
+    """Add the comparison with similar places since `since` for `indicators` (default: all scored).
+
+    `counterfactual_*` columns: the synthetic control, the headline (estimate, 90% placebo
+    range, permutation p-value, pre-period fit ratio, verdict, note). `did_*` columns: the
+    difference-in-differences line beside it, with placebo inference too.
+    """
     wanted = indicators if indicators is not None else out.loc[out["scored"], "indicator_id"].tolist()
-    results = {}
+    present = set(out["indicator_id"])
+    start = _as_date(since)
+    did, synth = {}, {}
     for ind in wanted:
-        if ind not in set(out["indicator_id"]):
+        if ind not in present:
             continue
-        results[ind] = did_for(ctx, place, ind, since)
+        panel = similar_places.comparison_panel(ctx, [place.areacd, *place.peers], ind, place.level)
+        polarity = ctx.catalogue.get(ind).polarity
+        did[ind] = nb.difference_in_differences(panel, place.areacd, place.peers, start, polarity)
+        synth[ind] = cf.synthetic_control(panel, place.areacd, place.peers, start, polarity)
     out = out.copy()
-    for field in ("estimate", "lci", "uci", "verdict", "note"):
-        out[f"did_{field}"] = out["indicator_id"].map(lambda i: getattr(results[i], field) if i in results else None)
+    ids = out["indicator_id"]
+    for name in ("estimate", "lci", "uci", "p_value", "verdict", "note"):
+        out[f"did_{name}"] = ids.map(lambda i: getattr(did[i], name) if i in did else None)
+    for name in ("estimate", "lci", "uci", "p_value", "pre_fit_ratio", "verdict", "note"):
+        out[f"counterfactual_{name}"] = ids.map(lambda i: getattr(synth[i], name) if i in synth else None)
     return out
 
 
 def did_for(ctx: query.Context, place: PlaceContext, indicator: str, since: str) -> nb.DiD:
-    """The place against its neighbours on one indicator since `since` (a date or year)."""
-    codes = [place.areacd, *place.peers]
-    rows = ctx.slice(indicator, place.level)
-    area = rows["areacd"].astype(str)
-    successor_of = {old: new for new, old in ctx.predecessor.items() if new in codes}
-    area = area.map(lambda c: successor_of.get(c, c))  # back-years of recoded areas join their new code
-    panel = rows.assign(areacd=area).loc[area.isin(codes) & rows["value"].notna()]
-    panel = panel.drop_duplicates(["areacd", "period_code"])[["areacd", "period_start", "value"]]
+    """The place against its neighbours on one indicator since `since` (a date or year).
+
+    The difference-in-differences with placebo inference; pooled periods that span `since`
+    count as neither before nor after (their period ends come from the snapshot).
+    """
+    panel = similar_places.comparison_panel(ctx, [place.areacd, *place.peers], indicator, place.level)
     polarity = ctx.catalogue.get(indicator).polarity
     return nb.difference_in_differences(panel, place.areacd, place.peers, _as_date(since), polarity)
 

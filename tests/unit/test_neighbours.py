@@ -65,30 +65,23 @@ def noisy_panel(effect: float, seed: int = 0, n_peers: int = 8, years=range(2012
 
 # --- difference in differences ---------------------------------------------------------------
 
-def test_did_on_a_two_by_two_matches_the_textbook_difference_of_means():
-    by_hand = (15 - (9 + 10) / 2) - ((12 + 14) / 2 - (9 + 10 + 11 + 12) / 4)
-    assert by_hand == 3.0
-    assert means_did(TWO_BY_TWO, PLACE, 2020) == by_hand
-
-    result = difference_in_differences(long_panel(TWO_BY_TWO), PLACE, [PEER_A, PEER_B], dt.date(2020, 1, 1))
-
-    assert isinstance(result, DiD)
-    assert result.estimate == pytest.approx(by_hand, abs=1e-9)
-    assert (result.n_areas, result.n_periods, result.pre_periods, result.post_periods) == (3, 3, 2, 1)
+def peer_codes(n: int) -> list[str]:
+    return [f"E07{k:06d}" for k in range(n)]
 
 
 def test_did_on_a_balanced_multi_period_panel_equals_the_means_formula():
-    series = noisy_panel(effect=1.7, seed=3, n_peers=6)
+    series = noisy_panel(effect=1.7, seed=3, n_peers=12)
     result = difference_in_differences(long_panel(series), PLACE, [a for a in series if a != PLACE],
                                        "2018-01-01")
+    assert isinstance(result, DiD)
     assert result.estimate == pytest.approx(means_did(series, PLACE, 2018), abs=1e-9)
-    assert (result.n_areas, result.n_periods, result.pre_periods, result.post_periods) == (7, 10, 6, 4)
+    assert (result.n_areas, result.n_periods, result.pre_periods, result.post_periods) == (13, 10, 6, 4)
     assert result.lci < result.estimate < result.uci
-    assert result.se > 0 and 0 <= result.p_value <= 1
+    assert 0 < result.p_value <= 1
 
 
 @settings(max_examples=15, deadline=None)
-@given(seed=st.integers(0, 10_000), n_peers=st.integers(2, 6), n_pre=st.integers(2, 5), n_post=st.integers(1, 4))
+@given(seed=st.integers(0, 10_000), n_peers=st.integers(9, 14), n_pre=st.integers(3, 6), n_post=st.integers(1, 4))
 def test_did_equals_the_means_formula_on_any_balanced_panel(seed, n_peers, n_pre, n_post):
     rng = np.random.default_rng(seed)
     years = range(2000, 2000 + n_pre + n_post)
@@ -99,95 +92,117 @@ def test_did_equals_the_means_formula_on_any_balanced_panel(seed, n_peers, n_pre
 
 
 def test_a_large_rise_is_better_than_peers_when_higher_is_better():
-    result = difference_in_differences(long_panel(noisy_panel(effect=5.0)), PLACE,
-                                       [a for a in noisy_panel(0.0) if a != PLACE], dt.date(2018, 1, 1))
+    series = noisy_panel(effect=5.0, n_peers=19)
+    result = difference_in_differences(long_panel(series), PLACE, [a for a in series if a != PLACE],
+                                       dt.date(2018, 1, 1))
+    assert result.p_value == pytest.approx(1 / 20)  # the place ranks first of 20: the smallest p possible
     assert result.lci > 0
     assert result.verdict == "better than peers"
 
 
 def test_the_same_rise_is_worse_than_peers_when_lower_is_better():
-    series = noisy_panel(effect=5.0)
+    series = noisy_panel(effect=5.0, n_peers=19)
     result = difference_in_differences(long_panel(series), PLACE, [a for a in series if a != PLACE],
                                        dt.date(2018, 1, 1), polarity="lower_is_better")
-    assert result.se > 0
-    assert result.lci > 0 and result.uci > 0  # the interval excludes zero
     assert result.estimate == pytest.approx(5.0, abs=0.5)
     assert result.verdict == "worse than peers"
 
 
 def test_a_neutral_indicator_says_higher_or_lower_not_better_or_worse():
-    series = noisy_panel(effect=-5.0)
+    series = noisy_panel(effect=-5.0, n_peers=19)
     result = difference_in_differences(long_panel(series), PLACE, [a for a in series if a != PLACE],
                                        dt.date(2018, 1, 1), polarity="neutral")
     assert result.verdict == "lower than peers"
 
 
 def test_no_change_beyond_peers_is_no_significant_difference():
-    series = noisy_panel(effect=0.0, seed=7)
+    series = noisy_panel(effect=0.0, seed=7, n_peers=19)
     result = difference_in_differences(long_panel(series), PLACE, [a for a in series if a != PLACE],
                                        dt.date(2018, 1, 1))
     assert result.lci < 0 < result.uci
+    assert result.p_value > 0.10
     assert result.verdict == "no significant difference"
 
 
-def test_the_note_says_how_many_areas_and_periods_and_names_the_few_clusters_caveat():
-    series = noisy_panel(effect=1.0)
+def test_did_inference_is_by_placebos_never_a_cluster_robust_standard_error():
+    series = noisy_panel(effect=1.0, n_peers=12)
     result = difference_in_differences(long_panel(series), PLACE, [a for a in series if a != PLACE],
                                        dt.date(2018, 1, 1))
-    assert "8 peers" in result.note and "10 periods" in result.note and "9 clusters" in result.note
-    assert "Conley & Taber 2011" in result.note
+    assert result.se is None
+    assert "12 peers" in result.note and "10 periods" in result.note and "Placebo p-value" in result.note
+    assert "cluster" not in result.note
+    # With 12 peers the p-value is a rank out of 13.
+    assert (result.p_value * 13) == pytest.approx(round(result.p_value * 13))
 
 
-def test_only_one_pre_period_is_too_little_data():
-    series = {a: {y: v for y, v in ys.items() if y != 2018} for a, ys in TWO_BY_TWO.items()}
-    result = difference_in_differences(long_panel(series), PLACE, [PEER_A, PEER_B], dt.date(2020, 1, 1))
+def test_two_pre_periods_are_too_little_data():
+    series = {a: {y: v for y, v in ys.items() if y >= 2016} for a, ys in noisy_panel(1.0, n_peers=12).items()}
+    result = difference_in_differences(long_panel(series), PLACE, peer_codes(12), dt.date(2018, 1, 1))
     assert result.verdict == "too little data"
     assert result.estimate is None and result.lci is None and result.p_value is None
-    assert result.pre_periods == 1
-    assert "1 period with data before 2020-01-01" in result.note
+    assert result.pre_periods == 2
+    assert "2 separate periods with data wholly before 2018-01-01" in result.note
 
 
 def test_a_suppressed_pre_period_value_does_not_count_as_data():
-    series = {a: dict(ys) for a, ys in TWO_BY_TWO.items()}
-    series[PLACE][2018] = float("nan")
-    result = difference_in_differences(long_panel(series), PLACE, [PEER_A, PEER_B], dt.date(2020, 1, 1))
+    series = {a: {y: v for y, v in ys.items() if y >= 2015} for a, ys in noisy_panel(1.0, n_peers=12).items()}
+    series[PLACE][2015] = float("nan")
+    result = difference_in_differences(long_panel(series), PLACE, peer_codes(12), dt.date(2018, 1, 1))
+    assert result.pre_periods == 2
     assert result.verdict == "too little data"
 
 
 def test_no_post_period_is_too_little_data():
-    result = difference_in_differences(long_panel(TWO_BY_TWO), PLACE, [PEER_A, PEER_B], dt.date(2021, 1, 1))
+    series = noisy_panel(1.0, n_peers=12)
+    result = difference_in_differences(long_panel(series), PLACE, peer_codes(12), dt.date(2030, 1, 1))
     assert result.verdict == "too little data"
     assert result.post_periods == 0
-    assert "no data from 2021-01-01" in result.note
+    assert "no data from 2030-01-01" in result.note
 
 
-def test_one_peer_is_too_little_data():
-    result = difference_in_differences(long_panel(TWO_BY_TWO), PLACE, [PEER_A], dt.date(2020, 1, 1))
+def test_fewer_than_nine_peers_is_too_little_data_because_p_cannot_reach_a_tenth():
+    series = noisy_panel(5.0, n_peers=8)
+    result = difference_in_differences(long_panel(series), PLACE, peer_codes(8), dt.date(2018, 1, 1))
     assert result.verdict == "too little data"
-    assert "1 peer of 1 has data both before and from" in result.note
+    assert "8 peers of 8 have data in every period" in result.note and "1/9" in result.note
 
 
-def test_a_peer_without_post_data_does_not_count_towards_the_two_peers():
-    series = {a: dict(ys) for a, ys in TWO_BY_TWO.items()}
-    del series[PEER_B][2020]
-    result = difference_in_differences(long_panel(series), PLACE, [PEER_A, PEER_B], dt.date(2020, 1, 1))
+def test_a_peer_without_post_data_leaves_the_pool():
+    series = noisy_panel(5.0, n_peers=9)
+    del series[peer_codes(9)[0]][2021]
+    result = difference_in_differences(long_panel(series), PLACE, peer_codes(9), dt.date(2018, 1, 1))
+    assert result.n_areas == 9
     assert result.verdict == "too little data"
 
 
 def test_the_place_listed_among_its_peers_is_not_its_own_control():
-    result = difference_in_differences(long_panel(TWO_BY_TWO), PLACE, [PLACE, PEER_A, PEER_B], "2020-01-01")
-    assert result.estimate == pytest.approx(3.0, abs=1e-9)
-    assert result.n_areas == 3
+    series = noisy_panel(1.0, n_peers=10)
+    alone = difference_in_differences(long_panel(series), PLACE, peer_codes(10), 2018)
+    listed = difference_in_differences(long_panel(series), PLACE, [PLACE, *peer_codes(10)], 2018)
+    assert listed == alone
+    assert listed.n_areas == 11
+
+
+def test_a_pooled_period_spanning_the_date_is_neither_before_nor_after():
+    # Three-year averages 2010-12, 2013-15, 2016-18, 2019-21: a 2018 start cuts 2016-18.
+    rows = []
+    rng = np.random.default_rng(1)
+    for k, code in enumerate([PLACE, *peer_codes(10)]):
+        for first in (2010, 2013, 2016, 2019):
+            rows.append({"areacd": code, "period_start": dt.date(first, 1, 1),
+                         "period_end": dt.date(first + 2, 12, 31), "value": 10 + k + rng.normal(0, 0.1)})
+    result = difference_in_differences(pd.DataFrame(rows), PLACE, peer_codes(10), 2018)
+    assert (result.pre_periods, result.post_periods, result.n_periods) == (2, 1, 3)
+    assert result.verdict == "too little data"
 
 
 def test_did_accepts_categorical_codes_and_arrow_dates():
-    panel = long_panel(noisy_panel(effect=2.0))
+    series = noisy_panel(effect=2.0, n_peers=10)
+    panel = long_panel(series)
     panel["areacd"] = panel["areacd"].astype("category")
     panel["period_start"] = panel["period_start"].astype("date32[pyarrow]")
-    plain = difference_in_differences(long_panel(noisy_panel(effect=2.0)), PLACE,
-                                      [a for a in noisy_panel(0) if a != PLACE], dt.date(2018, 1, 1))
-    typed = difference_in_differences(panel, PLACE, [a for a in noisy_panel(0) if a != PLACE],
-                                      pd.Timestamp("2018-01-01"))
+    plain = difference_in_differences(long_panel(series), PLACE, peer_codes(10), dt.date(2018, 1, 1))
+    typed = difference_in_differences(panel, PLACE, peer_codes(10), pd.Timestamp("2018-01-01"))
     assert typed == plain
 
 
@@ -198,11 +213,10 @@ def test_did_rejects_an_unknown_polarity_and_a_bad_alpha():
         difference_in_differences(long_panel(TWO_BY_TWO), PLACE, [PEER_A, PEER_B], 2020, alpha=1.5)
 
 
-def test_a_wider_confidence_level_gives_a_wider_interval():
-    series = noisy_panel(effect=1.0)
-    peers = [a for a in series if a != PLACE]
-    narrow = difference_in_differences(long_panel(series), PLACE, peers, 2018, alpha=0.1)
-    wide = difference_in_differences(long_panel(series), PLACE, peers, 2018, alpha=0.01)
+def test_a_wider_level_gives_a_wider_placebo_range():
+    series = noisy_panel(effect=1.0, n_peers=19)
+    narrow = difference_in_differences(long_panel(series), PLACE, peer_codes(19), 2018, alpha=0.2)
+    wide = difference_in_differences(long_panel(series), PLACE, peer_codes(19), 2018, alpha=0.02)
     assert wide.lci < narrow.lci and wide.uci > narrow.uci
     assert wide.estimate == narrow.estimate
 
