@@ -37,6 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--only", nargs="+", metavar="SLUG", help="refresh only these datasets; keep the rest")
     r.add_argument("--snapshot", type=Path, help="snapshot directory (default: data/)")
     r.add_argument("--quiet", action="store_true", help="no progress bars")
+    r.add_argument("--accept-shrink", action="store_true",
+                   help="let datasets replace their previous rows even if they lost more rows, areas or periods "
+                        "than their limit allows (check the source first)")
+    r.add_argument("--break-stale-lock", action="store_true",
+                   help="stop another refresh of this snapshot that is past its deadline, then run")
     v = sub.add_parser("verify", help="re-check a snapshot's files against its manifest")
     v.add_argument("--snapshot", type=Path)
     s = sub.add_parser("summary", help="print what the snapshot holds")
@@ -86,7 +91,8 @@ def _refresh(settings: Settings, args: argparse.Namespace, err: Console) -> int:
             progress.update(tasks[url], completed=done, total=total or done)
 
         try:
-            result = refresh(settings, args.only, on_bytes=on_bytes)
+            result = refresh(settings, args.only, on_bytes=on_bytes, accept_shrink=args.accept_shrink,
+                             break_stale_lock=args.break_stale_lock)
         except RefreshFailed as exc:
             progress.stop()
             err.print(f"error: refresh failed, snapshot unchanged: {exc}", markup=False, highlight=False)
