@@ -12,7 +12,6 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -32,34 +31,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import RefreshLockedError, SnapshotError
+from .integrity import MANIFEST, TABLES, file_problems, load_manifest, sha256_file  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
-TABLES = ("observations", "catalogue", "areas", "neighbours", "clusters", "boundary_changes", "geometry")
 FORMAT_VERSION = 1
 _TMP_PREFIX = ".snapshot-"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------- reading
 
 def read_manifest(snapshot: Path) -> dict[str, Any]:
     recover(snapshot)
-    path = snapshot / MANIFEST
-    if not path.exists():
-        raise SnapshotError(f"{snapshot}: no snapshot here (missing {MANIFEST}); run `python -m data_sources refresh`")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise SnapshotError(f"{path}: manifest is not valid JSON ({exc})") from exc
+    return load_manifest(snapshot)
 
 
 def has_snapshot(snapshot: Path) -> bool:
@@ -342,29 +326,4 @@ def _stop_overdue(holder: dict[str, Any], fh: Any, wait: float = 15.0) -> bool:
 
 def verify(snapshot: Path) -> list[str]:
     """Problems found re-checking every file against the manifest (empty list = verified)."""
-    manifest = read_manifest(snapshot)
-    problems = []
-    files = manifest.get("files") or {}
-    for name in TABLES:
-        if f"{name}.parquet" not in files:
-            problems.append(f"{name}.parquet: not listed in the manifest")
-    for name, meta in files.items():
-        path = snapshot / name
-        if not path.exists():
-            problems.append(f"{name}: listed in the manifest but missing")
-            continue
-        if path.stat().st_size != meta["bytes"]:
-            problems.append(f"{name}: {path.stat().st_size} bytes, manifest says {meta['bytes']}")
-        if sha256_file(path) != meta["sha256"]:
-            problems.append(f"{name}: sha256 differs from the manifest")
-            continue
-        try:
-            rows = pq.ParquetFile(path).metadata.num_rows
-        except Exception as exc:  # noqa: BLE001 - any read failure is a verification failure
-            problems.append(f"{name}: unreadable Parquet ({exc})")
-            continue
-        if rows != meta["rows"]:
-            problems.append(f"{name}: {rows} rows, manifest says {meta['rows']}")
-    extra = sorted(p.name for p in snapshot.glob("*.parquet") if p.name not in files)
-    problems.extend(f"{name}: present but not in the manifest" for name in extra)
-    return problems
+    return file_problems(snapshot, read_manifest(snapshot), lambda path: pq.ParquetFile(path).metadata.num_rows)
