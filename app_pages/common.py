@@ -126,7 +126,7 @@ class Selection:
     benchmark: str
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=2)  # one per snapshot identity in memory
 def place_options(created_at: str) -> pd.DataFrame:
     c = ctx()
     frames = [query.current_areas(c, lv).assign(level=lv) for lv in ("ltla", "utla", "combined_authority", "region",

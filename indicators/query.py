@@ -21,6 +21,7 @@ from data_sources.store import read_manifest, read_table
 from . import catalogue as catalogue_mod
 from . import memory
 from . import snapshot as snapshot_mod
+from .cache import BoundedCache
 from .errors import IndicatorError, UnknownAreaError
 
 ENGLAND, UK = "E92000001", "K02000001"
@@ -29,6 +30,10 @@ COUNTRY_CODES = {"E": "E92000001", "N": "N92000002", "S": "S92000003", "W": "W92
 # the areas the indicator ever covers at that level: a new period published for a handful of
 # areas must not silently shrink every comparison to those few.
 LATEST_MIN_COVERAGE = 0.5
+# Entries the shared context keeps per kind (least recently used go first). A per-area split
+# holds every row of one area (a few MB); 64 covers the places a busy server's visitors are
+# looking at now. Everything else is small but keyed by free choices (periods, custom area lists).
+CACHE_LIMITS = {"area_ind": 64, "matrix": 128}
 HIERARCHY_LEVELS = ("uk", "country", "region", "combined_authority", "utla", "ltla")
 Period = str | int | None  # "latest", a period code, a year, or None (= latest)
 
@@ -45,7 +50,7 @@ class Context:
     clusters: pd.DataFrame
     _slices: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict)
     _area_index: tuple[np.ndarray, dict[str, tuple[int, int]]] | None = None
-    _cache: dict[Any, Any] = field(default_factory=dict)
+    _cache: BoundedCache = field(default_factory=lambda: BoundedCache(CACHE_LIMITS))
 
     def slice(self, indicator: str, level: str) -> pd.DataFrame:
         """All rows of one indicator at one level, sorted by area then period."""
@@ -69,8 +74,6 @@ class Context:
         if split is None:
             rows = self.area_rows(areacd)
             split = {str(k): g for k, g in rows.groupby("indicator_id", observed=True, sort=False)}
-            if len(self._cache) > 5000:
-                self._cache.clear()
             self._cache[key] = split
         return split.get(indicator, _EMPTY)
 
