@@ -2,6 +2,8 @@
 host, or trickling for ever. The previous rows survive, and a failed refresh leaves data/ byte-identical."""
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -9,8 +11,8 @@ import pytest
 
 from data_sources.refresh import RefreshFailed, refresh
 from data_sources.store import read_manifest, read_table, verify
-from tests.conftest import checksums, mirror_settings
-from tests.support.mirror import Fault, Mirror
+from tests.conftest import ROOT, checksums, mirror_settings
+from tests.support.mirror import Fault, Mirror, cli_flags
 
 SLUG = "claimant-count"
 CSV_PATH = f"/ons-local-stats/{SLUG}/{SLUG}.csv"
@@ -142,3 +144,18 @@ def test_trickling_download_past_its_own_deadline_marks_only_that_dataset_stale(
     statuses = {o.slug: o.status for o in result.outcomes}
     assert statuses[SLUG] == "stale" and statuses[OTHER] in {"ok", "not_modified"}
     assert "deadline" in read_manifest(snapshot_copy)["datasets"][SLUG]["error"]
+
+
+def test_cli_names_the_shrink_and_the_flag_that_accepts_it(snapshot_copy, mirror, faulty):
+    faulty(CSV_PATH, Fault("shrink", rows=3))
+    before = checksums(snapshot_copy)
+    cmd = [sys.executable, "-m", "data_sources", "refresh", *cli_flags(mirror.url), "--only", SLUG,
+           "--snapshot", str(snapshot_copy), "--quiet"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "rows fell from" in errors[0] and "--accept-shrink" in errors[0], proc.stderr
+    assert "Traceback" not in proc.stderr and checksums(snapshot_copy) == before
+    proc = subprocess.run([*cmd, "--accept-shrink"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert read_manifest(snapshot_copy)["datasets"][SLUG]["rows"] == 3
