@@ -72,8 +72,8 @@ class RefreshResult:
 
 
 def _source_entry(f: Fetched, status: str = "ok") -> dict[str, Any]:
-    return {"url": f.url, "final_url": f.final_url or f.url, "status": status, "bytes": f.size, "sha256": f.sha256, "etag": f.etag,
-            "last_modified": f.last_modified, "fetched_at": f.fetched_at}
+    return {"url": f.url, "final_url": f.final_url or f.url, "status": status, "bytes": f.size,
+            "sha256": f.sha256, "etag": f.etag, "last_modified": f.last_modified, "fetched_at": f.fetched_at}
 
 
 def _join(base: str, path: str) -> str:

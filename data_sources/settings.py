@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     http_backoff: float = 0.5
     max_download_bytes: int = 64 * 1024 * 1024
     download_deadline: float = Field(
-        300.0, description="seconds one download may take in all (a source trickling bytes never hits the read timeout)")
+        300.0, description="seconds one download may take in all (a trickling source never hits the read timeout)")
     refresh_deadline: float = Field(
         1800.0, description="seconds a whole refresh may take before it gives up and leaves the snapshot unchanged")
     redirect_allowed_hosts: list[str] = Field(
