@@ -123,9 +123,16 @@ def test_redirect_to_an_allowed_host_records_the_final_url(snapshot_copy, mirror
     assert values.loc[values["dataset"] == SLUG, "value"].max() > 1000  # the ×100 copy, credited honestly
 
 
+def _head(shared_data: Path, lines: int = 200) -> bytes:
+    """The first lines of the real CSV: small enough that a refresh without deadlines finishes the
+    trickle in seconds (and the test fails there instead of hanging)."""
+    real = (shared_data / "ons-local-stats" / SLUG / f"{SLUG}.csv").read_bytes()
+    return b"".join(real.splitlines(keepends=True)[:lines])
+
+
 def test_trickling_source_ends_at_the_refresh_deadline_and_leaves_data_byte_identical(snapshot_copy, mirror,
-                                                                                       faulty):
-    faulty(CSV_PATH, Fault("trickle", step=64, delay=0.05))
+                                                                                       faulty, shared_data):
+    faulty(CSV_PATH, Fault("trickle", body=_head(shared_data), step=64, delay=0.05))
     before = checksums(snapshot_copy)
     settings = mirror_settings(mirror, snapshot_copy, http_read_timeout=5.0, refresh_deadline=3.0)
     started = time.monotonic()
@@ -137,8 +144,9 @@ def test_trickling_source_ends_at_the_refresh_deadline_and_leaves_data_byte_iden
     assert not list(snapshot_copy.parent.glob(".snapshot-*"))
 
 
-def test_trickling_download_past_its_own_deadline_marks_only_that_dataset_stale(snapshot_copy, mirror, faulty):
-    faulty(CSV_PATH, Fault("trickle", step=64, delay=0.05))
+def test_trickling_download_past_its_own_deadline_marks_only_that_dataset_stale(snapshot_copy, mirror, faulty,
+                                                                                 shared_data):
+    faulty(CSV_PATH, Fault("trickle", body=_head(shared_data), step=64, delay=0.05))
     settings = mirror_settings(mirror, snapshot_copy, download_deadline=1.5)
     result = refresh(settings, [OTHER, SLUG])
     statuses = {o.slug: o.status for o in result.outcomes}
