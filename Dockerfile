@@ -64,8 +64,10 @@ RUN python -m compileall -q /app/data_sources /app/indicators \
 USER 10001:10001
 EXPOSE 8501
 
+# Healthy = Streamlit answers AND the snapshot still matches its manifest's checksums: Streamlit's
+# own /_stcore/health stays `ok` while a damaged snapshot makes every page fail.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4).status == 200 else 1)"]
+    CMD ["python", "-m", "data_sources", "health", "--url", "http://127.0.0.1:8501/_stcore/health"]
 
 CMD ["python", "-m", "streamlit", "run", "app.py", \
      "--server.address", "0.0.0.0", "--server.port", "8501", \

@@ -9,6 +9,8 @@ import logging
 
 import streamlit as st
 
+from app_pages import common
+
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 st.set_page_config(page_title="Good Growth", page_icon=":seedling:", layout="wide")
@@ -26,4 +28,6 @@ PAGES = [
     st.Page("app_pages/data_methods.py", title="Data & methods", icon=":material/description:", url_path="data"),
 ]
 
-st.navigation(PAGES, position="sidebar").run()
+# Every page of this run reads one snapshot; an unusable snapshot gets one banner, not a traceback.
+with common.pinned_context():
+    st.navigation(PAGES, position="sidebar").run()

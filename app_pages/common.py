@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import re
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -44,16 +45,51 @@ SIGNIFICANCE_COLOURS = {"better": "#1b9e77", "similar": "#e6ab02", "worse": "#75
 POSITION_COLOURS = ["#f0f0f0", "#d0d0d0", "#a8a8a8", "#7a7a7a", "#4d4d4d"]
 
 
-@st.cache_resource(show_spinner="Loading the data…")
-def _context(created_at: str) -> query.Context:
-    return query.context()
+# ---------------------------------------------------------------- the snapshot a run reads
+
+# One script run = one page view. The context it reads is pinned here for the whole run, so a
+# refresh that swaps the snapshot mid-run cannot give the top of a page one snapshot and the
+# footer (or a cached table keyed by created_at) another. Thread-local: each run has its own thread.
+_run = threading.local()
 
 
 def ctx() -> query.Context:
-    """The engine's query context for the snapshot on disk (reloaded after a refresh swaps it)."""
-    from indicators import snapshot
-    manifest = snapshot.load().manifest
-    return _context(manifest["created_at"])
+    """The engine's query context: the one pinned for this run, else the snapshot on disk now
+    (query.context caches it per snapshot identity, so a refresh is picked up on the next run)."""
+    pinned = getattr(_run, "context", None)
+    return pinned if pinned is not None else query.context()
+
+
+@contextmanager
+def pinned_context() -> Iterator[None]:
+    """Load the snapshot once for this run and serve it to every ctx() call inside the block.
+
+    If the snapshot cannot be used (missing, truncated, edited, refused by the catalogue), the run
+    shows one banner instead of the page, never a traceback, and stops."""
+    try:
+        with st.spinner("Loading the data…"):
+            _run.context = query.context()
+    except (DataSourceError, IndicatorError, OSError, ValueError) as exc:
+        log.error("snapshot unusable: %s", exc)
+        snapshot_banner(exc)
+        footer()
+        st.stop()
+    try:
+        yield
+    finally:
+        _run.context = None
+
+
+def snapshot_banner(exc: Exception) -> None:
+    """Say plainly that the data cannot be shown; detail and the way out only in local mode."""
+    if public_mode():
+        st.error("Sorry, the data behind this site could not be loaded, so no page can be shown right now. "
+                 "The problem has been logged; please try again later.")
+    else:
+        st.error("The data snapshot could not be loaded, so no page can be shown.\n\n"
+                 f"{md(exc)}\n\n"
+                 "`python -m data_sources verify` lists what is wrong; restore the folder (for the shipped "
+                 "snapshot, `git checkout -- data/`) or rebuild it with `python -m data_sources refresh`.")
 
 
 def public_mode() -> bool:
@@ -95,7 +131,7 @@ class Selection:
     benchmark: str
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=2)  # one per snapshot identity in memory
 def place_options(created_at: str) -> pd.DataFrame:
     c = ctx()
     frames = [query.current_areas(c, lv).assign(level=lv) for lv in ("ltla", "utla", "combined_authority", "region",

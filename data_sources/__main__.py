@@ -1,6 +1,8 @@
-"""CLI: `python -m data_sources refresh|verify|summary`.
+"""CLI: `python -m data_sources refresh|verify|summary|health`.
 
 Errors end here: one clear line on stderr and a non-zero exit; the detail goes to the log.
+The heavy modules (pandas, pyarrow, geopandas) are imported by the commands that need them,
+so `health`, which a container runs every few seconds, starts quickly.
 """
 from __future__ import annotations
 
@@ -14,9 +16,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.table import Table
 
 from .errors import DataSourceError
-from .refresh import RefreshFailed, refresh
 from .settings import Settings
-from .store import read_manifest, verify
 
 STATUS_STYLE = {"ok": "green", "not_modified": "green", "fallback": "yellow", "stale": "yellow",
                 "missing": "red", "failed": "red", "skipped": "dim"}
@@ -37,10 +37,18 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--only", nargs="+", metavar="SLUG", help="refresh only these datasets; keep the rest")
     r.add_argument("--snapshot", type=Path, help="snapshot directory (default: data/)")
     r.add_argument("--quiet", action="store_true", help="no progress bars")
+    r.add_argument("--accept-shrink", action="store_true",
+                   help="let datasets replace their previous rows even if they lost more rows, areas or periods "
+                        "than their limit allows (check the source first)")
+    r.add_argument("--break-stale-lock", action="store_true",
+                   help="stop another refresh of this snapshot that is past its deadline, then run")
     v = sub.add_parser("verify", help="re-check a snapshot's files against its manifest")
     v.add_argument("--snapshot", type=Path)
     s = sub.add_parser("summary", help="print what the snapshot holds")
     s.add_argument("--snapshot", type=Path)
+    h = sub.add_parser("health", help="exit 0 only if the snapshot matches its manifest (and --url answers 200)")
+    h.add_argument("--snapshot", type=Path)
+    h.add_argument("--url", help="also require this URL to answer 200, e.g. http://127.0.0.1:8501/_stcore/health")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = _settings(args)
@@ -50,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
             return _refresh(settings, args, err)
         if args.command == "verify":
             return _verify(settings, err)
+        if args.command == "health":
+            return _health(settings, args.url, err)
         return _summary(settings)
     except (DataSourceError, OSError) as exc:
         logging.getLogger("data_sources").debug("failed", exc_info=True)
@@ -73,6 +83,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _refresh(settings: Settings, args: argparse.Namespace, err: Console) -> int:
+    from .refresh import RefreshFailed, refresh
+
     if settings.public_mode:
         err.print("error: refresh is disabled in public mode (GOOD_GROWTH_PUBLIC_MODE)")
         return 2
@@ -86,7 +98,8 @@ def _refresh(settings: Settings, args: argparse.Namespace, err: Console) -> int:
             progress.update(tasks[url], completed=done, total=total or done)
 
         try:
-            result = refresh(settings, args.only, on_bytes=on_bytes)
+            result = refresh(settings, args.only, on_bytes=on_bytes, accept_shrink=args.accept_shrink,
+                             break_stale_lock=args.break_stale_lock)
         except RefreshFailed as exc:
             progress.stop()
             err.print(f"error: refresh failed, snapshot unchanged: {exc}", markup=False, highlight=False)
@@ -111,6 +124,8 @@ def _refresh(settings: Settings, args: argparse.Namespace, err: Console) -> int:
 
 
 def _verify(settings: Settings, err: Console) -> int:
+    from .store import verify
+
     problems = verify(Path(settings.snapshot_dir))
     if problems:
         for p in problems:
@@ -120,7 +135,20 @@ def _verify(settings: Settings, err: Console) -> int:
     return 0
 
 
+def _health(settings: Settings, url: str | None, err: Console) -> int:
+    from .health import problems
+
+    found = problems(Path(settings.snapshot_dir), url)
+    for p in found:
+        err.print(f"unhealthy: {p}", markup=False, highlight=False)
+    if not found:
+        print("healthy: snapshot matches its manifest" + (f"; {url} answers" if url else ""))
+    return 1 if found else 0
+
+
 def _summary(settings: Settings) -> int:
+    from .store import read_manifest
+
     m = read_manifest(Path(settings.snapshot_dir))
     print(f"created {m['created_at']} from {m['source_base_url']}")
     for k, v in m["counts"].items():

@@ -4,12 +4,18 @@ The rules that keep users' data safe live here:
 - a dataset that fails while others succeed keeps its previous rows, marked `stale`;
 - a refresh where nothing attempted succeeded, or a required source is unavailable,
   fails as a whole and the live snapshot is left byte-identical;
-- an upstream file that has not changed (HTTP 304) is not downloaded again.
+- an upstream file that has not changed (HTTP 304) is not downloaded again;
+- a dataset that comes back much smaller than the rows it would replace, or without a period
+  it used to publish, keeps its previous rows marked `stale` unless `accept_shrink` is given
+  (see sanity.py);
+- every download and the refresh as a whole end by a deadline; a refresh past its deadline
+  fails as a whole.
 """
 from __future__ import annotations
 
 import logging
 import shutil
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,7 +24,7 @@ from typing import Any, Callable
 import pandas as pd
 import requests
 
-from . import geography
+from . import geography, sanity
 from .errors import DataSourceError, FetchError, NotFoundError, ValidationError
 from .http import Fetched, fetch, make_session
 from .ons_local_stats import (
@@ -66,8 +72,8 @@ class RefreshResult:
 
 
 def _source_entry(f: Fetched, status: str = "ok") -> dict[str, Any]:
-    return {"url": f.url, "status": status, "bytes": f.size, "sha256": f.sha256, "etag": f.etag,
-            "last_modified": f.last_modified, "fetched_at": f.fetched_at}
+    return {"url": f.url, "final_url": f.final_url or f.url, "status": status, "bytes": f.size,
+            "sha256": f.sha256, "etag": f.etag, "last_modified": f.last_modified, "fetched_at": f.fetched_at}
 
 
 def _join(base: str, path: str) -> str:
@@ -80,24 +86,41 @@ class _Fetcher:
     def __init__(self, settings: Settings, on_bytes: OnBytes | None) -> None:
         self.settings, self.on_bytes = settings, on_bytes
         self.session: requests.Session = make_session(settings)
+        self.deadline = time.monotonic() + settings.refresh_deadline
 
     def get(self, url: str, expect: str, previous: dict[str, Any] | None = None) -> Fetched:
         validators = previous or {}
         return fetch(self.session, url, self.settings, expect=expect,  # type: ignore[arg-type]
                      etag=validators.get("etag"), last_modified=validators.get("last_modified"),
-                     on_bytes=self.on_bytes)
+                     on_bytes=self.on_bytes, deadline=self.deadline)
+
+    def check_deadline(self, doing: str) -> None:
+        """Fail the whole refresh once its deadline has passed: carrying on would mark every
+        remaining dataset stale and publish a snapshot nobody asked for."""
+        if time.monotonic() > self.deadline:
+            raise RefreshFailed(f"the refresh passed its deadline of {self.settings.refresh_deadline:g} s "
+                                f"(GOOD_GROWTH_REFRESH_DEADLINE) {doing}")
 
 
 def refresh(settings: Settings, only: list[str] | None = None, *, on_bytes: OnBytes | None = None,
-            on_done: OnDone | None = None) -> RefreshResult:
-    """Build a new snapshot at settings.snapshot_dir and swap it in; see the module docstring for the rules."""
+            on_done: OnDone | None = None, accept_shrink: bool = False,
+            break_stale_lock: bool = False) -> RefreshResult:
+    """Build a new snapshot at settings.snapshot_dir and swap it in; see the module docstring for the rules.
+
+    `accept_shrink` lets datasets replace their previous rows even when they shrank beyond their limit
+    (a source that really did withdraw areas or periods); the manifest notes what was accepted.
+    `break_stale_lock` stops another refresh of the same snapshot that is past its deadline."""
     target = Path(settings.snapshot_dir)
     specs = load_dataset_specs()
     known = {s.slug for s in specs}
     unknown = sorted(set(only or ()) - known)
     if unknown:
         raise RefreshFailed(f"unknown dataset(s) {', '.join(unknown)}: not listed in data_sources/datasets.yaml")
-    with refresh_lock(target):
+    limits = sanity.shrink_limits()
+    if set(limits) - known:
+        raise RefreshFailed("datasets.yaml shrink_limits names unknown dataset(s) "
+                            + ", ".join(sorted(set(limits) - known)))
+    with refresh_lock(target, deadline_seconds=settings.refresh_deadline, break_overdue=break_stale_lock):
         clean_leftovers(target)
         previous = read_manifest(target) if has_snapshot(target) else None
         if previous and previous.get("parser_version") != PARSER_VERSION:
@@ -108,6 +131,10 @@ def refresh(settings: Settings, only: list[str] | None = None, *, on_bytes: OnBy
         outcomes: dict[str, Outcome] = {}
         for spec in wanted:
             outcome = _refresh_dataset(spec, settings, fetcher, previous, prev_obs)
+            fetcher.check_deadline(f"while fetching {spec.slug}; the snapshot was not touched")
+            if outcome.status in {"ok", "fallback"} and prev_obs.has(spec.slug):
+                outcome = _guard_shrink(outcome, previous, prev_obs, limits.get(spec.slug, settings.max_shrink),
+                                        accept_shrink)
             outcomes[spec.slug] = outcome
             if on_done:
                 on_done(spec.slug, outcome.status)
@@ -126,10 +153,32 @@ def refresh(settings: Settings, only: list[str] | None = None, *, on_bytes: OnBy
         geo_previous = (previous or {}).get("geography")
         refresh_geo = only is None or not geo_previous
         geo = _refresh_geography(settings, fetcher) if refresh_geo else None
+        fetcher.check_deadline("while fetching geography; the snapshot was not touched")
         if on_done and geo is not None:
             on_done("geography", "ok")
         result = _write(target, settings, specs, outcomes, geo, previous, prev_obs)
     return RefreshResult(manifest=result, outcomes=[outcomes[s.slug] for s in specs])
+
+
+def _guard_shrink(outcome: Outcome, previous: dict[str, Any] | None, prev_rows: _PreviousRows, limit: float,
+                  accept: bool) -> Outcome:
+    """Keep the previous rows, marked stale with the reason, when the new ones shrank beyond `limit`."""
+    assert outcome.parsed is not None
+    problems = sanity.shrinkage(sanity.Shape.of(prev_rows.parsed(outcome.slug).observations),
+                                sanity.Shape.of(outcome.parsed.observations), limit)
+    if not problems:
+        return outcome
+    reason = "; ".join(problems)
+    if accept:
+        log.warning("dataset %s shrank, accepted: %s", outcome.slug, reason)
+        note = f"accepted with --accept-shrink: {reason}"
+        outcome.note = f"{outcome.note}; {note}" if outcome.note else note
+        return outcome
+    log.warning("dataset %s shrank, keeping the previous rows: %s", outcome.slug, reason)
+    where = next((s.get("final_url") or s["url"] for s in reversed(outcome.sources) if s.get("url")), outcome.slug)
+    return _carry_over(outcome.slug, previous, prev_rows,
+                       error=f"{outcome.slug}: new data from {where} refused, previous rows kept: {reason}; "
+                             "if the source really withdrew them, refresh with --accept-shrink")
 
 
 class _PreviousRows:

@@ -42,6 +42,17 @@ class Settings(BaseSettings):
     http_retries: int = 4
     http_backoff: float = 0.5
     max_download_bytes: int = 64 * 1024 * 1024
+    download_deadline: float = Field(
+        300.0, description="seconds one download may take in all (a trickling source never hits the read timeout)")
+    refresh_deadline: float = Field(
+        1800.0, description="seconds a whole refresh may take before it gives up and leaves the snapshot unchanged")
+    redirect_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="hosts (or host:port) a source may redirect to besides its own; JSON list in the environment")
+    max_shrink: float = Field(
+        0.10, ge=0.0, le=1.0,
+        description="share by which a dataset's rows, areas or periods may fall from the previous snapshot "
+                    "before refresh keeps the previous rows (datasets.yaml `shrink_limits` overrides per dataset)")
 
     def with_source(self, source_base_url: str | None) -> "Settings":
         """A copy with another ELS base URL (the CLI's --source-url)."""

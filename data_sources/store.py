@@ -12,14 +12,17 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
-import hashlib
 import json
 import logging
 import os
 import shutil
+import signal
+import socket
 import tempfile
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -28,34 +31,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import RefreshLockedError, SnapshotError
+from .integrity import MANIFEST, TABLES, file_problems, load_manifest, sha256_file  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
-TABLES = ("observations", "catalogue", "areas", "neighbours", "clusters", "boundary_changes", "geometry")
 FORMAT_VERSION = 1
 _TMP_PREFIX = ".snapshot-"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------- reading
 
 def read_manifest(snapshot: Path) -> dict[str, Any]:
     recover(snapshot)
-    path = snapshot / MANIFEST
-    if not path.exists():
-        raise SnapshotError(f"{snapshot}: no snapshot here (missing {MANIFEST}); run `python -m data_sources refresh`")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise SnapshotError(f"{path}: manifest is not valid JSON ({exc})") from exc
+    return load_manifest(snapshot)
 
 
 def has_snapshot(snapshot: Path) -> bool:
@@ -223,48 +211,119 @@ def clean_leftovers(target: Path) -> list[Path]:
 
 
 @contextmanager
-def refresh_lock(target: Path) -> Iterator[None]:
-    """One refresh at a time per snapshot directory (an advisory lock beside it)."""
+def refresh_lock(target: Path, deadline_seconds: float | None = None, *,
+                 break_overdue: bool = False) -> Iterator[None]:
+    """One refresh at a time per snapshot directory (an advisory lock beside it).
+
+    The lock file records who holds it (pid, host, start, deadline), so a refused refresh can say
+    whether the holder is still working, overdue, or gone. Why flock: the kernel releases it when
+    its process dies, so a killed refresh never leaves the snapshot locked; the record it leaves
+    behind is reported once and replaced. An overdue holder (past its deadline: stuck) may be
+    stopped with `break_overdue`; the crash-safe swap makes stopping it harmless.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     lock_path = target.with_name(f".{target.name}.lock")
     with lock_path.open("a+") as fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise RefreshLockedError(f"{target}: another refresh is running (lock {lock_path})") from exc
+        if not _try_lock(fh):
+            holder = _read_holder(lock_path)
+            if not (break_overdue and _stop_overdue(holder, fh)):
+                raise RefreshLockedError(_locked_message(target, lock_path, holder))
+        left = _read_holder(lock_path)
+        if left:
+            log.warning("the previous refresh of %s (pid %s, started %s) ended without releasing its lock; "
+                        "recovered (its staging folders are removed, the live snapshot is intact)",
+                        target, left.get("pid"), left.get("started_at"))
+        _write_holder(fh, deadline_seconds)
         try:
             yield
         finally:
+            fh.seek(0)
+            fh.truncate()
+            fh.flush()
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _try_lock(fh: Any) -> bool:
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
+def _read_holder(lock_path: Path) -> dict[str, Any]:
+    try:
+        text = lock_path.read_text(encoding="utf-8").strip()
+        return json.loads(text) if text else {}
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def _write_holder(fh: Any, deadline_seconds: float | None) -> None:
+    now = time.time()
+    record = {"pid": os.getpid(), "host": socket.gethostname(), "started": now,
+              "started_at": _iso(now), "deadline": now + deadline_seconds if deadline_seconds else None}
+    fh.seek(0)
+    fh.truncate()
+    fh.write(json.dumps(record))
+    fh.flush()
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")
+
+
+def _pid_alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _overdue_by(holder: dict[str, Any]) -> float | None:
+    deadline = holder.get("deadline")
+    return time.time() - deadline if isinstance(deadline, (int, float)) and time.time() > deadline else None
+
+
+def _locked_message(target: Path, lock_path: Path, holder: dict[str, Any]) -> str:
+    base = f"{target}: another refresh is running (lock {lock_path})"
+    if not holder:
+        return base
+    pid, host = holder.get("pid"), holder.get("host")
+    who = f"pid {pid} on {host}, started {holder.get('started_at')}"
+    if host == socket.gethostname() and not _pid_alive(pid):
+        return (f"{base}: the refresh that took it ({who}) is gone but a process it started still holds "
+                f"the lock; find it with `fuser {lock_path}` and stop it")
+    late = _overdue_by(holder)
+    if late is not None:
+        return (f"{base}: {who}, is {late:.0f} s past its deadline and probably stuck; stop it "
+                f"(`kill {pid}`) or refresh with --break-stale-lock")
+    return f"{base}: {who}"
+
+
+def _stop_overdue(holder: dict[str, Any], fh: Any, wait: float = 15.0) -> bool:
+    """Stop a holder on this host that is past its deadline, then take the lock. False if it is not
+    overdue, not ours to stop, or does not let go in time."""
+    pid = holder.get("pid")
+    if _overdue_by(holder) is None or holder.get("host") != socket.gethostname() or not _pid_alive(pid):
+        return False
+    log.warning("stopping the overdue refresh pid %s (started %s)", pid, holder.get("started_at"))
+    os.kill(pid, signal.SIGTERM)
+    end = time.monotonic() + wait
+    while time.monotonic() < end:
+        if _try_lock(fh):
+            return True
+        time.sleep(0.1)
+    return False
 
 
 # ---------------------------------------------------------------- verifying
 
 def verify(snapshot: Path) -> list[str]:
     """Problems found re-checking every file against the manifest (empty list = verified)."""
-    manifest = read_manifest(snapshot)
-    problems = []
-    files = manifest.get("files") or {}
-    for name in TABLES:
-        if f"{name}.parquet" not in files:
-            problems.append(f"{name}.parquet: not listed in the manifest")
-    for name, meta in files.items():
-        path = snapshot / name
-        if not path.exists():
-            problems.append(f"{name}: listed in the manifest but missing")
-            continue
-        if path.stat().st_size != meta["bytes"]:
-            problems.append(f"{name}: {path.stat().st_size} bytes, manifest says {meta['bytes']}")
-        if sha256_file(path) != meta["sha256"]:
-            problems.append(f"{name}: sha256 differs from the manifest")
-            continue
-        try:
-            rows = pq.ParquetFile(path).metadata.num_rows
-        except Exception as exc:  # noqa: BLE001 - any read failure is a verification failure
-            problems.append(f"{name}: unreadable Parquet ({exc})")
-            continue
-        if rows != meta["rows"]:
-            problems.append(f"{name}: {rows} rows, manifest says {meta['rows']}")
-    extra = sorted(p.name for p in snapshot.glob("*.parquet") if p.name not in files)
-    problems.extend(f"{name}: present but not in the manifest" for name in extra)
-    return problems
+    return file_problems(snapshot, read_manifest(snapshot), lambda path: pq.ParquetFile(path).metadata.num_rows)

@@ -49,13 +49,12 @@ class SearchResult:
 
 def places(ctx: query.Context) -> pd.DataFrame:
     """Current places that can be searched: code, name, level (a code at several levels keeps the lowest)."""
-    key = ("search_places",)
-    if key not in ctx._cache:
+    def make() -> pd.DataFrame:
         frames = [query.current_areas(ctx, lv)[["areacd", "areanm"]].assign(level=lv) for lv in SEARCH_LEVELS]
         out = pd.concat(frames, ignore_index=True).drop_duplicates("areacd").reset_index(drop=True)
         out["folded"] = out["areanm"].map(_fold)
-        ctx._cache[key] = out
-    return ctx._cache[key]
+        return out
+    return ctx._cache.setdefault_by(("search_places",), make)
 
 
 def _fold(text: str) -> str:

@@ -22,6 +22,7 @@ from . import catalogue as catalogue_mod
 from . import derived as derived_mod
 from . import memory
 from . import snapshot as snapshot_mod
+from .cache import BoundedCache
 from .errors import IndicatorError, UnknownAreaError
 
 ENGLAND, UK = "E92000001", "K02000001"
@@ -30,6 +31,10 @@ COUNTRY_CODES = {"E": "E92000001", "N": "N92000002", "S": "S92000003", "W": "W92
 # the areas the indicator ever covers at that level: a new period published for a handful of
 # areas must not silently shrink every comparison to those few.
 LATEST_MIN_COVERAGE = 0.5
+# Entries the shared context keeps per kind (least recently used go first). A per-area split
+# holds every row of one area (a few MB); 64 covers the places a busy server's visitors are
+# looking at now. Everything else is small but keyed by free choices (periods, custom area lists).
+CACHE_LIMITS = {"area_ind": 64, "matrix": 128, "periods": 1024}
 HIERARCHY_LEVELS = ("uk", "country", "region", "combined_authority", "utla", "ltla")
 Period = str | int | None  # "latest", a period code, a year, or None (= latest)
 
@@ -46,7 +51,7 @@ class Context:
     clusters: pd.DataFrame
     _slices: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict)
     _area_index: tuple[np.ndarray, dict[str, tuple[int, int]]] | None = None
-    _cache: dict[Any, Any] = field(default_factory=dict)
+    _cache: BoundedCache = field(default_factory=lambda: BoundedCache(CACHE_LIMITS))
     # rows of the catalogue's derived indicators (per-head forms of totals), kept beside the
     # snapshot's table rather than concatenated to it, so the app still holds that table once
     derived: pd.DataFrame = field(default_factory=lambda: _EMPTY)
@@ -78,8 +83,6 @@ class Context:
         if split is None:
             rows = self.area_rows(areacd)
             split = {str(k): g for k, g in rows.groupby("indicator_id", observed=True, sort=False)}
-            if len(self._cache) > 5000:
-                self._cache.clear()
             self._cache[key] = split
         return split.get(indicator, _EMPTY)
 
@@ -171,14 +174,13 @@ def nation_of(areacd: str) -> str | None:
 
 def current_areas(ctx: Context, level: str) -> pd.DataFrame:
     """Areas of a level as they are today: not abolished, not replaced by a successor code."""
-    key = ("current_areas", level)
-    if key not in ctx._cache:
+    def make() -> pd.DataFrame:
         a = ctx.areas.loc[ctx.areas["level"] == level]
         a = a.loc[a["valid_to"].isna() & a["successor"].isna()]
         if level in HIERARCHY_LEVELS:  # codes outside the ONS hierarchy are retired or pseudo-areas
             a = a.loc[a["in_hierarchy"].astype(bool)]
-        ctx._cache[key] = a.sort_values("areacd").reset_index(drop=True)
-    return ctx._cache[key]
+        return a.sort_values("areacd").reset_index(drop=True)
+    return ctx._cache.setdefault_by(("current_areas", level), make)
 
 
 def area_name(ctx: Context, areacd: str) -> str:
@@ -191,10 +193,7 @@ def area_name(ctx: Context, areacd: str) -> str:
 
 def periods(ctx: Context, indicator: str, level: str) -> pd.DataFrame:
     """Periods with data for an indicator at a level, oldest first, with how many areas each covers."""
-    key = ("periods", indicator, level)
-    if key not in ctx._cache:
-        ctx._cache[key] = _periods(ctx, indicator, level)
-    return ctx._cache[key]
+    return ctx._cache.setdefault_by(("periods", indicator, level), lambda: _periods(ctx, indicator, level))
 
 
 def _periods(ctx: Context, indicator: str, level: str) -> pd.DataFrame:
@@ -327,8 +326,9 @@ def matrix(ctx: Context, level: str, period: Period = "latest", indicators: list
     """The score-ready matrix: rows are current areas of the level, columns the indicators asked for."""
     ids = indicators if indicators is not None else ctx.catalogue.ids()
     key = ("matrix", level, period, tuple(ids), tuple(areas) if areas else None)
-    if key in ctx._cache:
-        return ctx._cache[key]
+    hit = ctx._cache.get(key)
+    if hit is not None:
+        return hit
     index = pd.Index(areas if areas is not None else current_areas(ctx, level)["areacd"].tolist(), name="areacd")
     successor_of = {old: new for new, old in ctx.predecessor.items()}
     n, k = len(index), len(ids)

@@ -16,11 +16,22 @@ import pyarrow as pa
 
 from data_sources.settings import get_settings
 from data_sources.errors import SnapshotError
+from data_sources.integrity import file_problems
 from data_sources.store import read_manifest, read_table
 
 # The system allocator hands decoded Parquet buffers back to the OS, where Arrow's default
 # pool keeps them: it lowers the app's resident memory after loading by about a tenth.
 pa.set_memory_pool(pa.system_memory_pool())
+
+
+class DamagedSnapshotError(SnapshotError):
+    """The snapshot's files differ from what its manifest records: truncated, damaged or edited."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path, self.problems = path, problems
+        shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+        super().__init__(f"{path}: the snapshot does not match its manifest ({shown}); restore it or run "
+                         "`python -m data_sources refresh`")
 
 
 @dataclass(frozen=True)
@@ -45,10 +56,18 @@ def load(path: Path | None = None) -> Snapshot:
 
 @lru_cache(maxsize=2)
 def _load(path: Path, created_at: str) -> Snapshot:
-    """Read every table, then check the manifest again: a refresh that swapped the directory
-    mid-read would otherwise hand back tables from two different snapshots."""
+    """Check every file against the manifest's checksums, read the tables, then check the manifest
+    again: a refresh that swapped the directory mid-read would otherwise hand back tables from two
+    different snapshots. Why check checksums here: a truncated or edited Parquet file would otherwise
+    be served (or fail deep inside a page); hashing the few MB costs tens of milliseconds, once per
+    snapshot identity thanks to the cache."""
     for _ in range(5):
         manifest = read_manifest(path)
+        problems = file_problems(path, manifest)
+        if problems and read_manifest(path)["created_at"] != manifest["created_at"]:
+            continue  # swapped while being checked: check the new one
+        if problems:
+            raise DamagedSnapshotError(path, problems)
         snap = Snapshot(
             path=path,
             manifest=manifest,

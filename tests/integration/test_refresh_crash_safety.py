@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,13 +18,12 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
-from data_sources.store import MANIFEST, TABLES, Staged, read_manifest, read_table, swap_into_place
+from data_sources.store import MANIFEST, TABLES, read_manifest, read_table, swap_into_place
 from tests.conftest import ROOT
 from tests.support.mirror import Fault, Mirror, cli_flags
+from tests.support.snapshots import altered_copy
 
 pytestmark = pytest.mark.integration
 
@@ -252,34 +250,13 @@ def test_the_app_keeps_reading_the_previous_snapshot_until_the_swap(snapshot_cop
     assert snapshot_mod.dataset_summary(before)["rows"].sum() == old_rows
 
 
-def _altered_copy(source: Path, dest: Path) -> tuple[str, int]:
-    """A complete snapshot like `source` with one value raised by 1 and a newer created_at.
-
-    Returns the new created_at and the position of the changed row.
-    """
-    manifest = read_manifest(source)
-    dest.mkdir()
-    obs = pq.read_table(source / "observations.parquet").to_pandas()
-    row = int(obs["value"].notna().to_numpy().argmax())
-    obs.loc[obs.index[row], "value"] = obs["value"].iloc[row] + 1.0
-    pq.write_table(pa.Table.from_pandas(obs, preserve_index=False), dest / "observations.parquet",
-                   compression="zstd", compression_level=1)
-    for name in TABLES:
-        if name != "observations":
-            shutil.copy2(source / f"{name}.parquet", dest / f"{name}.parquet")
-    created = datetime.fromisoformat(manifest["created_at"]).replace(year=2999).isoformat()
-    rows = {n.removesuffix(".parquet"): meta["rows"] for n, meta in manifest["files"].items()}
-    Staged(target=dest, path=dest).write_manifest({**manifest, "created_at": created}, rows)
-    return created, row
-
-
 def test_a_load_that_straddles_the_swap_never_mixes_two_snapshots(snapshot_copy: Path, monkeypatch):
     from indicators import snapshot as snapshot_mod
 
     snapshot = snapshot_copy
     staged = snapshot.parent / f".snapshot-{snapshot.name}.stage-straddle"
     old_created = read_manifest(snapshot)["created_at"]
-    new_created, row = _altered_copy(snapshot, staged)
+    new_created, row = altered_copy(snapshot, staged)
     old_value = float(read_table(snapshot, "observations")["value"].iloc[row])
     real_read_table = snapshot_mod.read_table
     swapped: list[bool] = []

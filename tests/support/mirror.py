@@ -22,13 +22,21 @@ from urllib.parse import unquote, urlsplit
 
 @dataclass
 class Fault:
-    """kind: status | flaky | timeout | truncate | html | body."""
+    """kind: status | flaky | timeout | truncate | html | body | shrink | redirect | trickle.
+
+    shrink:   the real file cut to its header and first `rows` data rows, served as a normal 200
+    redirect: 302 to `location` (e.g. the same path on another Mirror, a foreign host:port)
+    trickle:  the real file (or `body`) announced in full, then sent `step` bytes every `delay` seconds
+    """
 
     kind: str
     status: int = 500
     times: int = 1  # flaky: fail this many times, then serve normally
     delay: float = 0.0
     body: bytes = b""
+    rows: int = 3
+    location: str = ""
+    step: int = 1
 
 
 @dataclass
@@ -53,9 +61,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.state.hits[path] = self.state.hits.get(path, 0) + 1
             count = self.state.hits[path]
             fault = self.state.faults.get(path)
-        if fault and self._apply(fault, count):
-            return
         file = (self.state.root / path.lstrip("/")).resolve()
+        if fault and self._apply(fault, count, file):
+            return
         if not file.is_relative_to(self.state.root.resolve()) or not file.is_file():
             return self._send(404, b"404: Not Found", "text/plain")
         body = file.read_bytes()
@@ -84,7 +92,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 return False
         return False
 
-    def _apply(self, fault: Fault, count: int) -> bool:
+    def _apply(self, fault: Fault, count: int, file: Path) -> bool:
         if fault.kind == "status":
             self._send(fault.status, f"{fault.status} error".encode(), "text/plain")
         elif fault.kind == "flaky":
@@ -106,9 +114,31 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(200, b"<!DOCTYPE html><html><body><h1>Service unavailable</h1></body></html>", "text/html")
         elif fault.kind == "body":
             self._send(200, fault.body, "text/plain; charset=utf-8")
+        elif fault.kind == "shrink":
+            lines = file.read_bytes().splitlines(keepends=True)
+            self._send(200, b"".join(lines[: 1 + fault.rows]), "text/plain; charset=utf-8")
+        elif fault.kind == "redirect":
+            self._send(302, b"moved", "text/plain", {"Location": fault.location})
+        elif fault.kind == "trickle":
+            self._trickle(fault.body or file.read_bytes(), fault.step, fault.delay)
         else:
             raise ValueError(fault.kind)
         return True
+
+    def _trickle(self, body: bytes, step: int, delay: float) -> None:
+        """Announce the whole body, then send it a few bytes at a time: every read succeeds, slowly."""
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            for i in range(0, len(body), step):
+                self.wfile.write(body[i:i + step])
+                self.wfile.flush()
+                time.sleep(delay)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
 
     def _send(self, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
         try:

@@ -115,16 +115,13 @@ def test_runs_as_a_non_root_user_set_before_cmd(final):
     assert name.isdigit() and int(name) >= 1000, last_user
 
 
-def test_healthcheck_probes_streamlit_health_with_python(final):
+def test_healthcheck_checks_the_snapshot_and_streamlit_health_with_python(final):
     checks = [a for w, a in final if w == "HEALTHCHECK"]
     assert len(checks) == 1, "one HEALTHCHECK in the final stage"
     command = checks[0].split("CMD", 1)[1].strip()
     argv = _exec_form(command)
-    assert argv[:2] == ["python", "-c"], argv
-    code = argv[2]
-    compile(code, "<healthcheck>", "exec")  # valid Python
-    assert "http://127.0.0.1:8501/_stcore/health" in code
-    assert "urllib.request" in code and "timeout" in code
+    assert argv == ["python", "-m", "data_sources", "health", "--url", "http://127.0.0.1:8501/_stcore/health"], argv
+    assert "--timeout" in checks[0]
     assert not re.search(r"\b(curl|wget)\b", checks[0]), "slim images have neither curl nor wget"
 
 

@@ -209,6 +209,86 @@ def test_truncated_body_raises(mirror, session, settings) -> None:
         get(mirror, session, settings, "tiny.csv")
 
 
+def test_trickling_source_fails_at_the_download_deadline_not_never(mirror) -> None:
+    """Every read succeeds within the read timeout, so only an overall deadline can end the download."""
+    settings = fast_settings(http_read_timeout=2.0, download_deadline=1.0)
+    mirror.state.faults["/tiny.csv"] = Fault(kind="trickle", body=CSV * 20, step=4, delay=0.05)
+    session = make_session(settings)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="deadline") as info:
+        get(mirror, session, settings, "tiny.csv")
+    assert time.monotonic() - started < 2.5
+    assert mirror.url + "tiny.csv" in str(info.value)
+    session.close()
+
+
+def test_a_caller_deadline_sooner_than_the_download_deadline_wins(mirror) -> None:
+    settings = fast_settings(download_deadline=60.0)
+    mirror.state.faults["/tiny.csv"] = Fault(kind="trickle", body=CSV * 20, step=4, delay=0.05)
+    session = make_session(settings)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="deadline"):
+        get(mirror, session, settings, "tiny.csv", deadline=time.monotonic() + 0.5)
+    assert time.monotonic() - started < 2.0
+    session.close()
+
+
+def test_slow_but_steady_source_within_the_deadline_is_accepted(mirror, session) -> None:
+    settings = fast_settings(download_deadline=10.0)
+    mirror.state.faults["/tiny.csv"] = Fault(kind="trickle", body=CSV, step=40, delay=0.02)
+    assert get(mirror, session, settings, "tiny.csv").body == CSV
+
+
+# --------------------------------------------------------------------------
+# redirects
+# --------------------------------------------------------------------------
+
+@pytest.fixture
+def foreign(tmp_path: Path):
+    """Another server on another port serving the same file name with values ×100."""
+    (tmp_path / "tiny.csv").write_bytes(CSV.replace(b"12.5", b"1250").replace(b"13.1", b"1310"))
+    with Mirror(tmp_path) as m:
+        yield m
+
+
+def test_redirect_on_the_same_host_and_port_is_followed_and_the_final_url_recorded(mirror, root, session,
+                                                                                   settings) -> None:
+    (root / "moved.csv").write_bytes(CSV)
+    mirror.state.faults["/tiny.csv"] = Fault(kind="redirect", location="/moved.csv")
+    got = get(mirror, session, settings, "tiny.csv")
+    assert got.body == CSV
+    assert got.url == mirror.url + "tiny.csv" and got.final_url == mirror.url + "moved.csv"
+
+
+def test_redirect_to_another_host_port_is_refused(mirror, foreign, session, settings) -> None:
+    mirror.state.faults["/tiny.csv"] = Fault(kind="redirect", location=foreign.url + "tiny.csv")
+    with pytest.raises(FetchError, match="refused a redirect to another host") as info:
+        get(mirror, session, settings, "tiny.csv")
+    assert foreign.url + "tiny.csv" in str(info.value)
+    assert foreign.state.hits == {}  # nothing was even asked of the foreign server
+
+
+def test_redirect_to_an_allowed_host_is_followed(mirror, foreign, session) -> None:
+    port = foreign.server.server_address[1]
+    settings = fast_settings(redirect_allowed_hosts=[f"127.0.0.1:{port}"])
+    mirror.state.faults["/tiny.csv"] = Fault(kind="redirect", location=foreign.url + "tiny.csv")
+    got = get(mirror, session, settings, "tiny.csv")
+    assert b"1250" in got.body and got.final_url == foreign.url + "tiny.csv"
+
+
+def test_redirect_loop_is_refused(mirror, session, settings) -> None:
+    mirror.state.faults["/tiny.csv"] = Fault(kind="redirect", location="/tiny.csv")
+    with pytest.raises(FetchError, match="redirects"):
+        get(mirror, session, settings, "tiny.csv")
+
+
+def test_allowed_hosts_are_read_from_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("GOOD_GROWTH_REDIRECT_ALLOWED_HOSTS", '["objects.example.org"]')
+    monkeypatch.setenv("GOOD_GROWTH_DOWNLOAD_DEADLINE", "42")
+    s = Settings()
+    assert s.redirect_allowed_hosts == ["objects.example.org"] and s.download_deadline == 42.0
+
+
 # --------------------------------------------------------------------------
 # bodies that are not the data asked for
 # --------------------------------------------------------------------------

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import logging
 import shutil
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +19,8 @@ import pytest
 
 from data_sources import store
 from data_sources.errors import RefreshLockedError, SnapshotError
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def frames(version: int) -> dict[str, pd.DataFrame]:
@@ -286,6 +295,76 @@ def test_refresh_lock_is_released_when_the_refresh_raises(target: Path) -> None:
             raise ValueError("boom")
     with store.refresh_lock(target):
         pass
+
+
+@contextmanager
+def lock_held_elsewhere(target: Path, deadline: float | None = None):
+    """Another process that takes the refresh lock and then hangs, as a stuck refresh would."""
+    code = ("import sys, time; from pathlib import Path; from data_sources import store\n"
+            "with store.refresh_lock(Path(sys.argv[1]), deadline_seconds=float(sys.argv[2]) or None):\n"
+            "    print('locked', flush=True); time.sleep(120)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(target), str(deadline or 0)], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(10)
+
+
+def test_lock_left_by_a_killed_refresh_is_recovered_with_a_message(target: Path, caplog) -> None:
+    with lock_held_elsewhere(target, deadline=600) as proc:
+        proc.kill()
+        proc.wait(10)
+    with caplog.at_level(logging.WARNING, logger="data_sources.store"):
+        with store.refresh_lock(target):
+            pass
+    assert f"pid {proc.pid}" in caplog.text and "ended without releasing its lock" in caplog.text
+
+
+def test_busy_lock_message_names_the_running_refresh(target: Path) -> None:
+    with lock_held_elsewhere(target, deadline=600) as proc:
+        with pytest.raises(RefreshLockedError, match=f"another refresh is running.*pid {proc.pid}"):
+            with store.refresh_lock(target):
+                pytest.fail("the lock must not be granted")
+
+
+def test_lock_held_past_its_deadline_is_reported_as_stuck_with_the_way_out(target: Path) -> None:
+    with lock_held_elsewhere(target, deadline=0.2) as proc:
+        time.sleep(0.4)
+        with pytest.raises(RefreshLockedError, match=f"past its deadline.*kill {proc.pid}.*--break-stale-lock"):
+            with store.refresh_lock(target):
+                pytest.fail("the lock must not be granted")
+        assert proc.poll() is None  # only reported, not stopped
+
+
+def test_break_overdue_stops_a_stuck_refresh_and_takes_the_lock(target: Path) -> None:
+    with lock_held_elsewhere(target, deadline=0.2) as proc:
+        time.sleep(0.4)
+        with store.refresh_lock(target, break_overdue=True):
+            assert proc.wait(10) != 0
+
+
+def test_break_overdue_leaves_a_refresh_within_its_deadline_alone(target: Path) -> None:
+    with lock_held_elsewhere(target, deadline=600) as proc:
+        with pytest.raises(RefreshLockedError):
+            with store.refresh_lock(target, break_overdue=True):
+                pytest.fail("the lock must not be granted")
+        assert proc.poll() is None
+
+
+def test_lock_still_held_after_its_taker_died_names_the_lock_file(target: Path) -> None:
+    """The pid in the record is gone yet the lock is held: a child inherited it. Say where to look."""
+    lock_path = target.with_name(f".{target.name}.lock")
+    with lock_path.open("a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        fh.write(json.dumps({"pid": 2 ** 22 + 12345, "host": socket.gethostname(), "started_at": "then"}))
+        fh.flush()
+        with pytest.raises(RefreshLockedError, match=r"is gone but a process it started.*fuser"):
+            with store.refresh_lock(target):
+                pytest.fail("the lock must not be granted")
 
 
 def test_clean_leftovers_removes_killed_staging_dirs_but_not_the_live_snapshot(snapshot: Path) -> None:
