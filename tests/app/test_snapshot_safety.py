@@ -59,7 +59,7 @@ def test_intact_copy_of_the_snapshot_is_served(tmp_path, point_at):
     point_at(copy_of_shipped(tmp_path / "data"))
     at = run_app()
     assert not at.exception and not at.error
-    assert at.title[0].value == "Map explorer"
+    assert at.title[0].value == "Good Growth"  # the home page is the landing route
 
 
 def test_a_refresh_swapping_the_snapshot_mid_view_does_not_mix_two_snapshots(tmp_path, point_at, monkeypatch):
