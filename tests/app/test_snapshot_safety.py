@@ -83,7 +83,10 @@ def test_a_refresh_swapping_the_snapshot_mid_view_does_not_mix_two_snapshots(tmp
 
     monkeypatch.setattr(common, "ctx", recording_ctx)
     monkeypatch.setattr(common, "sidebar", sidebar_then_swap)
-    at = run_app()
+    at = run_app()  # the home page draws no sidebar: nothing is swapped yet
+    seen.clear()
+    at.switch_page("app_pages/map_explorer.py")
+    at.run()
     assert not staged.exists(), "the swap never happened"
     assert not at.exception
     assert len(seen) > 1 and len(set(seen)) == 1, f"one page view read two snapshots: {sorted(set(seen))}"
