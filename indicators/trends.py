@@ -24,8 +24,8 @@ honest answer has three parts that must not be blurred together.
     ignored.
   - **real terms** for money (£) series: values and CIs are deflated by a GDP deflator (the
     ratio of GDP per head at current prices to GDP per head in chained volume measures, both
-    in the snapshot) to prices of the deflator's latest year. Periods beyond the deflator's
-    coverage are left out of a money trend, and the result says so; where no deflator can be
+    in the snapshot) to prices of the deflator's latest year. Periods outside the deflator's
+    years are left out of a money trend, and the result says so; where no deflator can be
     built the trend is nominal and says that instead.
   - "improving" / "worsening" only when the 95% CI of the slope excludes zero.
 * ``project`` — the same line extrapolated, with the **predictive distribution** at the target
@@ -163,7 +163,10 @@ def period_length_years(starts=None, ends=None, codes=None) -> np.ndarray:
 
 
 def _code_years(code: object) -> float:
-    m = _DURATION.search(str(code))
+    text = str(code)
+    if re.fullmatch(r"\d{4}", text):  # a bare year code is that calendar year
+        return 1.0
+    m = _DURATION.search(text)
     return float(m.group(1)) * _UNIT_YEARS[m.group(2)] if m else np.nan
 
 
@@ -470,7 +473,8 @@ def _money_note(money: bool, deflator: Deflator | None, dropped: int) -> tuple[b
         return False, "in cash terms: no GDP deflator in the snapshot to put it in real terms"
     note = f"in real terms ({deflator.base_year} prices, {deflator.source})"
     if dropped:
-        note += f"; {dropped} period(s) after {deflator.last_year} left out until the deflator covers them"
+        note += (f"; {dropped} period(s) outside the deflator's years ({int(deflator.years[0])}–{deflator.last_year}) "
+                 "left out")
     return True, note
 
 
@@ -536,8 +540,27 @@ class Projection:
     weighted: bool = False
 
 
+def _drift_variance(f: _Fit, x0) -> np.ndarray:
+    """Variance a random walk with drift adds by ``x0``: the chance that the line itself moves.
+
+    From the year-on-year changes of the fitted points, d_i = Δy / Δx with variance σ_d² per unit of
+    the typical spacing s: Var = σ_d²·s·h·(1 + h / m) for h years beyond the last point and m changes
+    (the drift method's forecast variance, Hyndman & Athanasopoulos, *Forecasting: principles and
+    practice*, §5.5). Why: a straight line fitted to five points assumes the trend carries on
+    unchanged; held-out checks on the snapshot show trends bend, and the line's own interval then
+    covers too few published values (about 83% of nominal 95%).
+    """
+    h = np.maximum(np.asarray(x0, dtype=float) - f.x[-1], 0.0)
+    steps = np.diff(f.x)
+    d = np.diff(f.y) / steps
+    if d.size < 2:
+        return np.zeros_like(h)
+    var_d = float(np.var(d, ddof=1)) * float(steps.mean())
+    return var_d * h * (1.0 + h / d.size)
+
+
 def project(years, values, target_year: float, max_points: int = DEFAULT_MAX_POINTS,
-            alpha: float = 0.05, *, lci=None, uci=None, length=None) -> Projection:
+            alpha: float = 0.05, *, lci=None, uci=None, length=None, trend_change: bool = False) -> Projection:
     """Project the recent linear trend to ``target_year`` with its prediction interval.
 
     Why a prediction interval: a reader asking "where will this be in 2030?" wants the range
@@ -545,8 +568,9 @@ def project(years, values, target_year: float, max_points: int = DEFAULT_MAX_POI
     confidence interval alone would overstate certainty. Same points and fit as ``trend``
     (non-overlapping, weighted by CIs where present). The new observation is given the average
     weight of the fitted points. Needs three points for an interval; with exactly two the value is
-    the straight line through them and everything else is None. Extrapolating far beyond the data
-    is the caller's judgement: the interval widens with distance but assumes the line continues.
+    the straight line through them and everything else is None. With ``trend_change`` the
+    prediction variance also carries ``_drift_variance`` (the line itself may move), which is what
+    plan statuses use; without it the interval is the textbook one and assumes the line continues.
     """
     _check_options(max_points, alpha)
     target = float(target_year)
@@ -561,14 +585,16 @@ def project(years, values, target_year: float, max_points: int = DEFAULT_MAX_POI
         return Projection(target, float(y[0] + slope * (target - x[0])), None, None, None, None, n, slope=slope)
     f = _fit(x, y, w)
     value, se_mean, se_obs = (float(v) for v in f.predict(target))
+    if trend_change:
+        se_obs = math.sqrt(se_obs ** 2 + float(_drift_variance(f, target)))
     t = float(stats.t.ppf(1.0 - alpha / 2.0, f.dof))
     return Projection(target, value, value - t * se_obs, value + t * se_obs, value - t * se_mean,
                       value + t * se_mean, n, se_obs, f.dof, f.slope, weighted)
 
 
 def project_path(years, values, to_years, max_points: int = DEFAULT_MAX_POINTS, alpha: float = 0.05, *,
-                 lci=None, uci=None, length=None, bounds: tuple[float, float] = (-math.inf, math.inf)
-                 ) -> pd.DataFrame:
+                 lci=None, uci=None, length=None, bounds: tuple[float, float] = (-math.inf, math.inf),
+                 trend_change: bool = False) -> pd.DataFrame:
     """The projection at several years at once (for drawing the band): columns year, value,
     pi_lower, pi_upper, the value clipped and the interval truncated to ``bounds``. Empty when
     fewer than three points."""
@@ -578,8 +604,16 @@ def project_path(years, values, to_years, max_points: int = DEFAULT_MAX_POINTS, 
     f = _fit(x, y, w)
     at = np.asarray(to_years, dtype=float)
     value, _, se = f.predict(at)
+    if trend_change:
+        se = np.sqrt(se ** 2 + _drift_variance(f, at))
     lo, hi = truncated_interval(value, se, f.dof, bounds, alpha)
     return pd.DataFrame({"year": at, "value": np.clip(value, *bounds), "pi_lower": lo, "pi_upper": hi})
+
+
+def fit_span(years, values, max_points: int = DEFAULT_MAX_POINTS, *, lci=None, uci=None, length=None) -> list[float]:
+    """The first and last year of the points a trend or projection is fitted to (empty when none)."""
+    x, _, _, _ = _points(years, values, lci, uci, length, max_points)
+    return [float(x[0]), float(x[-1])] if x.size else []
 
 
 # --------------------------------------------------------------------------------------- predictive

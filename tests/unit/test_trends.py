@@ -420,7 +420,7 @@ def test_period_lengths_come_from_the_dates_or_the_iso_duration():
         starts=["2011-01-01", "2023-04-01", "2023-04-19", None, None],
         ends=["2013-12-31", "2024-03-31", "2023-04-19", None, None],
         codes=["2011-01-01/P3Y", "2023-04-01/P1Y", "2023-04-19", "2020-01-01/P5Y", "2024"])
-    np.testing.assert_allclose(got, [3.0, 1.0, 0.0, 5.0, 0.0], atol=0.01)
+    np.testing.assert_allclose(got, [3.0, 1.0, 0.0, 5.0, 1.0], atol=0.01)
 
 
 def test_rolling_three_year_periods_are_thinned_to_every_third_counting_back_from_the_latest():
@@ -504,7 +504,7 @@ def test_money_periods_beyond_the_deflator_are_left_out_and_the_note_says_so():
     d = Deflator(np.arange(2015.0, 2021.0), np.ones(6), 2020, "flat")
     t = trend(np.arange(2015.0, 2023.0), np.arange(8.0), "higher_is_better", money=True, deflator=d,
               length=1.0)
-    assert t.last_year == 2020.0 and "2 period(s) after 2020 left out" in t.note
+    assert t.last_year == 2020.0 and "2 period(s) outside the deflator's years (2015–2020) left out" in t.note
 
 
 def test_trend_many_matches_trend_with_cis_lengths_and_money():
