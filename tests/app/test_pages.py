@@ -521,6 +521,10 @@ def test_the_plan_builder(caplog):
     form_place = next(s for s in at.selectbox if s.label == "Place" and s.key != "place_select")
     form_place.set_value(LEEDS)
     next(s for s in at.selectbox if s.label == "Horizon").set_value("medium")
+    at.button[0].click().run()  # no target value yet: the form asks for one rather than evaluating "reach 0"
+    assert [e.value for e in at.error] == ["Enter the target's value, change or share."]
+    next(s for s in at.selectbox if s.label == "Target type").set_value("change from baseline (%)")
+    at.number_input[-1].set_value(10.0)
     at.button[0].click().run()
     assert_clean(at, caplog)
     assert not at.error, [e.value for e in at.error]
