@@ -55,7 +55,7 @@ def holdout(ctx: query.Context, level: str = "ltla", areas_per_indicator: int = 
         rows = rows.loc[rows["value"].notna()]
         if rows.empty:
             continue
-        unit = ctx.catalogue.get(ind).unit
+        unit, sign = ctx.catalogue.get(ind).unit, ctx.catalogue.get(ind).sign
         areas = rows["areacd"].astype(str).unique()
         if len(areas) > areas_per_indicator:
             areas = rng.choice(areas, areas_per_indicator, replace=False)
@@ -65,14 +65,14 @@ def holdout(ctx: query.Context, level: str = "ltla", areas_per_indicator: int = 
             if part is None:
                 continue
             row = _one(ind, str(area), part.drop_duplicates("period_code").sort_values("period_start"), unit,
-                       holdout_years, min_points)
+                       sign, holdout_years, min_points)
             if row is not None:
                 forecasts.append(row[0])
                 targets.extend(row[1])
     return Calibration(pd.DataFrame(forecasts), pd.DataFrame(targets))
 
 
-def _one(ind: str, area: str, s: pd.DataFrame, unit: str, holdout_years: float, min_points: int):
+def _one(ind: str, area: str, s: pd.DataFrame, unit: str, sign: int, holdout_years: float, min_points: int):
     years = trends.period_to_year(s["period_start"])
     values = s["value"].to_numpy(dtype=float)
     lci, uci = s["lci"].to_numpy(dtype=float), s["uci"].to_numpy(dtype=float)
@@ -95,7 +95,7 @@ def _one(ind: str, area: str, s: pd.DataFrame, unit: str, holdout_years: float, 
     out = []
     if sd > 0:
         for goal in (held - sd, held + sd):
-            direction = 1 if goal > last else -1
+            direction = sign or (1 if goal > last else -1)
             if direction * (last - goal) >= 0:  # met before the plan: such a target is refused
                 continue
             j = judge(proj, goal, direction, bounds)
