@@ -312,8 +312,9 @@ def _evaluate_target(ctx: query.Context, plan: Plan, place: Place, objective: Ob
     ind = ctx.catalogue.get(ind_id)
     meta = ctx.snapshot.catalogue.set_index("indicator_id").loc[ind_id]
     series, why_not = place_series(ctx, place, ind_id)
-    chart = [{"label": str(r.period_label), "year": float(trends.period_to_year(pd.Series([r.period_start]))[0]),
-              "value": float(r.value)} for r in series.itertuples()]
+    chart_years = trends.period_to_year(series["period_start"]) if len(series) else []
+    chart = [{"label": str(label), "year": float(year), "value": float(value)}
+             for label, year, value in zip(series["period_label"], chart_years, series["value"])]
     result = dict(
         objective=objective.title, pillar=objective.pillar, weight=objective.weight, indicator_id=ind_id,
         indicator=ind.label, unit=ind.unit, polarity=ind.polarity, horizon=target.horizon,
