@@ -25,8 +25,8 @@ honest answer has three parts that must not be blurred together.
   - **real terms** for money (£) series: values and CIs are deflated by a GDP deflator (the
     ratio of GDP per head at current prices to GDP per head in chained volume measures, both
     in the snapshot) to prices of the deflator's latest year. Periods outside the deflator's
-    years are left out of a money trend, and the result says so; where no deflator can be
-    built the trend is nominal and says that instead.
+    years are left out of a money trend (the result says so for recent ones); where no
+    deflator can be built the trend is nominal and says that instead.
   - "improving" / "worsening" only when the 95% CI of the slope excludes zero.
 * ``project`` — the same line extrapolated, with the **predictive distribution** at the target
   year (a t distribution on n − 2 degrees of freedom around the projected value, with the
@@ -435,7 +435,8 @@ def _real(x, y, lci, uci, length, deflator: Deflator | None):
     y = np.asarray(y, dtype=float).ravel() * f
     lci = None if lci is None else _as_array(lci, x.size, "lci") * f
     uci = None if uci is None else _as_array(uci, x.size, "uci") * f
-    return y, lci, uci, int(np.sum(~np.isfinite(f) & np.isfinite(x)))
+    # only periods after the deflator's last year matter: earlier ones are older than any recent window
+    return y, lci, uci, int(np.sum(~np.isfinite(f) & (x > deflator.last_year)))  # type: ignore[union-attr]
 
 
 # --------------------------------------------------------------------------------------- trend
@@ -473,8 +474,7 @@ def _money_note(money: bool, deflator: Deflator | None, dropped: int) -> tuple[b
         return False, "in cash terms: no GDP deflator in the snapshot to put it in real terms"
     note = f"in real terms ({deflator.base_year} prices, {deflator.source})"
     if dropped:
-        note += (f"; {dropped} period(s) outside the deflator's years ({int(deflator.years[0])}–{deflator.last_year}) "
-                 "left out")
+        note += f"; {dropped} period(s) after {deflator.last_year} left out until the deflator covers them"
     return True, note
 
 
