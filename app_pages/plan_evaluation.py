@@ -143,7 +143,8 @@ def _show(ev: plans.Evaluation) -> None:
 
 def _target(t: plans.TargetResult) -> None:
     colour = STATUS_COLOURS.get(t.status, "#999999")
-    chance = f" · {plans.likelihood(t.probability)} to reach it by {t.target_year}" if t.probability is not None else ""
+    chance = (f" · {plans.likelihood(t.probability)} to reach it by {t.target_year}"
+              if t.probability is not None else "")
     st.markdown(f"**{ui.md(t.indicator)}**: {ui.md(t.target_text)} ({t.horizon} term) — "
                 f"<span style='background:{colour};color:#000;"
                 f"padding:0 .4rem;border-radius:.3rem'>{ui.esc(t.status_text)}</span>{ui.esc(chance)}",

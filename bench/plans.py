@@ -128,7 +128,8 @@ def calibration(ctx: query.Context, areas: int) -> None:
     for status in ("on track", "at risk", "off track"):
         if status in g.index:
             r = g.loc[status]
-            print(f"    {status:<10} n={int(r['n']):5d}  reached {r['reached']:6.1%}  mean chance claimed {r['claimed']:6.1%}")
+            print(f"    {status:<10} n={int(r['n']):5d}  reached {r['reached']:6.1%}  "
+                  f"mean chance claimed {r['claimed']:6.1%}")
 
 
 if __name__ == "__main__":

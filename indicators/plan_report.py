@@ -287,7 +287,8 @@ def _projection_path(t: TargetResult, xs: np.ndarray, ys: np.ndarray) -> tuple[l
         return [], [(goal_x, value, lo_t, hi_t)]
     fallback: Projected = [(x_last, y_last, y_last if lo_t is not None else None, y_last if hi_t is not None else None),
                            (goal_x, value, lo_t, hi_t)]
-    path = [p for p in (t.projection_path or []) if not any(_missing(p.get(k)) for k in ("year", "value", "low", "high"))]
+    path = [p for p in (t.projection_path or [])
+            if not any(_missing(p.get(k)) for k in ("year", "value", "low", "high"))]
     if len(path) < 2 or abs(float(path[-1]["value"]) - value) > 1e-6 * max(1.0, abs(value)):
         return [], fallback
     fit = [(float(p["year"]), float(p["value"])) for p in (t.fit_path or [])

@@ -38,7 +38,7 @@ import pandas as pd
 from . import aggregate, query, trends
 from . import neighbours as nb
 from .errors import NotAggregableError
-from .plan_model import Objective, Plan, PlanError, Target, plan_error
+from .plan_model import Objective, Plan, Target, plan_error
 
 STATUSES = ("met", "on track", "at risk", "off track", "too early", "too few points", "no data")
 # Statuses that judge progress (the others say why progress cannot be judged).
@@ -105,7 +105,9 @@ class TargetResult:
     @property
     def status_text(self) -> str:
         """The status as written for a reader: 'met (within the margin of error)' where it applies."""
-        return f"{self.status} (within the margin of error)" if self.status == "met" and self.within_margin else self.status
+        if self.status == "met" and self.within_margin:
+            return "met (within the margin of error)"
+        return self.status
 
 
 @dataclass

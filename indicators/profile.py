@@ -152,7 +152,8 @@ def _place_rows(ctx: query.Context, areacd: str, level: str) -> pd.DataFrame:
     rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     rows = rows.loc[(rows["level"] == level) & rows["value"].notna()]
     cols = ["indicator_id", "period_code", "period_label", "status"]
-    rows = rows.reindex(columns=[*cols, "period_start", "period_end", "value", "lci", "uci"]).astype({c: str for c in cols})
+    rows = rows.reindex(columns=[*cols, "period_start", "period_end", "value", "lci", "uci"])
+    rows = rows.astype({c: str for c in cols})
     rows = rows.drop_duplicates(["indicator_id", "period_code"]).sort_values(["indicator_id", "period_start"])
     rows["year"] = trends.period_to_year(rows["period_start"])
     return rows.reset_index(drop=True)

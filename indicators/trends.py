@@ -242,7 +242,8 @@ def gdp_deflator(observations: pd.DataFrame) -> Deflator | None:
         if part.empty:
             continue
         year = pd.to_datetime(part["period_start"]).dt.year
-        table = part.assign(year=year).pivot_table(index="year", columns="indicator_id", values="value", aggfunc="first")
+        table = part.assign(year=year).pivot_table(index="year", columns="indicator_id", values="value",
+                                                   aggfunc="first")
         if GDP_CURRENT not in table or GDP_VOLUME not in table:
             continue
         table = table.dropna()

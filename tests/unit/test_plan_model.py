@@ -358,7 +358,8 @@ def test_real_baseline_codes_are_accepted(code):
 
 def test_a_change_of_zero_is_refused_as_a_default_not_a_target():
     body = edit(BASE, "        reach: 12               # line 16", "        change: {by: 0}         # line 16")
-    refuse(body, line=16, field="objectives[0].targets[0].change.by", match="a change of 0 leaves the target at the baseline")
+    refuse(body, line=16, field="objectives[0].targets[0].change.by",
+           match="a change of 0 leaves the target at the baseline")
 
 
 # ------------------------------------------------------------------ weights and targets
