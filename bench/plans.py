@@ -119,6 +119,21 @@ def calibration(ctx: query.Context, areas: int) -> None:
     f = cal.forecasts
     print(f"\ncalibration: latest 3 years held out, {len(f)} series ({f['indicator_id'].nunique()} indicators, "
           f"up to {areas} districts each), {seconds:.1f} s")
+    _print_calibration(cal)
+    t = time.perf_counter()
+    cal = plan_calibration.holdout(ctx, level="ltla", areas_per_indicator=max(areas // 2, 1), seed=0,
+                                   every_origin=True)
+    print(f"\ncalibration, every origin (each value held out in turn, 3 years ahead), {len(cal.forecasts)} "
+          f"forecasts, {time.perf_counter() - t:.1f} s")
+    for label, early in (("held-out year to 2019", True), ("held-out year 2020 on", False)):
+        part = plan_calibration.Calibration(cal.forecasts.loc[(cal.forecasts["year"] < 2020) == early],
+                                            cal.targets.loc[(cal.targets["year"] < 2020) == early])
+        print(f" {label}:")
+        _print_calibration(part)
+
+
+def _print_calibration(cal: plan_calibration.Calibration) -> None:
+    f = cal.forecasts
     print(f"  95% prediction interval covered the published value: {cal.coverage:.1%} (nominal 95%)")
     worst = f.groupby("indicator_id")["covered"].mean().sort_values().head(5)
     print("  lowest coverage: " + ", ".join(f"{i} {c:.0%}" for i, c in worst.items()))

@@ -45,9 +45,16 @@ class Calibration:
 
 
 def holdout(ctx: query.Context, level: str = "ltla", areas_per_indicator: int = 25, seed: int = 0,
-            holdout_years: float = HOLDOUT_YEARS, min_points: int = MIN_USABLE_POINTS) -> Calibration:
+            holdout_years: float = HOLDOUT_YEARS, min_points: int = MIN_USABLE_POINTS,
+            every_origin: bool = False) -> Calibration:
     """Hold out the last ``holdout_years`` of every sampled series with at least ``min_points``
-    non-overlapping values, project the latest value from the rest, and score the forecasts."""
+    non-overlapping values, project the latest value from the rest, and score the forecasts.
+
+    With ``every_origin`` every non-overlapping value that has ``min_points`` usable values up to it
+    is held out in turn (a rolling-origin evaluation, Tashman 2000), so one unusual stretch of years
+    (the pandemic, for the latest three) does not decide the figures alone; ``forecasts`` then has a
+    ``year`` column to split them by.
+    """
     rng = np.random.default_rng(seed)
     forecasts, targets = [], []
     for ind in ctx.cat["id"]:
@@ -64,12 +71,22 @@ def holdout(ctx: query.Context, level: str = "ltla", areas_per_indicator: int = 
             part = groups.get(area)
             if part is None:
                 continue
-            row = _one(ind, str(area), part.drop_duplicates("period_code").sort_values("period_start"), unit,
-                       sign, holdout_years, min_points)
-            if row is not None:
-                forecasts.append(row[0])
-                targets.extend(row[1])
+            series = part.drop_duplicates("period_code").sort_values("period_start")
+            ends = _origins(series, min_points) if every_origin else [len(series)]
+            for end in ends:
+                row = _one(ind, str(area), series.iloc[:end], unit, sign, holdout_years, min_points)
+                if row is not None:
+                    forecasts.append(row[0])
+                    targets.extend(row[1])
     return Calibration(pd.DataFrame(forecasts), pd.DataFrame(targets))
+
+
+def _origins(s: pd.DataFrame, min_points: int) -> list[int]:
+    """Row counts ending at each non-overlapping value preceded by at least ``min_points - 1`` others."""
+    years = trends.period_to_year(s["period_start"])
+    length = trends.period_length_years(codes=s["period_code"].astype(str).to_numpy())
+    kept = np.flatnonzero(trends.non_overlapping(years, length))
+    return [int(i) + 1 for i in kept[min_points - 1:]]
 
 
 def _one(ind: str, area: str, s: pd.DataFrame, unit: str, sign: int, holdout_years: float, min_points: int):
@@ -88,8 +105,8 @@ def _one(ind: str, area: str, s: pd.DataFrame, unit: str, sign: int, holdout_yea
         return None
     bounds = trends.feasible_bounds(unit, values[train])
     lo, hi = (float(v) for v in trends.truncated_interval(proj.value, proj.se, proj.df, bounds))
-    forecast = {"indicator_id": ind, "areacd": area, "value": held, "projected": proj.value, "low": lo, "high": hi,
-                "covered": lo <= held <= hi}
+    forecast = {"indicator_id": ind, "areacd": area, "year": float(held_year), "value": held,
+                "projected": proj.value, "low": lo, "high": hi, "covered": lo <= held <= hi}
     last = values[train][-1]
     sd = float(proj.se)  # one standard deviation of the forecast
     out = []
@@ -99,6 +116,7 @@ def _one(ind: str, area: str, s: pd.DataFrame, unit: str, sign: int, holdout_yea
             if direction * (last - goal) >= 0:  # met before the plan: such a target is refused
                 continue
             j = judge(proj, goal, direction, bounds)
-            out.append({"indicator_id": ind, "areacd": area, "status": j.status, "probability": j.probability,
+            out.append({"indicator_id": ind, "areacd": area, "year": float(held_year), "status": j.status,
+                        "probability": j.probability,
                         "reached": bool(direction * (held - goal) >= 0)})
     return forecast, out
