@@ -480,6 +480,10 @@ HOSTILE_UPLOADS = {
     "unknown-place.yaml": b"title: x\nplace: {code: Z99999999}\npublished: 2024-01-01\nbaseline: 2022\n"
                           b"objectives: [{title: t, pillar: economy, weight: 1, indicators: [gross-median-weekly-pay],"
                           b" targets: [{horizon: medium, year: 2028, reach: 700}]}]\n",
+    # valid YAML, refused against the data: Leeds's employment rate was already above 10% at the baseline
+    "met-at-baseline.yaml": b"title: x\nplace: {code: E08000035}\npublished: 2024-01-01\nbaseline: 2022\n"
+                            b"objectives: [{title: t, pillar: economy, weight: 1, indicators: [employment-rate],"
+                            b" targets: [{horizon: medium, year: 2028, reach: 10}]}]\n",
 }
 
 
