@@ -12,16 +12,17 @@ import yaml
 from indicators import plan_examples, plan_model, plan_report, plans, views
 from app_pages import common as ui
 
-STATUS_COLOURS = {"met": "#009E73", "on track": "#56B4E9", "off track": "#D55E00", "too early": "#999999",
-                  "no data": "#F0E442"}
+STATUS_COLOURS = {"met": "#009E73", "on track": "#56B4E9", "at risk": "#E69F00", "off track": "#D55E00",
+                  "too early": "#999999", "too few points": "#CCCCCC", "no data": "#F0E442"}
 
 
 def main() -> None:
     ui.sidebar()
     c = ui.ctx()
     st.title("Plan evaluation")
-    st.caption("Check a growth plan's targets against the data: met, on track, off track, too early or no data, "
-               "over the immediate (≤ 2 years), medium (3–5) and long term (6–15).")
+    st.caption("Check a growth plan's targets against the data: met, on track, at risk, off track, too early, too few "
+               "points or no data, with the chance of reaching each target by its year, over the immediate "
+               "(≤ 2 years), medium (3–5) and long term (6–15).")
     source = st.radio("Plan", ["An example plan", "Upload a plan (YAML)", "Build one here"], horizontal=True,
                       key="plan_source")
     body, name = None, None
@@ -48,10 +49,10 @@ def main() -> None:
         return
     try:
         plan = plan_model.load_plan(body, name or "plan", set(c.catalogue.ids()), set(c.names.index))
+        evaluation = plans.evaluate(c, plan)  # refuses a target met at the baseline or a baseline before the data
     except plan_model.PlanError as exc:
         st.error(f"The plan could not be used: {ui.md(exc)}")
         return
-    evaluation = plans.evaluate(c, plan)
     _show(evaluation)
 
 
@@ -71,13 +72,18 @@ def _builder(c) -> tuple[bytes | None, str | None]:
         kind = st.selectbox("Target type", ["reach a value", "change from baseline (absolute)",
                                             "change from baseline (%)", "close a share of the gap to England",
                                             "reach the top half of neighbours"])
-        amount = st.number_input("Value / change / share (0–1)", value=0.0, format="%.3f")
+        # no default: a pre-filled 0 became a "reach 0" target that came back "met"
+        amount = st.number_input("Value / change / share (0–1)", value=None, format="%.3f",
+                                 placeholder="the target value, change or share")
         go = st.form_submit_button("Evaluate")
     if not go:
         st.info("Fill in the form and press Evaluate.")
         return None, None
     if not place:
         st.error("Choose a place.")
+        return None, None
+    if amount is None and not kind.startswith("reach the top"):
+        st.error("Enter the target's value, change or share.")
         return None, None
     target: dict = {"horizon": horizon, "year": int(year)}
     if kind == "reach a value":
@@ -140,10 +146,14 @@ def _show(ev: plans.Evaluation) -> None:
 
 def _target(t: plans.TargetResult) -> None:
     colour = STATUS_COLOURS.get(t.status, "#999999")
+    chance = (f" · {plans.likelihood(t.probability)} to reach it by {t.target_year}"
+              if t.probability is not None else "")
     st.markdown(f"**{ui.md(t.indicator)}**: {ui.md(t.target_text)} ({t.horizon} term) — "
-                f"<span style='background:{colour};color:{'#000' if t.status in ('no data', 'on track') else '#fff'};"
-                f"padding:0 .4rem;border-radius:.3rem'>{ui.esc(t.status)}</span>", unsafe_allow_html=True)
-    st.caption(ui.md(f"{t.reason}. Source: {views.sources_text(t.source, t.source_date)}."))
+                f"<span style='background:{colour};color:#000;"
+                f"padding:0 .4rem;border-radius:.3rem'>{ui.esc(t.status_text)}</span>{ui.esc(chance)}",
+                unsafe_allow_html=True)
+    baseline = f"Baseline: {t.baseline_rule}. " if t.baseline_rule else ""
+    st.caption(ui.md(f"{baseline}{t.reason}. Source: {views.sources_text(t.source, t.source_date)}."))
     if not t.series:
         return
     series = pd.DataFrame(t.series)
@@ -156,19 +166,16 @@ def _target(t: plans.TargetResult) -> None:
         layers.append(alt.Chart(pd.DataFrame({"year": [t.target_year], "value": [t.target_value]})).mark_point(
             shape="diamond", size=160, color="#D55E00", filled=True).encode(x="year:Q", y="value:Q",
                                                                             tooltip=["value:Q"]))
-    if t.projected_value is not None:
-        last = series.iloc[-1]
-        proj = pd.DataFrame({"year": [last["year"], t.target_year], "value": [last["value"], t.projected_value]})
-        layers.append(alt.Chart(proj).mark_line(strokeDash=[5, 4], color="#555").encode(x="year:Q", y="value:Q"))
-        if t.projection_low is not None:
-            band = pd.DataFrame({"year": [last["year"], t.target_year], "lo": [last["value"], t.projection_low],
-                                 "hi": [last["value"], t.projection_high]})
-            layers.append(alt.Chart(band).mark_area(opacity=0.15, color="#555").encode(x="year:Q", y="lo:Q", y2="hi:Q"))
+    if t.projected_value is not None and t.projection_path:
+        # the evaluation's own projection: the same fit, interval and feasible bounds the status was judged on
+        path = pd.DataFrame(t.projection_path)
+        layers.append(alt.Chart(path).mark_area(opacity=0.15, color="#555").encode(x="year:Q", y="low:Q", y2="high:Q"))
+        layers.append(alt.Chart(path).mark_line(strokeDash=[5, 4], color="#555").encode(x="year:Q", y="value:Q"))
     title = alt.TitleParams(t.unit, anchor="start", fontSize=12, fontWeight="normal", color="#333")
     st.altair_chart(alt.layer(*layers).properties(height=200, title=title), width="stretch")
     st.caption("Line: published values. Diamond: the target"
-               + (". Dashed: the projected trend, with its 95% prediction interval shaded." if t.projected_value
-                  is not None else "."))
+               + (". Dashed: the projected trend, with its 95% prediction interval shaded." if t.projection_path
+                  else "."))
 
 
 with ui.friendly_errors():

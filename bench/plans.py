@@ -8,7 +8,13 @@ the median of 5 further runs of
 Target: ≤ 2 s for each step. The HTML report may not exist yet (plan_report.to_html raising
 NotImplementedError); that format is then reported as "not available yet" rather than failing.
 
-    python bench/plans.py
+Then the calibration of the statuses themselves (indicators.plan_calibration): for sampled districts,
+hide the latest three years of every series with at least eight non-overlapping values, project them
+as a plan target would be, and print how often the 95% prediction interval covered the published
+value, and, for targets one forecast SD either side of it, how often each status came true against
+the chance it claimed.
+
+    python bench/plans.py [--areas N]
 """
 from __future__ import annotations
 
@@ -22,7 +28,7 @@ from typing import Callable
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indicators import plan_report, plans, query, similar_places  # noqa: E402
+from indicators import plan_calibration, plan_report, plans, query, similar_places  # noqa: E402
 from indicators.plan_model import load_plan  # noqa: E402
 
 RUNS = 5
@@ -102,7 +108,44 @@ def main() -> int:
     verdict = "within" if worst <= TARGET_S else "OVER"
     print(f"\nslowest step: {worst * 1000:.0f} ms ({verdict} the {TARGET_S:g} s target)")
     counterfactual_placebo(ctx)
+    calibration(ctx, int(sys.argv[sys.argv.index("--areas") + 1]) if "--areas" in sys.argv else 25)
     return 0
+
+
+def calibration(ctx: query.Context, areas: int) -> None:
+    """Print the hold-out figures: interval coverage and how often each status came true."""
+    t = time.perf_counter()
+    cal = plan_calibration.holdout(ctx, level="ltla", areas_per_indicator=areas, seed=0)
+    seconds = time.perf_counter() - t
+    f = cal.forecasts
+    print(f"\ncalibration: latest 3 years held out, {len(f)} series ({f['indicator_id'].nunique()} indicators, "
+          f"up to {areas} districts each), {seconds:.1f} s")
+    _print_calibration(cal)
+    t = time.perf_counter()
+    cal = plan_calibration.holdout(ctx, level="ltla", areas_per_indicator=max(areas // 2, 1), seed=0,
+                                   every_origin=True)
+    print(f"\ncalibration, every origin (each value held out in turn, 3 years ahead), {len(cal.forecasts)} "
+          f"forecasts, {time.perf_counter() - t:.1f} s")
+    for label, early in (("held-out year to 2019", True), ("held-out year 2020 on", False)):
+        part = plan_calibration.Calibration(cal.forecasts.loc[(cal.forecasts["year"] < 2020) == early],
+                                            cal.targets.loc[(cal.targets["year"] < 2020) == early])
+        print(f" {label}:")
+        _print_calibration(part)
+
+
+def _print_calibration(cal: plan_calibration.Calibration) -> None:
+    f = cal.forecasts
+    print(f"  95% prediction interval covered the published value: {cal.coverage:.1%} (nominal 95%)")
+    worst = f.groupby("indicator_id")["covered"].mean().sort_values().head(5)
+    print("  lowest coverage: " + ", ".join(f"{i} {c:.0%}" for i, c in worst.items()))
+    g = cal.targets.groupby("status").agg(n=("reached", "size"), reached=("reached", "mean"),
+                                          claimed=("probability", "mean"))
+    print("  targets one forecast SD either side of the held-out value:")
+    for status in ("on track", "at risk", "off track"):
+        if status in g.index:
+            r = g.loc[status]
+            print(f"    {status:<10} n={int(r['n']):5d}  reached {r['reached']:6.1%}  "
+                  f"mean chance claimed {r['claimed']:6.1%}")
 
 
 def counterfactual_placebo(ctx: query.Context) -> None:

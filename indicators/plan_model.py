@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from .errors import IndicatorError
 
@@ -26,6 +27,10 @@ AREA_CODE = r"^[A-Z][0-9A-Z]{2}[0-9A-Z]{0,6}$"
 Horizon = Literal["immediate", "medium", "long"]
 Pillar = Literal["economy", "public_services", "environment"]
 Text = Annotated[str, Field(min_length=1, max_length=300)]
+# A baseline period code: a year, a date, or a date with an ISO 8601 duration (2022-04-01/P1Y).
+BASELINE_CODE = re.compile(r"^(\d{4})(?:-(\d{2})-(\d{2})(?:/P(\d{1,3})([YMD]))?)?$")
+# The longest baseline period accepted: about fifteen years (the longest plan horizon) in each unit.
+MAX_BASELINE_LENGTH = {"Y": 15, "M": 180, "D": 5480}
 
 
 class PlanError(IndicatorError):
@@ -81,6 +86,14 @@ class Neighbours(_Strict):
 class ChangeTarget(_Strict):
     by: float = Field(description="the change from the baseline, in the indicator's units or in per cent")
     unit: Literal["absolute", "percent"] = "absolute"
+
+    @field_validator("by")
+    @classmethod
+    def _not_zero(cls, v: float) -> float:
+        """A change of 0 is a form's default, not a target: it would be 'met' the day the plan is written."""
+        if v == 0:
+            raise ValueError("a change of 0 leaves the target at the baseline; give the change the plan aims for")
+        return v
 
 
 class GapTarget(_Strict):
@@ -139,8 +152,23 @@ class Objective(_Strict):
         return self
 
 
+class _Origin:
+    """Where a plan was read from (its name and YAML node tree), so checks made later against the data
+    can still name the file, line and field. Not part of what the plan says: never makes plans differ."""
+
+    def __init__(self, source: str = "plan", node: yaml.Node | None = None) -> None:
+        self.source, self.node = source, node
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class Plan(_Strict):
     """A growth plan's targets for one place, by horizon."""
+
+    _origin: _Origin = PrivateAttr(default_factory=_Origin)
 
     title: Text
     illustrative: bool = Field(False, description="true for example plans that are not any council's real plan")
@@ -165,10 +193,26 @@ class Plan(_Strict):
     @field_validator("baseline")
     @classmethod
     def _baseline(cls, v: int | str) -> int | str:
+        """A year, or a period code whose date exists and whose length is plausible: 2022-02-30 and
+        2022-13-45/P999Y are refused here rather than matching nothing later."""
         if isinstance(v, int) and not 1990 <= v <= 2100:
             raise ValueError("baseline year must be between 1990 and 2100")
-        if isinstance(v, str) and not re.match(r"^\d{4}(-\d{2}-\d{2}(/P\d+[YMD])?)?$", v):
-            raise ValueError("baseline must be a year or an ELS period code such as 2022-04-01/P1Y")
+        if isinstance(v, str):
+            m = BASELINE_CODE.match(v)
+            if not m:
+                raise ValueError("baseline must be a year or an ELS period code such as 2022-04-01/P1Y")
+            if not 1990 <= int(m.group(1)) <= 2100:
+                raise ValueError("baseline year must be between 1990 and 2100")
+            if m.group(2):
+                try:
+                    date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                except ValueError:
+                    raise ValueError(f"baseline date {v.split('/')[0]} does not exist") from None
+            if m.group(4):
+                n, unit = int(m.group(4)), m.group(5)
+                if not 1 <= n <= MAX_BASELINE_LENGTH[unit]:
+                    raise ValueError(f"baseline period length P{n}{unit} must be between 1 and "
+                                     f"{MAX_BASELINE_LENGTH[unit]} {dict(Y='years', M='months', D='days')[unit]}")
         return v
 
     @model_validator(mode="after")
@@ -343,7 +387,16 @@ def load_plan(body: bytes, source: str = "plan", indicators: set[str] | None = N
               areas: set[str] | None = None) -> Plan:
     """Read and validate a plan from bytes; `source` is only used in messages."""
     data, node = read_plan_bytes(body, source)
-    return validate(data, node, source, indicators, areas)
+    plan = validate(data, node, source, indicators, areas)
+    plan._origin = _Origin(source, node)
+    return plan
+
+
+def plan_error(plan: Plan, loc: tuple[Any, ...], message: str) -> PlanError:
+    """A refusal found after loading (against the data), naming the plan's file, line and field."""
+    origin = plan._origin
+    return PlanError(origin.source, message, line=_line_of(origin.node, loc) if origin.node is not None else None,
+                     field=_field(loc))
 
 
 def json_schema() -> dict[str, Any]:

@@ -21,9 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import trends
 from .plan_model import HORIZON_YEARS
-from .plans import STATUSES, Evaluation, ObjectiveResult, TargetResult
+from .plans import STATUSES, Evaluation, ObjectiveResult, TargetResult, likelihood
 
 
 def to_csv(ev: Evaluation) -> str:
@@ -48,19 +47,25 @@ def _plain(v: object) -> object:
 PALETTE: dict[str, tuple[str, str]] = {
     "met": ("#009E73", "#000000"),
     "on track": ("#56B4E9", "#000000"),
+    "at risk": ("#E69F00", "#000000"),
     "off track": ("#D55E00", "#000000"),
     "too early": ("#999999", "#000000"),
+    "too few points": ("#CCCCCC", "#000000"),
     "no data": ("#F0E442", "#000000"),
 }
 # Lines drawn in a status colour need 3:1 against white: sky blue is too light, so its line is Okabe–Ito blue.
-LINE_INK = {"met": "#007A59", "on track": "#0072B2", "off track": "#B34F00", "too early": "#666666",
-            "no data": "#666666"}
+LINE_INK = {"met": "#007A59", "on track": "#0072B2", "at risk": "#8F6300", "off track": "#B34F00",
+            "too early": "#666666", "too few points": "#666666", "no data": "#666666"}
 STATUS_MEANING = {
-    "met": "the latest published value already meets the target.",
-    "on track": "not met yet, but the 95% prediction interval of the projected trend reaches the target "
-                "by the target year.",
-    "off track": "not met, and the whole 95% prediction interval of the projection falls short of the target.",
+    "met": "the latest published value already meets the target (\u201cwithin the margin of error\u201d when its "
+           "95% confidence interval includes the target).",
+    "on track": "not met yet; the projected trend reaches the target by the target year and it is at least 50% "
+                "likely to be reached.",
+    "at risk": "not met yet, and 10% to 50% likely to be reached by the target year on the projected trend.",
+    "off track": "not met, and less than 10% likely to be reached by the target year (or the target year is in the "
+                 "data and was missed).",
     "too early": "nothing has been published since the baseline, so there is no progress to judge.",
+    "too few points": "fewer than five non-overlapping published values, too few to project a trend from.",
     "no data": "no usable series for this place (or the indicator cannot be added up for a custom footprint), "
                "or the target value could not be worked out.",
 }
@@ -101,9 +106,9 @@ def _slug(status: str) -> str:
     return status.replace(" ", "-")
 
 
-def _badge(status: str, cls: str = "badge") -> str:
+def _badge(status: str, cls: str = "badge", text: str | None = None) -> str:
     key = status if status in PALETTE else "no data"
-    return f'<span class="{cls} s-{_slug(key)}">{_esc(status)}</span>'
+    return f'<span class="{cls} s-{_slug(key)}">{_esc(text or status)}</span>'
 
 
 def _missing(v: Any) -> bool:
@@ -265,12 +270,12 @@ Projected = list[tuple[float, float, "float | None", "float | None"]]
 
 
 def _projection_path(t: TargetResult, xs: np.ndarray, ys: np.ndarray) -> tuple[list[tuple[float, float]], Projected]:
-    """The fitted trend over its window, and (year, value, low, high) from the last observation to the target year.
+    """The fitted trend over its points, and (year, value, low, high) from the last observation to the target year.
 
-    Both come from the same straight-line fit the evaluation used (trends.project on the series), so the shaded band
-    is its real 95% prediction interval at each year. When the target year is not after the last observation the
-    projection is a single point (drawn as a whisker). If the fit does not reproduce the evaluation's own projection
-    (a hand-edited result), fall back to a straight segment from the last point to it.
+    Both come from the evaluation itself (``fit_path`` and ``projection_path``: the same fit, the same feasible
+    bounds), so the shaded band is exactly the interval the status was judged on. When the target year is not
+    after the last observation the projection is a single point (drawn as a whisker). Without a stored path (a
+    hand-edited result) the projection is a straight segment from the last point to the stated value.
     """
     if _missing(t.projected_value):
         return [], []
@@ -282,24 +287,13 @@ def _projection_path(t: TargetResult, xs: np.ndarray, ys: np.ndarray) -> tuple[l
         return [], [(goal_x, value, lo_t, hi_t)]
     fallback: Projected = [(x_last, y_last, y_last if lo_t is not None else None, y_last if hi_t is not None else None),
                            (goal_x, value, lo_t, hi_t)]
-    try:
-        end = trends.project(xs, ys, goal_x)
-    except ValueError:
+    path = [p for p in (t.projection_path or [])
+            if not any(_missing(p.get(k)) for k in ("year", "value", "low", "high"))]
+    if len(path) < 2 or abs(float(path[-1]["value"]) - value) > 1e-6 * max(1.0, abs(value)):
         return [], fallback
-    if end.value is None or abs(end.value - value) > 1e-6 * max(1.0, abs(value)):
-        return [], fallback
-    window = xs[-trends.DEFAULT_MAX_POINTS:]
-    fit = []
-    if end.n_points >= 3:
-        ends = [trends.project(xs, ys, float(x)) for x in (window[0], x_last)]
-        fit = [(float(p.year), float(p.value)) for p in ends if p.value is not None]
-    out: Projected = []
-    for x in np.linspace(x_last, goal_x, 25):
-        p = trends.project(xs, ys, float(x))
-        if p.value is None:
-            return [], fallback
-        out.append((float(x), p.value, p.pi_lower, p.pi_upper))
-    return fit, out
+    fit = [(float(p["year"]), float(p["value"])) for p in (t.fit_path or [])
+           if not _missing(p.get("year")) and not _missing(p.get("value"))]
+    return fit, [(float(p["year"]), float(p["value"]), float(p["low"]), float(p["high"])) for p in path]
 
 
 class _Labels:
@@ -506,12 +500,14 @@ def _chart_words(t: TargetResult, ev: Evaluation, pts: Sequence[tuple[float, flo
     if proj:
         end = proj[-1]
         pi = (f" with a 95% prediction interval of {fmt_value(end[2], t.unit)} to {fmt_value(end[3], t.unit)}"
-              f" (shaded)" if end[2] is not None and end[3] is not None else " (too few points for an interval)")
+              f" (shaded)" if end[2] is not None and end[3] is not None else " (no interval)")
         words.append(f"The straight-line trend of the last values gives {fmt_value(end[1], t.unit)} in "
                      f"{t.target_year}{pi}.")
         if band_cut:
             words.append("The interval is wider than the chart and is cut at its edge.")
-    words.append(f"Status: {t.status}.")
+    if not _missing(t.probability):
+        words.append(f"Chance of reaching the target by {t.target_year}: {_chance(t.probability)}.")
+    words.append(f"Status: {t.status_text}.")
     return " ".join(words)
 
 
@@ -535,12 +531,18 @@ def _series_table(t: TargetResult) -> str:
 
 # ---------------------------------------------------------------- sections
 
+def _chance(p: float | None) -> str:
+    """The probability as a council would quote it; the same words as the evaluation's reason."""
+    return "n/a" if _missing(p) else likelihood(float(p))  # type: ignore[arg-type]
+
+
 def _target_card(t: TargetResult, ev: Evaluation, chart_id: str) -> str:
     def row(name: str, value: str) -> str:
         return f"<tr><th scope=\"row\">{name}</th><td>{value}</td></tr>"
 
     baseline = ("n/a" if not t.baseline_period else
-                f"{_esc(fmt_value(t.baseline_value, t.unit))} <span class=\"muted\">({_esc(t.baseline_period)})</span>")
+                f"{_esc(fmt_value(t.baseline_value, t.unit))} <span class=\"muted\">("
+                f"{_esc(t.baseline_rule or t.baseline_period)})</span>")
     latest = ("n/a" if not t.latest_period else
               f"{_esc(fmt_value(t.latest_value, t.unit))} <span class=\"muted\">({_esc(t.latest_period)})</span>")
     if _missing(t.projected_value):
@@ -551,14 +553,14 @@ def _target_card(t: TargetResult, ev: Evaluation, chart_id: str) -> str:
             projection += (f"; 95% prediction interval {_esc(fmt_value(t.projection_low, t.unit))} to "
                            f"{_esc(fmt_value(t.projection_high, t.unit))}")
         else:
-            projection += " (no interval: too few points)"
+            projection += " (no interval)"
     sources = "; ".join(
         f"{_esc(name)}, released {_esc(_long_date(d) if d else 'date not stated')}"
         + (f" ({_link(u, 'release page on ' + _host(u)) if _is_web_url(u) else _link(u)})" if u else "")
         for name, d, u in _sources(t))
-    n_fit = min(len(t.series), trends.DEFAULT_MAX_POINTS)
-    trend_note = (f" <span class=\"muted\">(straight line through the last {n_fit} values)</span>"
-                  if t.trend and t.trend != "too few points" and n_fit >= 3 else "")
+    notes = [f"fitted to the last {t.projection_points} non-overlapping values"] if t.projection_points else []
+    notes += [t.trend_note] if t.trend_note else []
+    trend_note = f" <span class=\"muted\">({_esc('; '.join(notes))})</span>" if notes and t.trend else ""
     facts = "".join([
         row("Indicator", f"{_esc(t.indicator)} <span class=\"muted\">({_esc(t.indicator_id)})</span>"),
         row("Unit", _esc(t.unit) or "not stated"),
@@ -568,7 +570,10 @@ def _target_card(t: TargetResult, ev: Evaluation, chart_id: str) -> str:
         row("Latest", latest),
         row("Trend", _esc(t.trend or "n/a") + trend_note),
         row("Projection", projection),
-        row("Status", _badge(t.status, "badge target-status")),
+        row("Chance", _esc(f"{_chance(t.probability)} to reach the target by {t.target_year}")
+            if not _missing(t.probability) else "not assessed"),
+        row("Status", _badge(t.status, "badge target-status")
+            + (" <span class=\"muted\">(within the margin of error)</span>" if t.status_text != t.status else "")),
         row("Why", _esc(t.reason) or "n/a"),
         row("Source", sources or "not stated"),
     ])
@@ -580,7 +585,7 @@ def _target_card(t: TargetResult, ev: Evaluation, chart_id: str) -> str:
     key = _slug(t.status if t.status in PALETTE else "no data")
     return (f"<article class=\"target t-{key}\"><h3><span>{_esc(t.indicator)}: "
             f"{_esc(HORIZON_NAMES.get(t.horizon, t.horizon)).lower()}, {t.target_year}</span> "
-            f"{_badge(t.status)}</h3><table class=\"facts\">{facts}</table>{figure}</article>")
+            f"{_badge(t.status, text=t.status_text)}</h3><table class=\"facts\">{facts}</table>{figure}</article>")
 
 
 def _objective(o: ObjectiveResult, ev: Evaluation, n: int) -> str:
@@ -646,7 +651,8 @@ def _legend() -> str:
     items = "".join(f"<li>{_badge(s, 'chip')} {_esc(STATUS_MEANING[s])}</li>" for s in STATUSES)
     keys = ("<li><span class=\"key k-series\"></span> published values (the larger ring is the baseline)</li>"
             "<li><span class=\"key k-target\"></span> target value, with a diamond at the target year</li>"
-            "<li><span class=\"key k-fit\"></span> straight-line trend through the last five values</li>"
+            "<li><span class=\"key k-fit\"></span> straight-line trend through the last five non-overlapping values"
+            "</li>"
             "<li><span class=\"key k-projection\"></span> the trend projected to the target year (open circle)</li>"
             "<li><span class=\"key k-band\"></span> its 95% prediction interval (a bar when the target year is "
             "already inside the data)</li>"
@@ -660,24 +666,35 @@ def _legend() -> str:
 
 def _methods() -> str:
     paras = [
-        ("Baseline and latest", "The baseline is the place's last published value in or before the plan's baseline "
-         "period. Where the series only starts later, its first value stands in and the target says so. The latest "
-         "value is the most recent period published."),
+        ("Baseline and latest", "The plan's baseline is placed on each indicator's own periods by one rule: a period "
+         "whose code is the baseline itself; else the period containing the baseline's date (a year stands for 1 July "
+         "of that year, so it picks the financial year starting in it and the academic year ending in it; among "
+         "overlapping rolling periods, the one centred nearest); else the latest period starting on or before it. "
+         "The period used is named beside every baseline. A baseline before an indicator's first published period "
+         "is refused, as is a target already met at the baseline. The latest value is the most recent period "
+         "published."),
         ("Met", "A target is <em>met</em> when the latest published value is already at or beyond the target, in "
-         "the direction the target asks for."),
-        ("On track and off track", "Otherwise we fit an ordinary least squares line through the last five (or "
-         "fewer) values and project it to the target year with its 95% prediction interval: the range a single "
-         "future published value is expected to fall in, wider than the confidence interval of the line. The target "
-         "is <em>on track</em> if that interval reaches the target and <em>off track</em> if the whole interval "
-         "falls short. With only two values the straight line through them is used and there is no interval; with "
-         "fewer the target is off track. A wide interval makes a target easy to call on track: read the reason and "
-         "the chart, not only the colour."),
-        ("Too early and no data", "A target is <em>too early</em> when nothing has been published since the "
-         "baseline, and <em>no data</em> when the place has no usable series, when the indicator cannot be added up "
-         "for a custom footprint (medians, ratios and some rates are never aggregated) or when the target value "
-         "cannot be worked out."),
-        ("Trend", "The trend is called improving or worsening only when the 95% confidence interval of the slope "
-         "excludes zero; otherwise there is no significant change. At least three values are needed."),
+         "the direction the target asks for. When that value's 95% confidence interval includes the target it is "
+         "met <em>within the margin of error</em>: the true value may still fall short."),
+        ("Projection and chance", "Otherwise we fit a straight line through the last five non-overlapping values "
+         "(rolling periods are thinned so that no two share a year; weighted by the published confidence intervals "
+         "where every value has one) and project it to the target year. The spread of the projection allows for the "
+         "scatter about the line and for the line itself bending, as trends do (a random walk with drift); its 95% "
+         "prediction interval is cut to the values the indicator can take (0 to 100 for a percentage, never below "
+         "zero for a count or rate). From that distribution we give the chance of reaching the target by its "
+         "year."),
+        ("On track, at risk, off track", "<em>On track</em>: at least a 50% chance, the central projection reaches "
+         "the target and the line does not slope away from it. <em>At risk</em>: a 10% to 50% chance. <em>Off "
+         "track</em>: under 10%, or the target year is in the data and was missed. Tested on the snapshot by holding "
+         "out the latest three years: the 95% interval covered about 94% of the values published since."),
+        ("Too early, too few points and no data", "A target is <em>too early</em> when nothing has been published "
+         "since the baseline, <em>too few points</em> when fewer than five non-overlapping values are published "
+         "(the trend rule of the OHID Fingertips profiles), and <em>no data</em> when the place has no usable "
+         "series, when the indicator cannot be added up for a custom footprint (medians, ratios and some rates are "
+         "never aggregated) or when the target value cannot be worked out."),
+        ("Trend", "The trend follows the Fingertips rules: at least five non-overlapping values, weighted by their "
+         "confidence intervals where published, money in real terms (GDP deflator); it is called improving or "
+         "worsening only when the 95% confidence interval of the slope excludes zero."),
         ("Compared with similar places", "For each objective, the place since the plan was published is compared "
          "with a <em>synthetic control</em>: a weighted mix of its statistical neighbours, with weights chosen so the "
          "mix tracked the place as closely as possible before the plan (Abadie, Diamond &amp; Hainmueller 2010). The "
@@ -691,7 +708,7 @@ def _methods() -> str:
          "rule called about 7% of 160 place-indicator pairs better or worse. A difference-in-differences against the "
          "same places is shown beside it, judged by the same placebos."),
         ("Summaries", "The tables count targets by status. The share met or on track is among targets that could be "
-         "judged (met, on track or off track), each weighted by its objective's weight shared equally among the "
+         "judged (met, on track, at risk or off track), each weighted by its objective's weight shared equally among the "
          "objective's targets."),
     ]
     return "".join(f"<h3>{h}</h3><p>{p}</p>" for h, p in paras)
@@ -762,7 +779,8 @@ td.share{font-weight:700}
  font-weight:700;font-size:.85rem;white-space:nowrap;line-height:1.35}
 .chip{font-size:.8rem;padding:0 .35rem}
 .s-met{background:#009E73;color:#000}.s-on-track{background:#56B4E9;color:#000}
-.s-off-track{background:#D55E00;color:#000}.s-too-early{background:#999999;color:#000}
+.s-at-risk{background:#E69F00;color:#000}.s-off-track{background:#D55E00;color:#000}
+.s-too-early{background:#999999;color:#000}.s-too-few-points{background:#CCCCCC;color:#000}
 .s-no-data{background:#F0E442;color:#000}
 .legend .cols{display:grid;grid-template-columns:3fr 2fr;gap:1.5rem}
 .legend ul{list-style:none;padding:0;margin:0}
@@ -781,7 +799,8 @@ table.counterfactual-facts{margin:-.6rem 0 1rem}table.counterfactual-facts th{wi
 article.target{border:1px solid var(--rule);border-left:8px solid #999;border-radius:.3rem;padding:.6rem 1rem .8rem;
  margin:0 0 1.2rem;break-inside:avoid;page-break-inside:avoid}
 article.t-met{border-left-color:#009E73}article.t-on-track{border-left-color:#56B4E9}
-article.t-off-track{border-left-color:#D55E00}article.t-too-early{border-left-color:#999999}
+article.t-at-risk{border-left-color:#E69F00}article.t-off-track{border-left-color:#D55E00}
+article.t-too-early{border-left-color:#999999}article.t-too-few-points{border-left-color:#CCCCCC}
 article.t-no-data{border-left-color:#F0E442}
 article.target h3{display:flex;justify-content:space-between;align-items:baseline;gap:1rem;margin:.1rem 0 .5rem}
 table.facts{width:100%;font-size:.92rem}
@@ -883,8 +902,8 @@ def to_html(ev: Evaluation) -> str:
 <p>{len(ev.objectives)} objectives, {n_targets} targets.</p>
 {_rollup_table(ev.by_horizon, "horizon", HORIZON_NAMES, "Targets by horizon", horizon_notes)}
 {_rollup_table(ev.by_pillar, "pillar", PILLAR_NAMES, "Targets by pillar")}
-<p class="muted">Met or on track: the weighted share of the targets that could be judged (met, on track or off
-track); targets too early or without data are counted but not judged.</p>
+<p class="muted">Met or on track: the weighted share of the targets that could be judged (met, on track, at risk or
+off track); targets too early, with too few points or without data are counted but not judged.</p>
 </section>
 {_legend()}
 {objectives}

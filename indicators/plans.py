@@ -1,18 +1,28 @@
 """Evaluate a growth plan: every target against the data, the trend, and what similar places did.
 
-For each target: the baseline, the latest value and period, the recent trend and a projection to
-the target year with its 95% prediction interval, and a status in words:
+For each target: the baseline (the period resolved from the plan's baseline by one rule, named in
+every output), the latest value and period, the recent trend, and a projection to the target year
+with its predictive distribution. The status says what those numbers say:
 
-- **met**: the latest value already meets the target;
-- **on track**: not yet met, but the projection's prediction interval reaches the target;
-- **off track**: the projection's interval falls short of it;
+- **met**: the latest value already meets the target (marked *within the margin of error* when
+  the latest value's 95% CI straddles the target);
+- **on track**: not met yet, at least a 50% chance of reaching it by the target year, the central
+  projection reaches it, and the trend does not point away from it;
+- **at risk**: a 10–50% chance (or 50%+ while the trend points away);
+- **off track**: under a 10% chance, or the target year is in the data and was missed;
 - **too early**: no data published since the baseline;
+- **too few points**: fewer than five non-overlapping points to project from;
 - **no data**: no usable series (or the indicator cannot be aggregated for a custom footprint).
+
+The chance comes from the projection's t distribution at the target year, cut to the values the
+indicator can take (0–100 for a percentage, never negative for a count or rate). A plan whose
+own target is already met at the baseline, or whose baseline precedes an indicator's series, is
+refused with its file, line and field.
 
 Each objective also gets a counterfactual line: the place since the plan was published against a
 synthetic control built from its statistical neighbours, with placebo-in-space inference (see
-`counterfactual`), so a reader can tell a rising tide from the plan's own effect. Roll-ups by horizon and pillar show whether economic and public-service
-targets move together.
+`counterfactual`), so a reader can tell a rising tide from the plan's own effect. Roll-ups by
+horizon and pillar show whether economic and public-service targets move together.
 """
 from __future__ import annotations
 
@@ -29,9 +39,18 @@ from . import aggregate, query, similar_places, trends
 from . import counterfactual as cf
 from . import neighbours as nb
 from .errors import NotAggregableError
-from .plan_model import Objective, Plan, Target
+from .plan_model import Objective, Plan, Target, plan_error
 
-STATUSES = ("met", "on track", "off track", "too early", "no data")
+STATUSES = ("met", "on track", "at risk", "off track", "too early", "too few points", "no data")
+# Statuses that judge progress (the others say why progress cannot be judged).
+JUDGED = ("met", "on track", "at risk", "off track")
+# On track needs at least an even chance; under one in ten is off track; in between, at risk.
+ON_TRACK_PROBABILITY = 0.5
+OFF_TRACK_PROBABILITY = 0.1
+# A projection is a trend: Fingertips' rule of five non-overlapping points applies to it too.
+MIN_PROJECTION_POINTS = trends.MIN_POINTS
+# The line is fitted to the most recent non-overlapping points, as many as the trend window.
+PROJECTION_POINTS = trends.DEFAULT_MAX_POINTS
 LEVEL_ORDER = ("ltla", "utla", "combined_authority", "region", "country", "uk")
 
 
@@ -74,6 +93,22 @@ class TargetResult:
     source_date: str | None
     source_url: str | None
     series: list[dict[str, Any]] = field(default_factory=list)
+    baseline_period_code: str | None = None
+    baseline_rule: str | None = None
+    probability: float | None = None
+    within_margin: bool | None = None
+    trend_note: str | None = None
+    projection_points: int | None = None
+    # for drawing: the fitted line over its points and the projection band to the target year
+    fit_path: list[dict[str, float]] = field(default_factory=list)
+    projection_path: list[dict[str, float]] = field(default_factory=list)
+
+    @property
+    def status_text(self) -> str:
+        """The status as written for a reader: 'met (within the margin of error)' where it applies."""
+        if self.status == "met" and self.within_margin:
+            return "met (within the margin of error)"
+        return self.status
 
 
 @dataclass
@@ -114,7 +149,8 @@ class Evaluation:
         for o in self.objectives:
             for t in o.targets:
                 r = asdict(t)
-                r.pop("series")
+                for drawn in ("series", "fit_path", "projection_path"):
+                    r.pop(drawn)
                 r["counterfactual"] = o.counterfactual
                 r.update(o.counterfactual_fields())
                 recs.append({"plan": self.plan.title, "place": self.place.name, **r})
@@ -208,14 +244,58 @@ def _comparator_value(ctx: query.Context, place: Place, plan_benchmark: str, ind
 
 # ---------------------------------------------------------------- targets
 
-def _baseline_row(series: pd.DataFrame, baseline: int | str) -> pd.Series | None:
-    if isinstance(baseline, str) and not baseline.isdigit():
-        hit = series.loc[series["period_code"] == baseline]
-        return hit.iloc[-1] if len(hit) else None
-    year = int(baseline)
-    starts = pd.to_datetime(series["period_start"].astype(str)).dt.year
-    hit = series.loc[starts <= year]
-    return hit.iloc[-1] if len(hit) else None
+class BaselineError(ValueError):
+    """The plan's baseline cannot be placed on an indicator's series."""
+
+
+def _baseline_date(baseline: int | str) -> tuple[pd.Timestamp, str]:
+    """The date a baseline stands for, and how it was read.
+
+    A year stands for its middle (1 July), so it picks the financial year starting in it, the academic
+    year ending in it and the calendar year itself; a date stands for itself; a date with a duration
+    (2022-04-01/P1Y) for the middle of that period.
+    """
+    text = str(baseline)
+    if text.isdigit():
+        return pd.Timestamp(int(text), 7, 1), f"1 July {text}, the middle of the baseline year"
+    start_text, _, duration = text.partition("/")
+    start = pd.Timestamp(start_text)
+    if not duration:
+        return start, f"{start.day} {start:%B %Y}"
+    length = float(trends.period_length_years(codes=[text])[0])
+    mid = start + pd.Timedelta(days=length * trends.DAYS_PER_YEAR / 2.0)
+    return mid.normalize(), f"{mid.day} {mid:%B %Y}, the middle of the baseline period {text}"
+
+
+def resolve_baseline(series: pd.DataFrame, baseline: int | str) -> tuple[pd.Series, str]:
+    """The row of ``series`` that stands for the plan's baseline, and the rule that chose it, in words.
+
+    One rule for every indicator: a period whose code is exactly the baseline; else the period
+    containing the baseline's date (``_baseline_date``), the one centred nearest it when rolling
+    periods overlap; else the nearest period starting on or before it. A baseline earlier than the
+    series' first period raises ``BaselineError`` rather than quietly using a later value.
+    """
+    codes = series["period_code"].astype(str)
+    exact = series.loc[codes == str(baseline)]
+    if len(exact):
+        row = exact.iloc[-1]
+        return row, f"{row['period_label']}, the period {baseline} itself"
+    when, words = _baseline_date(baseline)
+    start = pd.to_datetime(series["period_start"].astype(str))
+    length = trends.period_length_years(codes=codes.to_numpy())
+    end = start + pd.to_timedelta(np.maximum(length * trends.DAYS_PER_YEAR - 1.0, 0.0), unit="D")
+    inside = (start <= when) & (when <= end)
+    if inside.any():
+        centre = start + (end - start) / 2
+        distance = (centre - when).abs().where(inside)
+        row = series.loc[distance.idxmin()]
+        return row, f"{row['period_label']}, the period containing {words}"
+    before = series.loc[start <= when]
+    if len(before):
+        row = before.iloc[-1]
+        return row, f"{row['period_label']}, the latest period starting on or before {words}"
+    first = series.iloc[0]
+    raise BaselineError(f"the baseline ({baseline}) is before the first period published ({first['period_label']})")
 
 
 def _fmt(v: float | None, unit: str = "") -> str:
@@ -225,21 +305,34 @@ def _fmt(v: float | None, unit: str = "") -> str:
     return f"{text}%" if unit == "%" else (f"£{text}" if unit.startswith("£") and unit != "£ million" else text)
 
 
+def likelihood(p: float) -> str:
+    """A probability in words a council can quote: 'about 30% likely'."""
+    if p < 0.01:
+        return "less than 1% likely"
+    if p > 0.99:
+        return "more than 99% likely"
+    return f"about {p:.0%} likely"
+
+
+def _where(plan: Plan, objective: Objective, target: Target) -> tuple[int, int]:
+    oi = next(i for i, o in enumerate(plan.objectives) if o is objective)
+    ti = next(i for i, t in enumerate(objective.targets) if t is target)
+    return oi, ti
+
+
 def evaluate_target(ctx: query.Context, plan: Plan, place: Place, objective: Objective, target: Target) -> TargetResult:
-    result, note = _evaluate_target(ctx, plan, place, objective, target)
-    if note:
-        result.reason = (result.reason + "." + note) if result.reason else note.strip()
-    return result
+    return _evaluate_target(ctx, plan, place, objective, target)
 
 
 def _evaluate_target(ctx: query.Context, plan: Plan, place: Place, objective: Objective,
-                     target: Target) -> tuple[TargetResult, str]:
+                     target: Target) -> TargetResult:
     ind_id = target.indicator or objective.indicators[0]
     ind = ctx.catalogue.get(ind_id)
     meta = ctx.snapshot.catalogue.set_index("indicator_id").loc[ind_id]
     series, why_not = place_series(ctx, place, ind_id)
-    chart = [{"label": str(r.period_label), "year": float(trends.period_to_year(pd.Series([r.period_start]))[0]),
-              "value": float(r.value)} for r in series.itertuples()]
+    chart_years = trends.period_to_year(series["period_start"]) if len(series) else []
+    chart = [{"label": str(label), "year": float(year), "value": float(value)}
+             for label, year, value in zip(series["period_label"], chart_years, series["value"])]
     result = dict(
         objective=objective.title, pillar=objective.pillar, weight=objective.weight, indicator_id=ind_id,
         indicator=ind.label, unit=ind.unit, polarity=ind.polarity, horizon=target.horizon,
@@ -251,57 +344,128 @@ def _evaluate_target(ctx: query.Context, plan: Plan, place: Place, objective: Ob
     if series.empty:
         result["reason"] = why_not or f"no published values for {place.name}"
         result["target_text"] = _describe(target, ind.unit)
-        return TargetResult(**result), ""
-    base = _baseline_row(series, plan.baseline)
+        return TargetResult(**result)
+    oi, ti = _where(plan, objective, target)
+    try:
+        base, rule = resolve_baseline(series, plan.baseline)
+    except BaselineError as exc:
+        raise plan_error(plan, ("baseline",), f"{exc} for {ind.label} ({ind_id}) in {place.name}; "
+                                              "choose a baseline the data cover") from exc
     last = series.iloc[-1]
-    result.update(latest_period=str(last["period_label"]), latest_value=float(last["value"]))
-    late_start = ""
-    if base is None:  # the series begins after the plan's baseline: its first value stands in, and we say so
-        base = series.iloc[0]
-        late_start = (f" The series starts after the baseline ({plan.baseline}), so its first value "
-                      f"({base['period_label']}) is used as the baseline.")
-    result.update(baseline_period=str(base["period_label"]), baseline_value=float(base["value"]))
+    result.update(latest_period=str(last["period_label"]), latest_value=float(last["value"]),
+                  baseline_period=str(base["period_label"]), baseline_value=float(base["value"]),
+                  baseline_period_code=str(base["period_code"]), baseline_rule=rule)
     goal, text, problem = _target_value(ctx, plan, place, target, ind_id, ind.unit, ind.polarity, series, base, last)
     result.update(target_value=goal, target_text=text)
     if goal is None:
         result["reason"] = problem or "the target value could not be computed"
-        return TargetResult(**result), late_start
+        return TargetResult(**result)
+    b = float(base["value"])
+    direction = ind.sign or (1 if goal >= b else -1)
+    if target.kind in ("reach", "change") and direction * (b - goal) >= -1e-9:
+        raise plan_error(plan, ("objectives", oi, "targets", ti, target.kind),
+                         f"the target ({text}) is already met at the baseline: {ind.label} was "
+                         f"{_fmt(b, ind.unit)} in {base['period_label']} for {place.name}; set a target beyond the "
+                         "baseline")
     years = trends.period_to_year(series["period_start"])
     values = series["value"].to_numpy(dtype=float)
-    tr = trends.trend(years, values, ind.polarity)
-    result["trend"] = tr.verdict
+    lci, uci = (series[c].to_numpy(dtype=float) if c in series else None for c in ("lci", "uci"))
+    length = trends.period_length_years(codes=series["period_code"].astype(str).to_numpy())
+    tr = trends.trend(years, values, ind.polarity, lci=lci, uci=uci, length=length,
+                      money=trends.is_money(ind.unit), deflator=_deflator(ctx))
+    result.update(trend=tr.verdict, trend_note=tr.note or None)
+    latest = float(last["value"])
     if pd.Timestamp(str(last["period_start"])) <= pd.Timestamp(str(base["period_start"])):
         result.update(status="too early", reason=f"no data published since the baseline ({base['period_label']})")
-        return TargetResult(**result), late_start
-    direction = ind.sign or (1 if goal >= float(base["value"]) else -1)
-    if direction * (float(last["value"]) - goal) >= -1e-9:
-        result.update(status="met", reason=f"the latest value ({_fmt(float(last['value']), ind.unit)}, "
-                                            f"{last['period_label']}) already meets the target")
-        return TargetResult(**result), late_start
+        return TargetResult(**result)
+    if direction * (latest - goal) >= -1e-9:
+        lo, hi = (float(last[c]) if c in last and pd.notna(last[c]) else None for c in ("lci", "uci"))
+        margin = lo is not None and hi is not None and lo <= goal <= hi
+        reason = (f"the latest value ({_fmt(latest, ind.unit)}, {last['period_label']}) already meets the target of "
+                  f"{_fmt(goal, ind.unit)}")
+        if margin:
+            reason += (f", but within the margin of error: its 95% confidence interval ({_fmt(lo, ind.unit)} to "
+                       f"{_fmt(hi, ind.unit)}) includes the target")
+        result.update(status="met", within_margin=margin if lo is not None and hi is not None else None,
+                      reason=reason)
+        return TargetResult(**result)
     if pd.Timestamp(str(last["period_start"])).year >= target.year:
         result.update(status="off track", reason=f"the target year ({target.year}) has been reached in the data and the "
-                                                 f"latest value ({_fmt(float(last['value']), ind.unit)}, "
+                                                 f"latest value ({_fmt(latest, ind.unit)}, "
                                                  f"{last['period_label']}) does not meet the target")
-        return TargetResult(**result), late_start
-    proj = trends.project(years, values, float(target.year))
-    result.update(projected_value=proj.value, projection_low=proj.pi_lower, projection_high=proj.pi_upper)
-    if proj.value is None:
-        result.update(status="off track", reason="not yet met, and too few points to project a trend")
-        return TargetResult(**result), late_start
-    reach = proj.pi_upper if direction > 0 else proj.pi_lower
-    if reach is None:  # two points: a straight line with no interval
-        on = direction * (proj.value - goal) >= -1e-9
-        result.update(status="on track" if on else "off track",
-                      reason=f"the line through the last two values {'reaches' if on else 'misses'} the target "
-                             f"by {target.year} (too few points for an interval)")
-        return TargetResult(**result), late_start
-    on = direction * (reach - goal) >= -1e-9
-    result.update(
-        status="on track" if on else "off track",
-        reason=(f"projected {_fmt(proj.value, ind.unit)} in {target.year} (95% prediction interval "
-                f"{_fmt(proj.pi_lower, ind.unit)} to {_fmt(proj.pi_upper, ind.unit)}), which "
-                f"{'reaches' if on else 'falls short of'} the target of {_fmt(goal, ind.unit)}"))
-    return TargetResult(**result), late_start
+        return TargetResult(**result)
+    proj = trends.project(years, values, float(target.year), PROJECTION_POINTS, lci=lci, uci=uci, length=length,
+                          trend_change=True)
+    result["projection_points"] = proj.n_points
+    if proj.n_points < MIN_PROJECTION_POINTS or proj.value is None or proj.se is None:
+        result.update(status="too few points",
+                      reason=f"not yet met, and only {proj.n_points} non-overlapping value(s) to project from; a "
+                             f"projection needs {MIN_PROJECTION_POINTS}")
+        return TargetResult(**result)
+    bounds = trends.feasible_bounds(ind.unit, values)
+    j = judge(proj, goal, direction, bounds)
+    status, p, central, low, high, reaches, away = (j.status, j.probability, j.central, j.low, j.high, j.reaches,
+                                                     j.away)
+    reason = (f"projected {_fmt(central, ind.unit)} in {target.year} (95% prediction interval {_fmt(low, ind.unit)} "
+              f"to {_fmt(high, ind.unit)}), which {'reaches' if reaches else 'falls short of'} the target of "
+              f"{_fmt(goal, ind.unit)}; {likelihood(p)} to reach it by {target.year}")
+    if away:
+        reason += "; the fitted line slopes away from the target"
+    if trends.is_money(ind.unit):
+        reason += "; projected in cash terms, as the target is"
+    fit_args = dict(lci=lci, uci=uci, length=length, bounds=bounds, trend_change=True)
+    path = trends.project_path(years, values, np.linspace(np.nanmax(years), target.year, 25), PROJECTION_POINTS,
+                               **fit_args)
+    fit = trends.project_path(years, values, trends.fit_span(years, values, PROJECTION_POINTS, lci=lci, uci=uci,
+                                                             length=length), PROJECTION_POINTS, **fit_args)
+    result.update(status=status, reason=reason, probability=p, projected_value=central, projection_low=low,
+                  projection_high=high,
+                  projection_path=[{"year": float(r.year), "value": float(r.value), "low": float(r.pi_lower),
+                                    "high": float(r.pi_upper)} for r in path.itertuples()],
+                  fit_path=[{"year": float(r.year), "value": float(r.value)} for r in fit.itertuples()])
+    return TargetResult(**result)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A not-yet-met target read against a projection: the status and the numbers behind it."""
+
+    status: str
+    probability: float
+    central: float
+    low: float
+    high: float
+    reaches: bool
+    away: bool
+
+
+def judge(proj: trends.Projection, goal: float, direction: int, bounds: tuple[float, float]) -> Judgement:
+    """Status of a target not yet met, from the projection's predictive distribution cut to ``bounds``.
+
+    On track: at least an even chance, the central projection reaches the target, and the line does
+    not slope away from it (a lucky latest value never makes a falling series "on track" for a rise).
+    At risk: 10–50% (or 50%+ without the other two). Off track: under 10%.
+    """
+    assert proj.value is not None and proj.se is not None and proj.df is not None
+    central = float(np.clip(proj.value, *bounds))
+    low, high = (float(v) for v in trends.truncated_interval(proj.value, proj.se, proj.df, bounds))
+    p = trends.reach_probability(proj.value, proj.se, proj.df, goal, direction, bounds)
+    reaches = direction * (central - goal) >= -1e-9
+    away = proj.slope is not None and direction * proj.slope < 0
+    if p >= ON_TRACK_PROBABILITY and reaches and not away:
+        status = "on track"
+    elif p >= OFF_TRACK_PROBABILITY:
+        status = "at risk"
+    else:
+        status = "off track"
+    return Judgement(status, p, central, low, high, reaches, away)
+
+
+def _deflator(ctx: query.Context) -> trends.Deflator | None:
+    key = ("gdp_deflator",)
+    if key not in ctx._cache:
+        ctx._cache[key] = trends.gdp_deflator(ctx.snapshot.observations)
+    return ctx._cache[key]
 
 
 def _describe(t: Target, unit: str) -> str:
@@ -382,7 +546,7 @@ def _rollup(rows: pd.DataFrame, by: str, order: list[str]) -> pd.DataFrame:
         if part.empty:
             continue
         counts = part["status"].value_counts()
-        judged = part.loc[part["status"].isin(["met", "on track", "off track"])]
+        judged = part.loc[part["status"].isin(JUDGED)]
         good = judged.loc[judged["status"].isin(["met", "on track"]), "weight"].sum()
         share = float(good / judged["weight"].sum()) if len(judged) else None
         out.append({by: key, "targets": len(part), **{s: int(counts.get(s, 0)) for s in STATUSES},

@@ -103,12 +103,8 @@ def profile(ctx: query.Context, areacd: str, level: str = "ltla", benchmark: str
     sign = cat.loc[ids, "sign"].to_numpy()
     polarity = cat.loc[ids, "polarity"].to_numpy()
 
-    # trends: one OLS per indicator, all at once on a shared time axis
-    axis = np.sort(rows["year"].unique())
-    grid = np.full((len(ids), len(axis)), np.nan)
-    pos = {i: k for k, i in enumerate(ids)}
-    grid[rows["indicator_id"].map(pos).to_numpy(), np.searchsorted(axis, rows["year"].to_numpy())] = rows["value"]
-    tr = trends.trend_many(axis, grid, polarity)
+    # trends by Fingertips' rules, all indicators at once on a shared time axis
+    tr = _trends(ctx, rows, ids, polarity, cat.loc[ids, "unit"].to_numpy())
 
     region = _lookup(ctx, place.region, ids, shown["period_code"]) if place.region else np.full(len(ids), np.nan)
     value, lci, uci = (shown[c].to_numpy(dtype=float) for c in ("value", "lci", "uci"))
@@ -141,6 +137,7 @@ def profile(ctx: query.Context, areacd: str, level: str = "ltla", benchmark: str
         **dist,
         "trend": tr["verdict"].to_numpy(), "trend_points": tr["n_points"].to_numpy(), "slope": tr["slope"].to_numpy(),
         "slope_lci": tr["slope_lci"].to_numpy(), "slope_uci": tr["slope_uci"].to_numpy(),
+        "trend_real_terms": tr["real_terms"].to_numpy(),
         "baseline_label": first["period_label"].to_numpy(),
         "change": [c.absolute for c in changes], "change_relative": [c.relative for c in changes],
         "change_direction": [c.direction for c in changes],
@@ -152,6 +149,33 @@ def profile(ctx: query.Context, areacd: str, level: str = "ltla", benchmark: str
     return out
 
 
+def _trends(ctx: query.Context, rows: pd.DataFrame, ids: list[str], polarity: np.ndarray,
+            units: np.ndarray) -> pd.DataFrame:
+    """One recent trend per indicator (``trends.trend_many``): values, CIs and period lengths on one grid,
+    money deflated by the snapshot's GDP deflator."""
+    axis = np.sort(rows["year"].unique())
+    pos = {i: k for k, i in enumerate(ids)}
+    r, c = rows["indicator_id"].map(pos).to_numpy(), np.searchsorted(axis, rows["year"].to_numpy())
+    grids = {}
+    for col in ("value", "lci", "uci"):
+        grid = np.full((len(ids), len(axis)), np.nan)
+        grid[r, c] = rows[col].to_numpy(dtype=float)
+        grids[col] = grid
+    lengths = pd.Series(trends.period_length_years(rows["period_start"], rows["period_end"], rows["period_code"]))
+    length = lengths.groupby(rows["indicator_id"].to_numpy()).median().reindex(ids).fillna(0.0).to_numpy()
+    money = np.array([trends.is_money(u) for u in units], dtype=bool)
+    return trends.trend_many(axis, grids["value"], polarity, lci=grids["lci"], uci=grids["uci"], length=length,
+                             money=money, deflator=gdp_deflator(ctx))
+
+
+def gdp_deflator(ctx: query.Context) -> trends.Deflator | None:
+    """The snapshot's GDP deflator, built once per context."""
+    key = ("gdp_deflator",)
+    if key not in ctx._cache:
+        ctx._cache[key] = trends.gdp_deflator(ctx.snapshot.observations)
+    return ctx._cache[key]
+
+
 def _place_rows(ctx: query.Context, areacd: str, level: str) -> pd.DataFrame:
     """The place's rows with values at the level, back-years under a predecessor code included."""
     parts = [ctx.area_rows(areacd)]
@@ -160,7 +184,8 @@ def _place_rows(ctx: query.Context, areacd: str, level: str) -> pd.DataFrame:
     rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     rows = rows.loc[(rows["level"] == level) & rows["value"].notna()]
     cols = ["indicator_id", "period_code", "period_label", "status"]
-    rows = rows[[*cols, "period_start", "value", "lci", "uci"]].astype({c: str for c in cols})
+    rows = rows.reindex(columns=[*cols, "period_start", "period_end", "value", "lci", "uci"])
+    rows = rows.astype({c: str for c in cols})
     rows = rows.drop_duplicates(["indicator_id", "period_code"]).sort_values(["indicator_id", "period_start"])
     rows["year"] = trends.period_to_year(rows["period_start"])
     return rows.reset_index(drop=True)

@@ -519,6 +519,10 @@ HOSTILE_UPLOADS = {
     "unknown-place.yaml": b"title: x\nplace: {code: Z99999999}\npublished: 2024-01-01\nbaseline: 2022\n"
                           b"objectives: [{title: t, pillar: economy, weight: 1, indicators: [gross-median-weekly-pay],"
                           b" targets: [{horizon: medium, year: 2028, reach: 700}]}]\n",
+    # valid YAML, refused against the data: Leeds's employment rate was already above 10% at the baseline
+    "met-at-baseline.yaml": b"title: x\nplace: {code: E08000035}\npublished: 2024-01-01\nbaseline: 2022\n"
+                            b"objectives: [{title: t, pillar: economy, weight: 1, indicators: [employment-rate],"
+                            b" targets: [{horizon: medium, year: 2028, reach: 10}]}]\n",
 }
 
 
@@ -560,6 +564,10 @@ def test_the_plan_builder(caplog):
     form_place = next(s for s in at.selectbox if s.label == "Place" and s.key != "place_select")
     form_place.set_value(LEEDS)
     next(s for s in at.selectbox if s.label == "Horizon").set_value("medium")
+    at.button[0].click().run()  # no target value yet: the form asks for one rather than evaluating "reach 0"
+    assert [e.value for e in at.error] == ["Enter the target's value, change or share."]
+    next(s for s in at.selectbox if s.label == "Target type").set_value("change from baseline (%)")
+    at.number_input[-1].set_value(10.0)
     at.button[0].click().run()
     assert_clean(at, caplog)
     assert not at.error, [e.value for e in at.error]

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from indicators.plan_model import load_plan
+from indicators.plans import STATUSES
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "plans" / "examples").glob("*.yaml"))
@@ -53,12 +54,21 @@ HOSTILE: dict[str, bytes] = {
     "deeply-nested": b"[" * 5000 + b"]" * 5000,
     "nul-byte": b"title: a\x00b\n",
     "duplicate-key": VALID.encode() + b"title: again\n",
+    # refused against the data: the target is already met at the baseline (Cambridge built 15 per 1,000 in 2022/23)
+    "met-at-baseline": VALID.replace("reach: 18", "reach: 12").encode(),
+    # refused against the data: the baseline predates every published value
+    "baseline-before-series": VALID.replace("baseline: 2022", "baseline: 1995").encode(),
+    "impossible-baseline": VALID.replace("baseline: 2022", 'baseline: "2022-02-30"').encode(),
 }
 EXPECT = {  # a fragment of the one error line, beyond the file path
     "empty": "empty", "null": "empty", "list": "must be a mapping", "alias-bomb": "not allowed",
     "2mb": "limited to 1,048,576 bytes", "non-utf8": "not UTF-8", "unknown-indicator": "no-such-indicator",
     "bad-year": "2000", "deeply-nested": "nested", "nul-byte": "control character U+0000",
     "duplicate-key": "given twice",
+    "met-at-baseline": "line 31, field 'objectives[1].targets[0].reach': the target (reach 12 by 2026) is already met "
+                       "at the baseline",
+    "baseline-before-series": "line 8, field 'baseline': the baseline (1995) is before the first period published",
+    "impossible-baseline": "line 8, field 'baseline': baseline date 2022-02-30 does not exist",
 }
 # Also run as real processes: parse failures after the snapshot is loaded (one of them once a
 # RecursionError traceback), and the size check before it.
@@ -126,8 +136,20 @@ def test_csv_rows_match_json_targets(runs, plan: Path):
     assert len(rows) == len(data["targets"]) == expected
     assert [r["indicator_id"] for r in rows] == [t["indicator_id"] for t in data["targets"]]
     assert [r["status"] for r in rows] == [t["status"] for t in data["targets"]]
-    assert {t["status"] for t in data["targets"]} <= {"met", "on track", "off track", "too early", "no data"}
+    assert {t["status"] for t in data["targets"]} <= set(STATUSES)
     assert data["illustrative"] is True
+    for t in data["targets"]:  # each target carries its chance, central projection, interval and baseline period
+        assert {"probability", "projected_value", "projection_low", "projection_high", "status", "baseline_period",
+                "baseline_rule"} <= set(t)
+        if t["probability"] is not None:
+            assert 0.0 <= t["probability"] <= 1.0
+            assert t["projection_low"] <= t["projected_value"] <= t["projection_high"]
+            if t["unit"] == "%":
+                assert 0.0 <= t["projection_low"] and t["projection_high"] <= 100.0
+        if t["status"] == "on track":
+            assert t["probability"] >= 0.5
+        if t["status"] not in ("no data",):
+            assert t["baseline_period"] and t["baseline_period"] in t["baseline_rule"]
 
 
 def _assert_one_error_line(path: Path, rc: int, out: str, err: str, fragment: str | None = None) -> None:

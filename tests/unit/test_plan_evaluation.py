@@ -13,6 +13,12 @@ t(0.975, 3)·sqrt(s²·(1 + 1/5 + (x0 − 2021)²/10)) with t(0.975, 3) = 3.1824
   2026: 80.7 ± 3.182446·sqrt(0.1·3.7) = 80.7 ± 1.935807 → [78.764, 82.636]
   2028: 83.7 ± 3.182446·sqrt(0.1·6.1) = 83.7 ± 2.485570 → [81.214, 86.186]
   2032: 89.7 ± 3.182446·sqrt(0.1·13.3) = 89.7 ± 3.670176 → [86.030, 93.370]
+Plan statuses use the projection with ``trend_change``: the prediction variance adds the drift
+method's term σ_d²·h·(1 + h/m) for the chance that the line itself bends. Year-on-year changes
+2, 1, 2, 1 → σ_d² = 1/3, m = 4; in 2026 (h = 3) that adds (1/3)·3·1.75 = 1.75, so
+Var = 0.37 + 1.75 = 2.12, SE = 1.456022 and the 95% interval is 80.7 ± 3.182446·1.456022 =
+[76.066, 85.334]; in 2028 (h = 5) Var = 0.61 + (1/3)·5·2.25 = 4.36, SE = 2.088061.
+The chance of reaching a value g is P(T₃ ≥ (g − 80.7) / 1.456022): 0.668 for 80, 0.030 for 85.
 The plan's baseline is 2022 (value 75) and the latest period 2023 (value 76).
 """
 from __future__ import annotations
@@ -27,7 +33,7 @@ import pytest
 from scipy import stats
 
 from indicators import plan_report, plans, query, trends
-from indicators.plan_model import Plan
+from indicators.plan_model import Plan, PlanError
 
 HIGHER, LOWER, NEUTRAL = "employment-rate", "claimant-count", "average-house-price"
 HAND = {2019: 70.0, 2020: 72.0, 2021: 73.0, 2022: 75.0, 2023: 76.0}
@@ -108,50 +114,87 @@ def test_the_projection_in_the_module_docstring_is_right():
 
 # ------------------------------------------------------------------ reach
 
+def t3_chance(goal: float, centre: float, se: float, direction: int = 1) -> float:
+    z = (goal - centre) / se
+    return float(stats.t.sf(z, 3) if direction > 0 else stats.t.cdf(z, 3))
+
+
+SE_2026, SE_2028 = math.sqrt(0.37 + 1.75), math.sqrt(0.61 + 3.75)
+
+
+def test_the_plan_projection_adds_the_chance_that_the_line_bends():
+    x, y = years_values(HAND)
+    p = trends.project(x, y, 2026, trend_change=True)
+    assert p.value == pytest.approx(80.7) and p.se == pytest.approx(SE_2026) and p.df == 3
+    assert (p.pi_lower, p.pi_upper) == (pytest.approx(80.7 - T975 * SE_2026), pytest.approx(80.7 + T975 * SE_2026))
+    assert trends.project(x, y, 2028, trend_change=True).se == pytest.approx(SE_2028)
+
+
 def test_reach_met_exactly_when_latest_equals_the_target(ctx, monkeypatch):
     r = evaluate(ctx, monkeypatch, HIGHER, HAND, reach(76.0))
     assert r.status == "met"
     assert r.target_type == "reach" and r.target_value == 76.0
     assert (r.baseline_period, r.baseline_value, r.latest_period, r.latest_value) == ("2022", 75.0, "2023", 76.0)
-    assert r.reason == "the latest value (76%, 2023) already meets the target"
-    assert r.projected_value is None  # no projection once met
-    assert r.trend == "improving"  # slope 1.5, 95% CI excludes 0
+    assert r.reason == "the latest value (76%, 2023) already meets the target of 76%"
+    assert r.within_margin is None  # no CI published
+    assert r.projected_value is None and r.probability is None  # no projection once met
+    assert r.trend == "improving"  # five points, slope 1.5, 95% CI excludes 0
     assert r.indicator == "Employment rate" and r.unit == "%" and r.polarity == "higher_is_better"
     assert r.source == "Office for National Statistics"
     assert [p["year"] for p in r.series] == [2019.0, 2020.0, 2021.0, 2022.0, 2023.0]
 
 
+def test_met_within_the_margin_of_error_when_the_latest_ci_straddles_the_target(ctx, monkeypatch):
+    frame = make_series(HAND)
+    frame["lci"], frame["uci"] = frame["value"] - 1.0, frame["value"] + 1.0
+    r = evaluate(ctx, monkeypatch, HIGHER, frame, reach(75.5))
+    assert r.status == "met" and r.within_margin is True
+    assert r.status_text == "met (within the margin of error)"
+    assert "within the margin of error: its 95% confidence interval (75% to 77%) includes the target" in r.reason
+    clear = evaluate(ctx, monkeypatch, HIGHER, frame, reach(74.9 + 0.2))  # 75.1 is inside 75–77: still straddles
+    assert clear.within_margin is True
+    frame["lci"] = frame["value"] - 0.1
+    assert evaluate(ctx, monkeypatch, HIGHER, frame, reach(75.5)).within_margin is False
+
+
 def test_reach_on_track(ctx, monkeypatch):
-    # 80 is above the latest 76, below the 2026 interval's top 82.636 → on track.
+    # 80 is above the latest 76 and below the central 80.7; chance 0.668 → on track.
     r = evaluate(ctx, monkeypatch, HIGHER, HAND, reach(80.0))
     assert r.status == "on track"
     assert r.projected_value == pytest.approx(80.7)
-    assert (r.projection_low, r.projection_high) == (pytest.approx(78.764193, abs=1e-5),
-                                                     pytest.approx(82.635807, abs=1e-5))
-    assert r.reason == ("projected 80.7% in 2026 (95% prediction interval 78.76% to 82.64%), which reaches "
-                        "the target of 80%")
+    # a percentage: the t distribution is cut to 0–100%, which moves the interval's ends a hair inwards
+    low, high = trends.truncated_interval(80.7, SE_2026, 3, (0.0, 100.0))
+    assert (r.projection_low, r.projection_high) == (pytest.approx(float(low)), pytest.approx(float(high)))
+    assert abs(r.projection_low - (80.7 - T975 * SE_2026)) < 1e-3
+    assert r.probability == pytest.approx(t3_chance(80.0, 80.7, SE_2026), abs=1e-3) == pytest.approx(0.668, abs=1e-3)
+    assert r.reason == ("projected 80.7% in 2026 (95% prediction interval 76.07% to 85.3%), which reaches "
+                        "the target of 80%; about 67% likely to reach it by 2026")
     assert r.target_text == "reach 80% by 2026"
+    assert r.projection_points == 5
 
 
-def test_reach_off_track(ctx, monkeypatch):
-    r = evaluate(ctx, monkeypatch, HIGHER, HAND, reach(85.0))  # 85 > 82.636
-    assert r.status == "off track"
-    assert "falls short of the target of 85%" in r.reason
+def test_a_target_the_interval_reaches_but_the_projection_misses_is_not_on_track(ctx, monkeypatch):
+    # 85 is inside the 2026 interval (top 85.33), as the old rule required, but the central 80.7 misses it
+    # and the chance is 3%: off track.
+    r = evaluate(ctx, monkeypatch, HIGHER, HAND, reach(85.0))
+    assert r.projection_high > 85.0
+    assert r.status == "off track" and r.probability == pytest.approx(t3_chance(85.0, 80.7, SE_2026), abs=1e-3)
+    assert "falls short of the target of 85%" in r.reason and "reaches" not in r.reason
+    assert "about 3% likely to reach it by 2026" in r.reason
 
 
-def test_projection_interval_exactly_touching_the_target_is_on_track(ctx, monkeypatch):
-    x, y = years_values(HAND)
-    top = trends.project(x, y, 2026).pi_upper  # 82.635808...
-    r = evaluate(ctx, monkeypatch, HIGHER, HAND, reach(top))
-    assert r.status == "on track"
-    assert abs(r.projection_high - r.target_value) < 1e-9
+def test_at_risk_between_ten_and_fifty_percent(ctx, monkeypatch):
+    r = evaluate(ctx, monkeypatch, HIGHER, HAND, reach(82.0))
+    assert 0.1 <= r.probability < 0.5 and r.status == "at risk"
+    assert "falls short of the target of 82%" in r.reason
 
 
-def test_projection_interval_a_hair_short_of_the_target_is_off_track(ctx, monkeypatch):
-    x, y = years_values(HAND)
-    top = trends.project(x, y, 2026).pi_upper
-    r = evaluate(ctx, monkeypatch, HIGHER, HAND, reach(top + 1e-6))
-    assert r.status == "off track"
+def test_the_central_projection_itself_is_on_track_and_a_hair_beyond_is_at_risk(ctx, monkeypatch):
+    # An unbounded-above indicator (£, never negative): the cut at zero is negligible, so the chance is 50%.
+    r = evaluate(ctx, monkeypatch, NEUTRAL, HAND, reach(80.7))
+    assert r.probability == pytest.approx(0.5, abs=1e-3) and r.probability >= 0.5 and r.status == "on track"
+    r = evaluate(ctx, monkeypatch, NEUTRAL, HAND, reach(80.7 + 1e-4))
+    assert r.probability < 0.5 and r.status == "at risk"
 
 
 def test_target_year_reached_in_the_data_and_missed_is_off_track_without_projection(ctx, monkeypatch):
@@ -165,27 +208,33 @@ def test_target_year_reached_in_the_data_and_missed_is_off_track_without_project
     assert evaluate(ctx, monkeypatch, HIGHER, series, reach(79.0)).status == "met"
 
 
-def test_two_points_use_the_straight_line_and_say_so(ctx, monkeypatch):
-    # 2022 = 75, 2023 = 76: slope 1 → 75 + 1·(2026 − 2022) = 79 exactly in 2026.
-    r = evaluate(ctx, monkeypatch, HIGHER, {2022: 75.0, 2023: 76.0}, reach(79.0))
-    assert r.status == "on track" and r.projected_value == pytest.approx(79.0)
-    assert r.projection_low is None and r.projection_high is None
-    assert "line through the last two values reaches the target by 2026" in r.reason
-    r = evaluate(ctx, monkeypatch, HIGHER, {2022: 75.0, 2023: 76.0}, reach(79.5))
-    assert r.status == "off track" and "misses" in r.reason
+def test_two_points_are_too_few_to_project_and_never_on_track(ctx, monkeypatch):
+    r = evaluate(ctx, monkeypatch, HIGHER, {2021: 74.0, 2022: 75.0, 2023: 76.0}, reach(79.0))
+    assert r.status == "too few points" and r.projected_value is None and r.probability is None
+    assert r.reason == ("not yet met, and only 3 non-overlapping value(s) to project from; a projection needs 5")
+
+
+def test_rolling_periods_are_thinned_before_projecting(ctx, monkeypatch):
+    # Ten 3-year rolling periods give four non-overlapping ones: too few to project.
+    frame = pd.DataFrame([{"period_code": f"{y}-01-01/P3Y", "period_label": f"{y} to {y + 2}",
+                           "period_start": date(y, 1, 1), "value": 60.0 + 0.2 * (y - 2012), "lci": math.nan,
+                           "uci": math.nan} for y in range(2012, 2022)])
+    r = evaluate(ctx, monkeypatch, HIGHER, frame, reach(64.0), baseline=2016)
+    assert r.status == "too few points" and "only 4 non-overlapping" in r.reason
 
 
 # ------------------------------------------------------------------ change
 
-def test_change_absolute_on_track_and_off_track(ctx, monkeypatch):
-    # Baseline 2022 = 75. +10 → 85 by 2028; the 2028 interval tops out at 86.186 → on track.
+def test_change_absolute_at_risk_and_off_track(ctx, monkeypatch):
+    # Baseline 2022 = 75. +10 → 85 by 2028; central 83.7 misses it, chance 0.29 → at risk (the old rule: on track).
     r = evaluate(ctx, monkeypatch, HIGHER, HAND, {"horizon": "medium", "year": 2028, "change": {"by": 10}})
-    assert r.target_value == 85.0 and r.status == "on track"
+    assert r.target_value == 85.0 and r.status == "at risk"
+    assert r.probability == pytest.approx(t3_chance(85.0, 83.7, SE_2028), abs=3e-3)
     assert r.target_text == "change by +10 from the baseline by 2028 (from 75% to 85%)"
     assert r.projected_value == pytest.approx(83.7)
-    # +12 → 87 > 86.186 → off track.
-    r = evaluate(ctx, monkeypatch, HIGHER, HAND, {"horizon": "medium", "year": 2028, "change": {"by": 12}})
-    assert r.target_value == 87.0 and r.status == "off track"
+    # +8 → 83 ≤ 83.7 → on track.
+    r = evaluate(ctx, monkeypatch, HIGHER, HAND, {"horizon": "medium", "year": 2028, "change": {"by": 8}})
+    assert r.target_value == 83.0 and r.status == "on track"
 
 
 def test_change_percent_met(ctx, monkeypatch):
@@ -206,11 +255,10 @@ def test_change_percent_landing_on_the_latest_value_up_to_rounding_is_met(ctx, m
 
 
 def test_change_percent_lower_is_better(ctx, monkeypatch):
-    # Claimant count baseline 2022 = 3.9; −50% → 1.95. Lower is better: the interval's bottom in
-    # 2026 is 1.763 ≤ 1.95 → on track.
-    target = {"horizon": "immediate", "year": 2026, "change": {"by": -50, "unit": "percent"}}
+    # Claimant count baseline 2022 = 3.9; −40% → 2.34. Lower is better: central 2.25 ≤ 2.34 → on track.
+    target = {"horizon": "immediate", "year": 2026, "change": {"by": -40, "unit": "percent"}}
     r = evaluate(ctx, monkeypatch, LOWER, FALLING, target)
-    assert r.target_value == pytest.approx(1.95) and r.status == "on track"
+    assert r.target_value == pytest.approx(2.34) and r.status == "on track"
     assert r.trend == "improving"  # falling, and lower is better
 
 
@@ -307,20 +355,30 @@ def test_lower_is_better_flips_met(ctx, monkeypatch):
     # Latest 3.4 against a target of 3.5: met when lower is better…
     r = evaluate(ctx, monkeypatch, LOWER, FALLING, reach(3.5))
     assert r.status == "met"
-    # …but off track when higher is better: the 2026 interval tops out at 2.737 < 3.5.
-    r = evaluate(ctx, monkeypatch, HIGHER, FALLING, reach(3.5))
-    assert r.status == "off track"
+    # …but when higher is better the falling line slopes away from it: never on track, here off track.
+    r = evaluate(ctx, monkeypatch, HIGHER, FALLING, reach(3.95))
+    assert r.status == "off track" and "slopes away from the target" in r.reason
     assert r.trend == "worsening"
 
 
-def test_lower_is_better_uses_the_bottom_of_the_interval(ctx, monkeypatch):
-    # Bottom of the 2026 interval: 1.763. A target of 2.0 is reachable, 1.5 is not.
-    assert evaluate(ctx, monkeypatch, LOWER, FALLING, reach(2.0)).status == "on track"
-    assert evaluate(ctx, monkeypatch, LOWER, FALLING, reach(1.5)).status == "off track"
+def test_lower_is_better_reads_the_chance_below_the_target(ctx, monkeypatch):
+    # 2026: central 2.25, SE 0.358376 (drift term included). 2.5 → 76% → on track; 2.0 → 27% → at risk.
     x, y = years_values(FALLING)
-    bottom = trends.project(x, y, 2026).pi_lower
-    assert evaluate(ctx, monkeypatch, LOWER, FALLING, reach(bottom)).status == "on track"
-    assert evaluate(ctx, monkeypatch, LOWER, FALLING, reach(bottom - 1e-6)).status == "off track"
+    p = trends.project(x, y, 2026, trend_change=True)
+    on = evaluate(ctx, monkeypatch, LOWER, FALLING, reach(2.5))
+    assert on.status == "on track" and on.probability == pytest.approx(t3_chance(2.5, 2.25, p.se, -1), abs=3e-3)
+    risk = evaluate(ctx, monkeypatch, LOWER, FALLING, reach(2.0))
+    assert risk.status == "at risk" and risk.probability == pytest.approx(t3_chance(2.0, 2.25, p.se, -1), abs=3e-3)
+    assert evaluate(ctx, monkeypatch, LOWER, FALLING, reach(1.0)).status == "off track"
+
+
+def test_the_interval_and_the_chance_respect_feasible_bounds(ctx, monkeypatch):
+    # A percentage falling towards zero: the interval is cut at 0%, and "reach 0.05%" is judged on the cut
+    # distribution.
+    series = {2019: 2.0, 2020: 1.6, 2021: 1.1, 2022: 0.9, 2023: 0.4}
+    r = evaluate(ctx, monkeypatch, LOWER, series, {"horizon": "medium", "year": 2028, "reach": 0.05})
+    assert r.projection_low >= 0.0 and r.projected_value >= 0.0
+    assert all(p["low"] >= 0.0 for p in r.projection_path)
 
 
 def test_lower_is_better_met_exactly(ctx, monkeypatch):
@@ -328,14 +386,14 @@ def test_lower_is_better_met_exactly(ctx, monkeypatch):
 
 
 def test_neutral_indicator_takes_its_direction_from_the_target(ctx, monkeypatch):
-    # Neutral: a target below the baseline (75) means "go down"; the latest 76 has not.
+    # Neutral: a target below the baseline (75) means "go down"; the rising line slopes away → off track.
     r = evaluate(ctx, monkeypatch, NEUTRAL, HAND, reach(74.0))
     assert r.status == "off track"
     # A target above the baseline means "go up": 76 ≥ 75.5 → met.
     assert evaluate(ctx, monkeypatch, NEUTRAL, HAND, reach(75.5)).status == "met"
 
 
-# ------------------------------------------------------------------ too early, no data, late start
+# ------------------------------------------------------------------ too early, no data, refusals
 
 def test_too_early_when_nothing_is_published_after_the_baseline(ctx, monkeypatch):
     series = {2018: 69.0, 2019: 70.0, 2020: 72.0, 2021: 73.0, 2022: 75.0}
@@ -345,10 +403,12 @@ def test_too_early_when_nothing_is_published_after_the_baseline(ctx, monkeypatch
     assert r.baseline_period == r.latest_period == "2022"
 
 
-def test_too_early_wins_over_met(ctx, monkeypatch):
-    # Even a target the baseline already meets is not judged without data after the baseline.
-    r = evaluate(ctx, monkeypatch, HIGHER, {2021: 73.0, 2022: 75.0}, reach(70.0))
-    assert r.status == "too early"
+def test_a_target_already_met_at_the_baseline_is_refused_naming_the_field(ctx, monkeypatch):
+    with pytest.raises(PlanError, match=r"field 'objectives\[0\]\.targets\[0\]\.reach'.*already met at the baseline: "
+                                        r"Employment rate was 75% in 2022"):
+        evaluate(ctx, monkeypatch, HIGHER, {2021: 73.0, 2022: 75.0}, reach(70.0))
+    with pytest.raises(PlanError, match="already met at the baseline"):  # the builder's old default, "reach 0"
+        evaluate(ctx, monkeypatch, HIGHER, HAND, reach(0.0))
 
 
 def test_no_data_with_the_reason_from_the_series(ctx, monkeypatch):
@@ -365,23 +425,61 @@ def test_no_data_without_a_reason_names_the_place(ctx, monkeypatch):
     assert r.status == "no data" and r.reason == "no published values for Testshire"
 
 
-def test_a_series_starting_after_the_baseline_uses_its_first_value_and_says_so(ctx, monkeypatch):
-    # Baseline 2022 but the series starts in 2023: 2023 = 70 stands in. +3 → 73; latest 73.5 → met.
+def test_a_baseline_before_the_series_is_refused_not_replaced_by_its_first_value(ctx, monkeypatch):
     series = {2023: 70.0, 2024: 71.5, 2025: 73.5}
     target = {"horizon": "immediate", "year": 2026, "change": {"by": 3}}
-    r = evaluate(ctx, monkeypatch, HIGHER, series, target)
-    assert (r.baseline_period, r.baseline_value) == ("2023", 70.0)
-    assert r.target_value == 73.0 and r.status == "met"
-    assert r.reason == ("the latest value (73.5%, 2025) already meets the target. The series starts after the "
-                        "baseline (2022), so its first value (2023) is used as the baseline.")
+    with pytest.raises(PlanError, match=r"field 'baseline': the baseline \(2022\) is before the first period "
+                                        r"published \(2023\) for Employment rate"):
+        evaluate(ctx, monkeypatch, HIGHER, series, target)
 
 
-def test_late_start_note_is_added_to_a_projection_reason_too(ctx, monkeypatch):
-    series = {2023: 70.0, 2024: 71.5, 2025: 73.5}
-    r = evaluate(ctx, monkeypatch, HIGHER, series, reach(99.0))
-    assert r.status == "off track"
-    assert r.reason.startswith("projected ")
-    assert r.reason.endswith("so its first value (2023) is used as the baseline.")
+# ------------------------------------------------------------------ baselines
+
+def _fy_series() -> pd.DataFrame:
+    return pd.DataFrame([{"period_code": f"{y}-04-01/P1Y", "period_label": f"{y}/{str(y + 1)[2:]}",
+                          "period_start": date(y, 4, 1), "value": 50.0 + y - 2015, "lci": math.nan, "uci": math.nan}
+                         for y in range(2015, 2025)])
+
+
+@pytest.mark.parametrize("baseline, label, rule", [
+    ("2021-04-01/P1Y", "2021/22", "the period 2021-04-01/P1Y itself"),
+    (2022, "2022/23", "the period containing 1 July 2022, the middle of the baseline year"),
+    ("2022", "2022/23", "the period containing 1 July 2022"),
+    ("2022-04-01", "2022/23", "the period containing 1 April 2022"),
+    ("2022-03-31", "2021/22", "the period containing 31 March 2022"),
+    ("2022-01-01/P1Y", "2022/23", "the middle of the baseline period 2022-01-01/P1Y"),
+])
+def test_a_baseline_resolves_to_each_indicators_own_periods_by_one_rule(baseline, label, rule):
+    row, words = plans.resolve_baseline(_fy_series(), baseline)
+    assert row["period_label"] == label
+    assert rule in words and words.startswith(label)
+
+
+def test_a_baseline_between_point_in_time_periods_takes_the_latest_before_it():
+    pay = pd.DataFrame([{"period_code": f"{y}-04-19", "period_label": f"19 Apr {y}", "period_start": date(y, 4, 19),
+                         "value": 500.0 + y} for y in range(2018, 2025)])
+    row, words = plans.resolve_baseline(pay, 2022)
+    assert row["period_label"] == "19 Apr 2022" and "latest period starting on or before 1 July 2022" in words
+
+
+def test_rolling_periods_containing_the_baseline_take_the_one_centred_nearest():
+    hle = pd.DataFrame([{"period_code": f"{y}-01-01/P3Y", "period_label": f"{y} to {y + 2}",
+                         "period_start": date(y, 1, 1), "value": 60.0} for y in range(2011, 2023)])
+    row, _ = plans.resolve_baseline(hle, 2022)
+    assert row["period_label"] == "2021 to 2023"
+
+
+def test_leeds_median_pay_is_judged_from_its_2022_value_not_the_first_in_the_series(ctx):
+    """The README's period-code baseline used to fall back to the series' first value (2008, £384)."""
+    plan = make_plan("gross-median-weekly-pay", {"horizon": "medium", "year": 2028,
+                                                 "change": {"by": 10, "unit": "percent"}}, baseline="2022-04-01/P1Y")
+    plan = plan.model_copy(update={"place": plan.place.model_copy(update={"code": "E08000035"})})
+    place = plans.resolve_place(ctx, plan)
+    o = plan.objectives[0]
+    r = plans.evaluate_target(ctx, plan, place, o, o.targets[0])
+    assert r.baseline_period_code.startswith("2022")
+    assert r.baseline_value == pytest.approx(536.4) and r.target_value == pytest.approx(590.04)
+    assert "2022" in r.baseline_rule
 
 
 def test_a_period_code_baseline_is_matched_exactly(ctx, monkeypatch):
@@ -389,9 +487,45 @@ def test_a_period_code_baseline_is_matched_exactly(ctx, monkeypatch):
     frame["period_code"] = [f"{y}-01-01/P1Y" for y in HAND]
     r = evaluate(ctx, monkeypatch, HIGHER, frame, reach(80.0), baseline="2021-01-01/P1Y")
     assert (r.baseline_period, r.baseline_value) == ("2021", 73.0)
-    # A year given as a string is a year: the last period starting in or before it.
+    assert r.baseline_rule == "2021, the period 2021-01-01/P1Y itself"
+    # A year given as a string is a year: the period containing its 1 July.
     r = evaluate(ctx, monkeypatch, HIGHER, HAND, reach(80.0), baseline="2021")
     assert (r.baseline_period, r.baseline_value) == ("2021", 73.0)
+
+
+# ------------------------------------------------------------------ simulations with known truth
+
+def _status(x: np.ndarray, y: np.ndarray, goal: float, year: float, direction: int = 1) -> str:
+    proj = trends.project(x, y, year, plans.PROJECTION_POINTS, trend_change=True)
+    if proj.n_points < plans.MIN_PROJECTION_POINTS or proj.se is None:
+        return "too few points"
+    return plans.judge(proj, goal, direction, (-math.inf, math.inf)).status
+
+
+def test_simulated_flat_series_with_the_target_three_sd_away_is_rarely_on_track():
+    # No trend, noise SD 1, target 3 SD above the level two years after the last of ten values.
+    rng = np.random.default_rng(21)
+    x = np.arange(2014.0, 2024.0)
+    statuses = [_status(x, 50.0 + rng.normal(0.0, 1.0, x.size), 53.0, 2026.0) for _ in range(2000)]
+    share = statuses.count("on track") / len(statuses)
+    assert share <= 0.05, share
+
+
+def test_simulated_trend_that_reaches_the_target_exactly_is_on_track_about_half_the_time():
+    rng = np.random.default_rng(22)
+    x = np.arange(2014.0, 2024.0)
+    truth = 50.0 + 0.8 * (x - 2014.0)
+    goal = 50.0 + 0.8 * (2027.0 - 2014.0)
+    statuses = [_status(x, truth + rng.normal(0.0, 1.0, x.size), goal, 2027.0) for _ in range(2000)]
+    share = statuses.count("on track") / len(statuses)
+    assert 0.35 <= share <= 0.65, share
+
+
+def test_simulated_two_point_series_are_never_on_track():
+    rng = np.random.default_rng(23)
+    x = np.array([2022.0, 2023.0])
+    statuses = {_status(x, 50.0 + np.array([0.0, 2.0]) + rng.normal(0.0, 0.1, 2), 52.5, 2026.0) for _ in range(200)}
+    assert statuses == {"too few points"}
 
 
 # ------------------------------------------------------------------ roll-ups and summary

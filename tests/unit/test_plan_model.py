@@ -339,6 +339,29 @@ def test_baseline_year_out_of_range():
     refuse(edit(BASE, "baseline: 2022", "baseline: 1800"), line=6, field="baseline", match="between 1990 and 2100")
 
 
+@pytest.mark.parametrize("code, match", [
+    ('"2022-02-30"', r"baseline date 2022-02-30 does not exist"),
+    ('"2022-13-45/P999Y"', r"baseline date 2022-13-45 does not exist"),
+    ('"2021-02-29/P1Y"', r"baseline date 2021-02-29 does not exist"),
+    ('"2022-04-01/P999Y"', r"baseline period length P999Y must be between 1 and 15 years"),
+    ('"2022-04-01/P0M"', r"baseline period length P0M must be between 1 and 180 months"),
+    ('"1800-04-01/P1Y"', r"between 1990 and 2100"),
+])
+def test_a_baseline_date_that_does_not_exist_or_an_absurd_length_is_refused(code, match):
+    refuse(edit(BASE, "baseline: 2022", f"baseline: {code}"), line=6, field="baseline", match=match)
+
+
+@pytest.mark.parametrize("code", ['"2022"', '"2024-02-29"', '"2022-04-01/P1Y"', '"2011-01-01/P3Y"', '"2022-04-01/P6M"'])
+def test_real_baseline_codes_are_accepted(code):
+    assert load_plan(edit(BASE, "baseline: 2022", f"baseline: {code}").encode(), SOURCE).baseline == code.strip('"')
+
+
+def test_a_change_of_zero_is_refused_as_a_default_not_a_target():
+    body = edit(BASE, "        reach: 12               # line 16", "        change: {by: 0}         # line 16")
+    refuse(body, line=16, field="objectives[0].targets[0].change.by",
+           match="a change of 0 leaves the target at the baseline")
+
+
 # ------------------------------------------------------------------ weights and targets
 
 def test_weights_that_do_not_sum_to_one_say_what_they_sum_to():

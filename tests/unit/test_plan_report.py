@@ -361,3 +361,61 @@ def test_the_report_does_not_import_streamlit():
     code = "import sys, indicators.plan_report; print('streamlit' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "False", done.stderr
+
+
+# ---------------------------------------------------------------- the words say what the numbers say
+
+def _all_targets(evaluations):
+    return [t for ev in evaluations.values() for t in targets(ev)]
+
+
+def test_no_sentence_claims_a_projection_reaches_a_target_it_misses(evaluations):
+    for t in _all_targets(evaluations):
+        if t.probability is None:
+            continue
+        reaches = _direction(t) * (t.projected_value - t.target_value) >= -1e-9
+        assert ("reaches the target" in t.reason) == reaches, t.reason
+        if t.status == "on track":
+            assert reaches and t.probability >= 0.5
+
+
+def _direction(t) -> int:
+    sign = {"higher_is_better": 1, "lower_is_better": -1}.get(t.polarity)
+    return sign if sign else (1 if t.target_value >= t.baseline_value else -1)
+
+
+def test_every_chance_is_written_as_the_evaluation_computed_it(reports):
+    for ev, text, doc in reports.values():
+        page = doc.text()
+        for t in targets(ev):
+            if t.probability is not None:
+                assert plans.likelihood(t.probability) in page
+                assert plans.likelihood(t.probability) in t.reason
+
+
+def test_intervals_in_reports_stay_within_feasible_bounds(evaluations):
+    for t in _all_targets(evaluations):
+        if t.projection_low is None:
+            continue
+        if t.unit == "%":
+            assert 0.0 <= t.projection_low and t.projection_high <= 100.0
+            assert all(0.0 <= p["low"] and p["high"] <= 100.0 for p in t.projection_path)
+        assert t.projection_low <= t.projected_value <= t.projection_high
+
+
+def test_every_status_in_the_examples_is_a_known_one_and_the_baseline_period_is_named(report):
+    ev, _, doc = report
+    page = doc.text()
+    for t in targets(ev):
+        assert t.status in STATUSES
+        if t.baseline_rule:
+            assert t.baseline_rule in page
+
+
+def test_a_met_target_within_the_margin_of_error_says_so(evaluations):
+    ev = copy.deepcopy(evaluations["cambridge-housing-illustrative"])
+    t = next(t for t in targets(ev) if t.status == "met")
+    t.within_margin = True
+    doc = parse(plan_report.to_html(ev))
+    assert "met (within the margin of error)" in doc.text()
+    assert Counter(x.strip() for x in doc.text_in_class("target-status"))["met"] >= 1  # the status itself stays 'met'

@@ -213,7 +213,7 @@ def test_trend_many_agrees_with_statsmodels_trend_on_random_series_with_gaps():
     polarity = rng.choice(["higher_is_better", "lower_is_better", "neutral"], n_series)
 
     got = trend_many(years, values, polarity)
-    assert list(got.columns) == ["n_points", "slope", "slope_lci", "slope_uci", "verdict"]
+    assert list(got.columns) == ["n_points", "slope", "slope_lci", "slope_uci", "verdict", "weighted", "real_terms"]
     assert list(got.index) == list(range(n_series))
     expected = [trend(years, values[i], polarity[i]) for i in range(n_series)]
     np.testing.assert_array_equal(got["n_points"].to_numpy(), [e.n_points for e in expected])
@@ -360,3 +360,200 @@ def test_change_refuses_an_unknown_polarity():
 ])
 def test_worse_and_worsening_truth_table(significance, verdict, flag):
     assert worse_and_worsening(significance, verdict) is flag
+
+
+# --------------------------------------------------------------------------- Fingertips' rules
+from indicators.trends import (  # noqa: E402
+    Deflator,
+    feasible_bounds,
+    gdp_deflator,
+    non_overlapping,
+    period_length_years,
+    project_path,
+    reach_probability,
+    truncated_interval,
+)
+
+SIMULATIONS = 20_000
+
+
+def _flag_rate(frame: pd.DataFrame) -> float:
+    return float(frame["verdict"].isin(["improving", "worsening"]).mean())
+
+
+def test_a_no_trend_series_of_rolling_three_year_means_is_flagged_at_most_six_percent_of_the_time():
+    # 17 years of pure noise → 15 overlapping 3-year means (2005–07 … 2019–21). Through the last five
+    # overlapping means the old test flagged about a fifth of them; thinned to non-overlapping
+    # periods the points are independent and the test keeps its 5% size.
+    rng = np.random.default_rng(11)
+    noise = rng.normal(0.0, 1.0, (SIMULATIONS, 17))
+    rolling = (noise[:, :-2] + noise[:, 1:-1] + noise[:, 2:]) / 3.0
+    starts = np.arange(2005.0, 2020.0)
+    thinned = trend_many(starts, rolling, "higher_is_better", length=3.0)
+    assert (thinned["n_points"] == 5).all()
+    rate = _flag_rate(thinned)
+    overlapping = _flag_rate(trend_many(starts, rolling, "higher_is_better", length=0.0))
+    assert rate <= 0.06, rate
+    assert overlapping > 0.15, overlapping  # what ignoring the overlap did
+
+
+def test_an_independent_no_trend_series_is_flagged_about_five_percent_of_the_time():
+    rng = np.random.default_rng(12)
+    values = rng.normal(50.0, 2.0, (SIMULATIONS, 8))
+    rate = _flag_rate(trend_many(np.arange(2016.0, 2024.0), values, "lower_is_better", length=1.0))
+    assert 0.044 <= rate <= 0.056, rate
+
+
+def test_an_independent_no_trend_series_with_cis_is_flagged_about_five_percent_of_the_time_by_wls():
+    # Each point has its own sampling error, published as a CI: weighted least squares keeps the size.
+    rng = np.random.default_rng(13)
+    se = rng.uniform(0.5, 3.0, (SIMULATIONS, 6))
+    values = 40.0 + rng.normal(0.0, 1.0, se.shape) * se
+    got = trend_many(np.arange(2018.0, 2024.0), values, "higher_is_better",
+                     lci=values - 1.96 * se, uci=values + 1.96 * se, length=1.0)
+    assert got["weighted"].all()
+    assert 0.044 <= _flag_rate(got) <= 0.056
+
+
+def test_period_lengths_come_from_the_dates_or_the_iso_duration():
+    got = period_length_years(
+        starts=["2011-01-01", "2023-04-01", "2023-04-19", None, None],
+        ends=["2013-12-31", "2024-03-31", "2023-04-19", None, None],
+        codes=["2011-01-01/P3Y", "2023-04-01/P1Y", "2023-04-19", "2020-01-01/P5Y", "2024"])
+    np.testing.assert_allclose(got, [3.0, 1.0, 0.0, 5.0, 1.0], atol=0.01)
+
+
+def test_rolling_three_year_periods_are_thinned_to_every_third_counting_back_from_the_latest():
+    starts = np.arange(2011.0, 2023.0)  # 2011–13 … 2022–24
+    kept = starts[non_overlapping(starts, 3.0)]
+    np.testing.assert_array_equal(kept, [2013.0, 2016.0, 2019.0, 2022.0])
+    t = trend(starts, np.arange(12.0), "higher_is_better", length=3.0)
+    assert t.n_points == 4 and t.verdict == "too few points"  # Fingertips needs five
+
+
+def test_financial_years_touch_but_do_not_overlap():
+    starts = period_to_year(pd.Series(pd.to_datetime([f"{y}-04-01" for y in range(2015, 2024)])))
+    assert non_overlapping(starts, 1.0).all()
+
+
+def test_fewer_than_five_points_give_a_slope_but_never_a_direction():
+    t = trend(YEARS5[1:], HAND[1:], "higher_is_better")
+    assert t.n_points == 4 and t.slope == pytest.approx(1.4) and t.slope_lci is not None
+    assert t.verdict == "too few points"
+    assert trend_many(YEARS5[1:], HAND[None, 1:], "higher_is_better").loc[0, "verdict"] == "too few points"
+
+
+def test_weighted_least_squares_from_cis_matches_statsmodels_wls():
+    import statsmodels.api as sm
+
+    se = np.array([0.5, 1.0, 2.0, 0.8, 0.4])
+    t = trend(YEARS5, NOISY_RISING, "higher_is_better", lci=NOISY_RISING - 1.96 * se, uci=NOISY_RISING + 1.96 * se)
+    fit = sm.WLS(NOISY_RISING, sm.add_constant(YEARS5 - 2021), weights=1 / se**2).fit()
+    assert t.weighted
+    assert t.slope == pytest.approx(fit.params[1], rel=1e-9)
+    lo, hi = fit.conf_int(0.05)[1]
+    assert (t.slope_lci, t.slope_uci) == (pytest.approx(lo, rel=1e-9), pytest.approx(hi, rel=1e-9))
+    got = trend_many(YEARS5, NOISY_RISING[None, :], "higher_is_better", lci=(NOISY_RISING - 1.96 * se)[None, :],
+                     uci=(NOISY_RISING + 1.96 * se)[None, :])
+    assert got.loc[0, "weighted"] and got.loc[0, "slope_lci"] == pytest.approx(lo, rel=1e-9)
+
+
+def test_a_series_with_some_cis_missing_falls_back_to_ols():
+    lci = NOISY_RISING - 1.0
+    lci[2] = np.nan
+    t = trend(YEARS5, NOISY_RISING, "higher_is_better", lci=lci, uci=NOISY_RISING + 1.0)
+    assert not t.weighted
+    assert t.slope == pytest.approx(trend(YEARS5, NOISY_RISING, "higher_is_better").slope)
+
+
+def _gdp_frame(years, current, volume, area="K02000001") -> pd.DataFrame:
+    rows = []
+    for ind, vals in (("gross-domestic-product-per-head-at-current-market-price", current),
+                      ("gross-domestic-product-per-head-in-chained-volume-measure", volume)):
+        rows += [{"indicator_id": ind, "areacd": area, "areanm": "United Kingdom", "period_start": f"{y}-01-01",
+                  "value": v} for y, v in zip(years, vals)]
+    return pd.DataFrame(rows)
+
+
+def test_the_gdp_deflator_is_current_over_chained_volume_rebased_to_its_latest_year():
+    d = gdp_deflator(_gdp_frame([2020, 2021, 2022], [100.0, 110.0, 121.0], [100.0, 100.0, 100.0]))
+    assert d is not None and d.base_year == 2022
+    np.testing.assert_allclose(d.index, [100 / 121, 110 / 121, 1.0])
+    np.testing.assert_allclose(d.factor([2020.5, 2022.5]), [1.21, 1.0])
+    assert math.isnan(d.factor([2023.5])[0])  # beyond the data: never extrapolated
+    assert gdp_deflator(_gdp_frame([2020], [1.0], [1.0]).iloc[:0]) is None
+
+
+def test_money_that_only_keeps_up_with_inflation_has_no_real_trend():
+    years = np.arange(2015.0, 2023.0)
+    prices = 1.05 ** (years - 2015)
+    d = Deflator(years, prices / prices[-1], 2022, "test deflator")
+    pay = 500.0 * prices * (1 + 0.001 * np.array([1, -1, 1, -1, 1, -1, 1, -1]))
+    nominal = trend(years, pay, "higher_is_better")
+    real = trend(years, pay, "higher_is_better", money=True, deflator=d)
+    assert nominal.verdict == "improving"
+    assert real.verdict == "no significant change" and real.real_terms is True and "real terms" in real.note
+    cash = trend(years, pay, "higher_is_better", money=True)
+    assert cash.real_terms is False and "cash terms" in cash.note and cash.verdict == "improving"
+    many = trend_many(years, pay[None, :], "higher_is_better", money=True, deflator=d)
+    assert many.loc[0, "verdict"] == real.verdict and many.loc[0, "real_terms"] is True
+    assert many.loc[0, "slope"] == pytest.approx(real.slope)
+
+
+def test_money_periods_beyond_the_deflator_are_left_out_and_the_note_says_so():
+    d = Deflator(np.arange(2015.0, 2021.0), np.ones(6), 2020, "flat")
+    t = trend(np.arange(2015.0, 2023.0), np.arange(8.0), "higher_is_better", money=True, deflator=d,
+              length=1.0)
+    assert t.last_year == 2020.0 and "2 period(s) after 2020 left out" in t.note
+
+
+def test_trend_many_matches_trend_with_cis_lengths_and_money():
+    rng = np.random.default_rng(5)
+    years = np.arange(2008.0, 2024.0)
+    values = 30 + rng.normal(0, 1, (40, years.size)).cumsum(axis=1)
+    values[rng.random(values.shape) < 0.2] = np.nan
+    half = rng.uniform(0.5, 2.0, values.shape)
+    half[:20, :] = np.nan  # half the rows have no CIs
+    length = np.where(np.arange(40) % 2 == 0, 1.0, 3.0)
+    money = np.arange(40) % 3 == 0
+    d = Deflator(np.arange(2005.0, 2022.0), np.linspace(0.7, 1.0, 17), 2021, "test")
+    got = trend_many(years, values, "higher_is_better", lci=values - half, uci=values + half, length=length,
+                     money=money, deflator=d)
+    for i in range(40):
+        want = trend(years, values[i], "higher_is_better", lci=values[i] - half[i], uci=values[i] + half[i],
+                     length=length[i], money=bool(money[i]), deflator=d)
+        assert got.loc[i, "n_points"] == want.n_points
+        assert got.loc[i, "verdict"] == want.verdict
+        assert got.loc[i, "slope"] == pytest.approx(_as_nan(want.slope), nan_ok=True, rel=1e-9, abs=1e-9)
+        assert got.loc[i, "slope_lci"] == pytest.approx(_as_nan(want.slope_lci), nan_ok=True, rel=1e-9, abs=1e-9)
+
+
+# --------------------------------------------------------------------------- predictive distribution
+def test_the_projected_value_itself_is_reached_half_the_time():
+    p = project(YEARS5, NOISY_RISING, 2026)
+    assert reach_probability(p.value, p.se, p.df, p.value, +1) == pytest.approx(0.5)
+    assert reach_probability(p.value, p.se, p.df, p.pi_upper, +1) == pytest.approx(0.025)
+    assert reach_probability(p.value, p.se, p.df, p.pi_upper, -1) == pytest.approx(0.975)
+
+
+def test_bounds_cut_the_interval_and_the_probability():
+    # a projected rate near zero: without bounds the interval runs negative
+    value, se, df = 1.0, 2.0, 3
+    lo, hi = truncated_interval(value, se, df, (0.0, math.inf))
+    assert float(lo) >= 0.0 and float(hi) > 1.0
+    assert reach_probability(value, se, df, -1.0, -1, (0.0, math.inf)) == 0.0  # below zero is impossible
+    assert reach_probability(value, se, df, 0.0, +1, (0.0, math.inf)) == pytest.approx(1.0)
+    assert reach_probability(99.0, 5.0, 4, 101.0, +1, (0.0, 100.0)) == 0.0
+    path = project_path(YEARS5, HAND - 12.0, [2024.0, 2030.0], bounds=(0.0, 100.0))
+    assert (path[["value", "pi_lower", "pi_upper"]].to_numpy() >= 0).all()
+
+
+@pytest.mark.parametrize("unit, bounds", [("%", (0.0, 100.0)), ("Score out of 10", (0.0, 10.0)),
+                                          ("Rate per 100,000 population", (0.0, math.inf)), ("£", (0.0, math.inf)),
+                                          ("Net additional dwellings per 1,000 stock", (-math.inf, math.inf))])
+def test_feasible_bounds_by_unit(unit, bounds):
+    assert feasible_bounds(unit) == bounds
+
+
+def test_observed_values_outside_a_bound_widen_it():
+    assert feasible_bounds("%", [-3.0, 50.0]) == (-3.0, 100.0)
