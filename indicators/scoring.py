@@ -21,6 +21,17 @@ from .errors import IndicatorError
 Z95, Z998 = 1.959963984540054, 3.090232306167813
 DEFAULT_WEIGHTS = {"economy": 0.5, "public_services": 0.5}
 COVERAGE_RULE = 0.6
+# Winsorising percentiles of the reference areas (the outlier rule, Methods §2).
+WINSOR = (2.5, 97.5)
+# Sources of uncertainty a rank interval draws over (Methods §5).
+SOURCES = ("ci", "weights", "scaling", "coverage")
+# Correlation between the sampling errors of indicators from one survey or construct (a family).
+FAMILY_RHO = 0.5
+# The coverage rule drawn uniformly from this range when the rule itself is a source of uncertainty.
+COVERAGE_RANGE = (0.5, 0.7)
+# Within-pillar weights: Dirichlet with α = WITHIN_CONCENTRATION × (indicators in the pillar) × weight share,
+# so an indicator's weight varies by about ±30% of itself.
+WITHIN_CONCENTRATION = 10.0
 QUADRANTS = {
     (True, True): "good growth",
     (True, False): "growth without outcomes",
@@ -31,32 +42,66 @@ QUADRANTS = {
 
 # ---------------------------------------------------------------- standardisation
 
-def standardise(values: np.ndarray, sign: np.ndarray, robust: bool = False) -> np.ndarray:
-    """Polarity-adjusted z-scores per column (indicator), among the areas with data.
+def reference_params(values: np.ndarray, sign: np.ndarray, reference: np.ndarray | None = None,
+                     robust: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The reference distribution of each column: winsorising bounds, centre and spread.
 
-    z = s·(x − mean)/sd with s = +1 (higher is better) or −1 (lower is better), using the
-    population standard deviation of the areas with data; robust: s·(x − median)/(1.4826·MAD),
-    the MAD scaled to match the SD under normality (ONS composite-index practice). Columns with
-    fewer than two values, no spread, or a neutral sign (0) come back all-NaN: they cannot be scored.
-    In robust mode a column where half or more of the areas share one value has a MAD of zero and
-    is therefore not standardised either.
-    Works on any leading axes: values (..., n, k), sign (k,).
+    The reference areas are those that can be ranked (`reference`, default: every area with a
+    value). Outlier rule (OECD/JRC Handbook §5, winsorisation): each column is clipped to its
+    reference areas' 2.5th and 97.5th percentiles, taken as the nearest observed values outward
+    (so fewer than 41 areas are never clipped); centre and spread come from the clipped reference
+    values: mean and population SD, or median and 1.4826·MAD (robust). Works on any leading
+    axes: values (..., n, k); reference (n,) or (..., n, k). Returns arrays shaped (..., 1, k).
     """
     x = np.asarray(values, dtype=float)
+    ref = np.ones(x.shape[-2], bool) if reference is None else np.asarray(reference, bool)
+    if ref.ndim == 1:
+        ref = ref[:, None]
+    xr = np.where(ref, x, np.nan)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        lo = np.nanpercentile(xr, WINSOR[0], axis=-2, keepdims=True, method="lower")
+        hi = np.nanpercentile(xr, WINSOR[1], axis=-2, keepdims=True, method="higher")
+        # A bound at the reference's own extreme clips nothing there, so it clips nothing anywhere:
+        # small samples are left alone, and a redrawn value may pass the published extreme.
+        lo = np.where(lo <= np.nanmin(xr, axis=-2, keepdims=True), -np.inf, lo)
+        hi = np.where(hi >= np.nanmax(xr, axis=-2, keepdims=True), np.inf, hi)
+        clipped = np.clip(xr, lo, hi)
         if robust:
-            centre = np.nanmedian(x, axis=-2, keepdims=True)
-            spread = 1.4826 * np.nanmedian(np.abs(x - centre), axis=-2, keepdims=True)
+            centre = np.nanmedian(clipped, axis=-2, keepdims=True)
+            spread = 1.4826 * np.nanmedian(np.abs(clipped - centre), axis=-2, keepdims=True)
         else:
-            centre = np.nanmean(x, axis=-2, keepdims=True)
-            spread = np.nanstd(x, axis=-2, keepdims=True)
-        count = np.sum(~np.isnan(x), axis=-2, keepdims=True)
+            centre = np.nanmean(clipped, axis=-2, keepdims=True)
+            spread = np.nanstd(clipped, axis=-2, keepdims=True)
+        count = np.sum(~np.isnan(xr), axis=-2, keepdims=True)
         # "no spread" allows for rounding: [0.1, 0.1, 0.1] has an SD of ~1e-17, not 0
         flat = ~(spread > 1e-12 * np.maximum(1.0, np.abs(centre)))
         bad = (count < 2) | flat | (np.asarray(sign) == 0)
-        z = np.asarray(sign, dtype=float) * (x - centre) / np.where(bad, np.nan, spread)
-    return np.where(bad, np.nan, z)
+    return lo, hi, centre, np.where(bad, np.nan, spread)
+
+
+def apply_params(values: np.ndarray, sign: np.ndarray, params: tuple[np.ndarray, ...]) -> np.ndarray:
+    """z = s·(clip(x, lo, hi) − centre)/spread with a reference distribution's parameters."""
+    lo, hi, centre, spread = params
+    with np.errstate(all="ignore"):
+        return np.asarray(sign, dtype=float) * (np.clip(np.asarray(values, float), lo, hi) - centre) / spread
+
+
+def standardise(values: np.ndarray, sign: np.ndarray, robust: bool = False,
+                reference: np.ndarray | None = None) -> np.ndarray:
+    """Polarity-adjusted z-scores per column (indicator) against the reference areas.
+
+    z = s·(x̃ − mean)/sd with s = +1 (higher is better) or −1 (lower is better), x̃ the value
+    winsorised at the reference areas' 2.5th/97.5th percentiles, mean and population SD over
+    the reference areas (`reference_params`). Areas outside the reference (those that cannot be
+    ranked, such as the City of London) still get a z, but never move anyone else's.
+    robust: s·(x̃ − median)/(1.4826·MAD), the MAD scaled to match the SD under normality.
+    Columns with fewer than two reference values, no spread, or a neutral sign (0) come back
+    all-NaN: they cannot be scored. In robust mode a column where half or more of the areas share
+    one value has a MAD of zero and is therefore not standardised either.
+    Works on any leading axes: values (..., n, k), sign (k,).
+    """
+    return apply_params(values, sign, reference_params(values, sign, reference, robust))
 
 
 def percentile_rank(values: np.ndarray, sign: np.ndarray) -> np.ndarray:
@@ -156,75 +201,198 @@ def ranks(score: np.ndarray) -> np.ndarray:
     return pd.Series(score).rank(ascending=False, method="min").to_numpy()
 
 
-def rank_intervals(value: np.ndarray, lci: np.ndarray, uci: np.ndarray, sign: np.ndarray, weights: np.ndarray,
-                   pillar_index: np.ndarray, applicable: np.ndarray, pillar_weights: np.ndarray, *,
-                   draws: int = 1000, seed: int = 20261125, concentration: float = 100.0, robust: bool = False,
-                   coverage_rule: float = COVERAGE_RULE, chunk: int = 100) -> tuple[np.ndarray, np.ndarray]:
-    """5th and 95th percentile of each area's rank over Monte Carlo draws.
+def rankable(value: np.ndarray, sign: np.ndarray, weights: np.ndarray, pillar_index: np.ndarray,
+             applicable: np.ndarray, pillar_weights: np.ndarray, coverage_rule: float = COVERAGE_RULE,
+             robust: bool = False) -> np.ndarray:
+    """Areas that get an overall score: every positively weighted pillar meets the coverage rule.
 
-    Each draw (i) samples every value within its CI, x ~ Normal(value, SE) with SE = (uci − lci)/3.92
-    (values without a CI stay fixed: we never invent uncertainty); (ii) samples pillar weights from a
-    Dirichlet centred on the user's weights, Dir(concentration·w); (iii) re-standardises, re-scores and
-    re-ranks. The approach follows the uncertainty analysis of composite indicators (OECD/JRC Handbook
-    on Constructing Composite Indicators, 2008, §6). Returns (rank_5th, rank_95th) per area, NaN where
-    the area has no overall score. pillar_index (k,) gives each indicator's pillar column in
-    pillar_weights (P,), or −1 for unscored indicators.
+    Coverage depends only on which values exist, not on what they are, so this is known before
+    standardising; these areas form the reference distribution of every indicator.
+    """
+    x = np.asarray(value, float)
+    scorable = ~np.isnan(reference_params(x, sign, robust=robust)[3][0])
+    have = ~np.isnan(x) & applicable & scorable[None, :]
+    ok = np.ones(x.shape[0], bool)
+    for p, pw in enumerate(pillar_weights):
+        if pw <= 0:
+            continue
+        cols = pillar_index == p
+        w = np.where(applicable[:, cols], np.asarray(weights, float)[cols], 0.0)
+        total, got = w.sum(axis=1), np.where(have[:, cols], w, 0.0).sum(axis=1)
+        with np.errstate(all="ignore"):
+            ok &= (got > 0) & (got / np.where(total > 0, total, np.nan) >= coverage_rule - 1e-12)
+    return ok
+
+
+def correlated_normals(rng: np.random.Generator, d: int, n: int, family: np.ndarray | None,
+                       rho: float = FAMILY_RHO) -> np.ndarray:
+    """Standard normal draws (d, n, k) whose columns in one family correlate at ρ within an area.
+
+    ε = √ρ·g_family + √(1−ρ)·u: one shared normal per family per area per draw, mixed with
+    independent noise. Columns with family −1 are independent.
+    """
+    fam = np.asarray(family, int)
+    k = len(fam)
+    u = rng.standard_normal((d, n, k))
+    if (fam >= 0).any():
+        codes, inv = np.unique(fam[fam >= 0], return_inverse=True)
+        g = rng.standard_normal((d, n, len(codes)))
+        shared = np.zeros((d, n, k))
+        shared[..., fam >= 0] = g[..., inv]
+        u = np.where(fam >= 0, np.sqrt(rho) * shared + np.sqrt(1 - rho) * u, u)
+    return u
+
+
+def draw_weights(rng: np.random.Generator, d: int, weights: np.ndarray, pillar_index: np.ndarray, n_pillars: int,
+                 concentration: float = WITHIN_CONCENTRATION) -> np.ndarray:
+    """Within-pillar indicator weights (d, k) from a Dirichlet centred on the nominal weights.
+
+    α = concentration × (weighted indicators in the pillar) × nominal share; each pillar keeps its
+    total, indicators of weight 0 stay at 0. Follows the weights step of the OECD/JRC uncertainty
+    analysis (Handbook §6; Saisana, Saltelli & Tarantola 2005).
+    """
+    w = np.asarray(weights, float)
+    out = np.tile(w, (d, 1))
+    for p in range(n_pillars):
+        cols = np.flatnonzero((pillar_index == p) & (w > 0))
+        if len(cols) < 2:
+            continue
+        share = w[cols] / w[cols].sum()
+        out[:, cols] = rng.dirichlet(concentration * len(cols) * share, size=d) * w[cols].sum()
+    return out
+
+
+def group_min_rank(score: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Rank (1 = highest) within each group along the last axis; NaN scores stay NaN and rank nobody.
+    score (..., n); group (n,) labels."""
+    s = np.asarray(score, float)
+    codes, g = np.unique(np.asarray(group).ravel(), return_inverse=True)
+    g = g.reshape(-1)
+    span = np.nanmax(np.abs(s)) if np.isfinite(s).any() else 1.0
+    span = max(float(span), 1.0) * 4
+    # Order by (group, −score): each group occupies its own band of width 4·span, NaN at the band's end.
+    key = g * span + np.where(np.isnan(s), span * 0.75, np.clip(-s, -span / 4, span / 4) + span * 0.25)
+    r = min_rank(key)
+    before = np.cumsum(np.r_[0, np.bincount(g, minlength=len(codes))])[:-1][g]
+    return np.where(np.isnan(s), np.nan, r - before)
+
+
+def rank_draws(value: np.ndarray, lci: np.ndarray, uci: np.ndarray, sign: np.ndarray, weights: np.ndarray,
+               pillar_index: np.ndarray, applicable: np.ndarray, pillar_weights: np.ndarray, *,
+               draws: int = 1000, seed: int = 20261125, concentration: float = 100.0, robust: bool = False,
+               coverage_rule: float = COVERAGE_RULE, sources: tuple[str, ...] = SOURCES,
+               family: np.ndarray | None = None, group: np.ndarray | None = None,
+               reference: np.ndarray | None = None, rho: float = FAMILY_RHO,
+               within_concentration: float = WITHIN_CONCENTRATION, chunk: int = 125) -> np.ndarray:
+    """Each area's rank (1 = best, within its group) in each of `draws` re-scorings: (draws, n).
+
+    Each draw varies the sources named in `sources` (OECD/JRC Handbook §6, uncertainty analysis):
+      "ci"       values redrawn within their 95% CIs, x ~ Normal(value, (uci − lci)/3.92), errors of one
+                 family (same survey or construct) correlated at ρ; values without a CI stay fixed;
+      "weights"  pillar weights ~ Dirichlet(concentration·w) and within-pillar weights (`draw_weights`);
+      "scaling"  mean/SD or median/MAD standardisation, each with probability ½;
+      "coverage" the coverage rule ~ Uniform(50%, 70%): areas near the rule drop in and out.
+    The reference distribution's parameters (winsorising bounds, centre, spread) come from the
+    published values of the reference areas, so a draw moves areas, not the yardstick. An area not
+    scored in a draw has NaN there. Vectorised over chunks of draws; no loop over areas.
     """
     rng = np.random.default_rng(seed)
     value = np.asarray(value, float)
-    se = np.nan_to_num((np.asarray(uci, float) - np.asarray(lci, float)) / (2 * Z95), nan=0.0)
-    se = np.where((se > 0) & ~np.isnan(value), se, 0.0)
-    n, _ = value.shape
+    n, k = value.shape
+    sign = np.asarray(sign)
+    pillar_index = np.asarray(pillar_index)
     P = len(pillar_weights)
     base_w = np.asarray(pillar_weights, float)
     active = base_w > 0
-    # Columns without any CI never vary: standardise them once and add their fixed share per pillar.
-    varies = (se > 0).any(axis=0)
-    z_point = standardise(value, sign, robust=robust)
-    have = ~np.isnan(z_point) & applicable
-    w_app = np.where(applicable, np.asarray(weights, float), 0.0)
-    w_have = np.where(have, w_app, 0.0)
-    fixed_num = np.zeros((n, P))
-    got = np.zeros((n, P))
-    ok = np.zeros((n, P), dtype=bool)
-    for p in range(P):
-        cols = pillar_index == p
-        total = w_app[:, cols].sum(axis=1)
-        got[:, p] = w_have[:, cols].sum(axis=1)
-        with np.errstate(all="ignore"):
-            ok[:, p] = (got[:, p] > 0) & (got[:, p] / np.where(total > 0, total, np.nan) >= coverage_rule - 1e-12)
-        fixed = cols & ~varies
-        fixed_num[:, p] = (np.nan_to_num(z_point[:, fixed]) * w_have[:, fixed]).sum(axis=1)
-    var_idx = np.flatnonzero(varies)
-    valid = ok[:, active].all(axis=1)
-    samples = []
+    se = np.nan_to_num((np.asarray(uci, float) - np.asarray(lci, float)) / (2 * Z95), nan=0.0)
+    se = np.where((se > 0) & ~np.isnan(value) & ("ci" in sources), se, 0.0)
+    fam = np.full(k, -1) if family is None else np.asarray(family, int)
+    grp = np.zeros(n, int) if group is None else np.asarray(group)
+    ref = rankable(value, sign, weights, pillar_index, applicable, base_w, coverage_rule, robust) \
+        if reference is None else np.asarray(reference, bool)
+    methods = [reference_params(value, sign, ref, robust=False), reference_params(value, sign, ref, robust=True)]
+    params = [np.stack([m[i][0] for m in methods]) for i in range(4)]  # each (2, k)
+    onehot = (pillar_index[:, None] == np.arange(P)[None, :]).astype(float)  # (k, P)
+    app_w = applicable.astype(float)
+    out = np.full((draws, n), np.nan)
     for start in range(0, draws, chunk):
         d = min(chunk, draws - start)
-        x = value[:, var_idx][None] + rng.standard_normal((d, n, len(var_idx))) * se[:, var_idx][None]
-        z = np.nan_to_num(standardise(x, sign[var_idx], robust=robust)) * w_have[:, var_idx][None]
-        num = np.repeat(fixed_num[None], d, axis=0)
-        for p in range(P):
-            cols = pillar_index[var_idx] == p
-            if cols.any():
-                num[..., p] += z[..., cols].sum(axis=-1)
+        x = value[None] + correlated_normals(rng, d, n, fam, rho) * se[None] if se.any() else value[None]
+        if "scaling" in sources:
+            m = (rng.random(d) < 0.5).astype(int)
+        else:
+            m = np.full(d, int(robust))
+        lo, hi, centre, spread = (p[m][:, None, :] for p in params)  # (d, 1, k)
         with np.errstate(all="ignore"):
-            pill = num / np.where(got > 0, got, np.nan)[None]
-        w = np.zeros((d, P))
-        w[:, active] = rng.dirichlet(concentration * base_w[active] / base_w[active].sum(), size=d)
-        overall = np.einsum("dnp,dp->dn", np.nan_to_num(pill[..., active]), w[:, active])
-        overall[:, ~valid] = np.nan
-        samples.append(overall)
-    overall = np.concatenate(samples)  # (draws, n)
-    r = np.full(overall.shape, np.nan)
-    sub = overall[:, valid]
-    # rank 1 = best; tied areas share the best rank, as in `ranks`
-    r[:, valid] = min_rank(-sub) if sub.size else sub
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        lo = np.nanpercentile(r, 5, axis=0, method="lower") if valid.any() else np.full(n, np.nan)
-        hi = np.nanpercentile(r, 95, axis=0, method="higher") if valid.any() else np.full(n, np.nan)
-    lo[~valid], hi[~valid] = np.nan, np.nan
+            z = sign * (np.clip(x, lo, hi) - centre) / spread
+        have = ~np.isnan(z) & applicable[None]
+        z = np.where(have, z, 0.0)
+        if "weights" in sources:
+            w = draw_weights(rng, d, weights, pillar_index, P, within_concentration)
+            pw = np.zeros((d, P))
+            pw[:, active] = rng.dirichlet(concentration * base_w[active] / base_w[active].sum(), size=d)
+        else:
+            w = np.tile(np.asarray(weights, float), (d, 1))
+            pw = np.tile(np.where(active, base_w / base_w[active].sum(), 0.0), (d, 1))
+        W = w[:, :, None] * onehot[None]  # (d, k, P)
+        num = np.einsum("dnk,dkp->dnp", z, W)
+        got = np.einsum("dnk,dkp->dnp", have.astype(float), W)
+        total = np.einsum("nk,dkp->dnp", app_w, W)
+        with np.errstate(all="ignore"):
+            pill = num / np.where(got > 0, got, np.nan)
+            cov = got / np.where(total > 0, total, np.nan)
+        rule = rng.uniform(*COVERAGE_RANGE, size=d) if "coverage" in sources else np.full(d, coverage_rule)
+        ok = ((cov >= rule[:, None, None] - 1e-12) & (got > 0))[..., active].all(axis=-1)
+        overall = np.einsum("dnp,dp->dn", np.nan_to_num(pill[..., active]), pw[:, active])
+        overall[~ok] = np.nan
+        out[start:start + d] = group_min_rank(overall, grp)
+    return out
+
+
+def rank_intervals(value: np.ndarray, lci: np.ndarray, uci: np.ndarray, sign: np.ndarray, weights: np.ndarray,
+                   pillar_index: np.ndarray, applicable: np.ndarray, pillar_weights: np.ndarray, *,
+                   draws: int = 1000, seed: int = 20261125, concentration: float = 100.0, robust: bool = False,
+                   coverage_rule: float = COVERAGE_RULE, sources: tuple[str, ...] = SOURCES,
+                   family: np.ndarray | None = None, group: np.ndarray | None = None,
+                   reference: np.ndarray | None = None, chunk: int = 125) -> tuple[np.ndarray, np.ndarray]:
+    """90% rank interval: the 5th and 95th percentile of each area's rank over `rank_draws`.
+
+    Returns (rank_5th, rank_95th) per area, NaN where the area has no overall score under the
+    published coverage rule. pillar_index (k,) gives each indicator's pillar column in
+    pillar_weights (P,), or −1 for unscored indicators.
+    """
+    r = rank_draws(value, lci, uci, sign, weights, pillar_index, applicable, pillar_weights, draws=draws, seed=seed,
+                   concentration=concentration, robust=robust, coverage_rule=coverage_rule, sources=sources,
+                   family=family, group=group, reference=reference, chunk=chunk)
+    valid = rankable(value, sign, weights, pillar_index, applicable, np.asarray(pillar_weights, float), coverage_rule,
+                     robust) if reference is None else np.asarray(reference, bool)
+    return interval_of(r, valid)
+
+
+def interval_of(rank_samples: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """5th and 95th percentile of ranks over draws (a 90% interval), NaN for areas not `valid`."""
+    n = rank_samples.shape[1]
+    lo, hi = np.full(n, np.nan), np.full(n, np.nan)
+    seen = valid & ~np.isnan(rank_samples).all(axis=0)
+    if seen.any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            lo[seen] = np.nanpercentile(rank_samples[:, seen], 5, axis=0, method="lower")
+            hi[seen] = np.nanpercentile(rank_samples[:, seen], 95, axis=0, method="higher")
     return lo, hi
+
+
+def prob_ranks_above(rank_samples: np.ndarray, a: int | np.ndarray, b: int | np.ndarray) -> np.ndarray:
+    """Probability that area a ranks above (better than) area b, over the draws where both are ranked.
+
+    Ties count half. This, not whether two rank intervals overlap, is how two places are told
+    apart: intervals can overlap while one place is ahead in 95% of draws.
+    """
+    ra, rb = rank_samples[:, a], rank_samples[:, b]
+    both = ~np.isnan(ra) & ~np.isnan(rb)
+    with np.errstate(all="ignore"):
+        wins = np.where(both, (ra < rb) + 0.5 * (ra == rb), 0.0).sum(axis=0)
+        return wins / np.where(both.sum(axis=0) > 0, both.sum(axis=0), np.nan)
 
 
 def min_rank(a: np.ndarray) -> np.ndarray:

@@ -356,14 +356,16 @@ def test_without_uncertainty_and_fixed_weights_the_rank_interval_collapses_to_th
     # overall = mean of the two: [0.006, 0.320, 0.468, −0.721, −0.072] → ranks [3, 2, 1, 5, 4]
     point = point_ranks(FIVE, SIGN2, W2, PIDX2, APP5, PW2)
     np.testing.assert_array_equal(point, [3, 2, 1, 5, 4])
-    lo, hi = rank_intervals(FIVE, FIVE, FIVE, SIGN2, W2, PIDX2, APP5, PW2, draws=200, concentration=1e9)
+    lo, hi = rank_intervals(FIVE, FIVE, FIVE, SIGN2, W2, PIDX2, APP5, PW2, draws=200, concentration=1e9,
+                            sources=("ci", "weights"))
     np.testing.assert_array_equal(lo, point)
     np.testing.assert_array_equal(hi, point)
 
 
 def test_uncertain_pillar_weights_alone_widen_intervals_where_pillars_disagree():
     # areas 0 and 4 (overall 0.006 vs −0.072) swap places under small changes of the economy weight
-    lo, hi = rank_intervals(FIVE, FIVE, FIVE, SIGN2, W2, PIDX2, APP5, PW2, draws=400, concentration=2.0)
+    lo, hi = rank_intervals(FIVE, FIVE, FIVE, SIGN2, W2, PIDX2, APP5, PW2, draws=400, concentration=2.0,
+                            sources=("weights",))
     assert (hi - lo)[[0, 4]].min() >= 1
 
 
@@ -372,7 +374,7 @@ def test_a_wide_ci_on_one_area_widens_its_interval_most():
     v = np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0], [4.0, 4.0], [5.0, 5.0]])
     lci, uci = v.copy(), v.copy()
     lci[2], uci[2] = v[2] - 4.0, v[2] + 4.0  # area 2: 95% CI ±4 → SE ≈ 2.04, spans the whole range
-    lo, hi = rank_intervals(v, lci, uci, SIGN2, W2, PIDX2, np.ones((5, 2), bool), PW2, draws=400)
+    lo, hi = rank_intervals(v, lci, uci, SIGN2, W2, PIDX2, np.ones((5, 2), bool), PW2, draws=400, sources=("ci",))
     width = hi - lo
     assert width[2] >= 3  # area 2 ranges from about first to about last
     assert width[2] == width.max()
@@ -405,7 +407,7 @@ def test_tied_areas_without_uncertainty_share_the_point_rank_in_their_interval()
     app = np.ones((4, 2), dtype=bool)
     point = point_ranks(v, SIGN2, W2, PIDX2, app, PW2)
     np.testing.assert_array_equal(point, [4, 2, 2, 1])
-    lo, hi = rank_intervals(v, v, v, SIGN2, W2, PIDX2, app, PW2, draws=50, concentration=1e9)
+    lo, hi = rank_intervals(v, v, v, SIGN2, W2, PIDX2, app, PW2, draws=50, sources=())
     np.testing.assert_array_equal(lo, point)
     np.testing.assert_array_equal(hi, point)
 
@@ -553,7 +555,8 @@ def test_score_places_rank_intervals_always_contain_the_point_rank(inputs):
     shown_lo, shown_hi = np.fmin(lo, point), np.fmax(hi, point)
     ok = ~np.isnan(point)
     assert (shown_lo[ok] <= point[ok]).all() and (point[ok] <= shown_hi[ok]).all()
-    assert (lo[ok] >= 1).all() and (hi[ok] <= ok.sum()).all()
+    # the coverage rule is itself drawn (50–70%), so a draw may rank areas the published rule leaves out
+    assert (lo[ok] >= 1).all() and (hi[ok] <= (~np.isnan(value)).any(axis=1).sum()).all()
 
 
 @FAST
@@ -566,7 +569,8 @@ def test_rank_intervals_with_tiny_standard_errors_contain_the_point_rank(inputs)
     applicable = np.ones_like(value, dtype=bool)
     point = point_ranks(value, sign, w, pidx, applicable, pw)
     tiny = 1e-7  # ties get broken at random draw by draw, everything else keeps its order
-    lo, hi = rank_intervals(value, value - tiny, value + tiny, sign, w, pidx, applicable, pw, draws=500, seed=seed)
+    lo, hi = rank_intervals(value, value - tiny, value + tiny, sign, w, pidx, applicable, pw, draws=500, seed=seed,
+                            sources=("ci",))
     ok = ~np.isnan(point)
     np.testing.assert_array_equal(np.isnan(lo), ~ok)
     assert (lo[ok] <= point[ok]).all()
