@@ -25,8 +25,12 @@ from indicators.scoring import (
     parse_weights,
     percentile_rank,
     pillar_scores,
-    quadrant,
+    effective_weights,
+    group_min_rank,
+    prob_ranks_above,
+    rank_draws,
     rank_intervals,
+    reference_params,
     ranks,
     significance,
     standardise,
@@ -311,14 +315,7 @@ def test_derived_998_is_wider_than_the_95_percent_ci_and_nan_without_one():
     assert math.isnan(lo[1]) and math.isnan(hi[1])
 
 
-# =========================================================================== quadrant and ranks
-
-def test_quadrant_labels_all_four_combinations_and_none_without_both_changes():
-    e = np.array([1.0, 1.0, -1.0, -1.0, NAN, 0.5])
-    s = np.array([1.0, -1.0, 1.0, -1.0, 0.3, NAN])
-    assert list(quadrant(e, s)) == ["good growth", "growth without outcomes", "outcomes without growth",
-                                    "neither", None, None]
-
+# =========================================================================== ranks
 
 def test_ranks_put_the_highest_first_ties_share_the_best_rank_and_nan_stays_nan():
     # scores [3, 1, 3, NaN, 2]: the two 3s share rank 1; 2 is third (two areas above it); 1 is fourth
@@ -588,3 +585,141 @@ def test_min_rank_matches_scipy_with_ties(a):
 def test_min_rank_by_hand():
     np.testing.assert_array_equal(min_rank(np.array([3.0, 1.0, 3.0, 2.0])), [3, 1, 3, 2])
     np.testing.assert_array_equal(min_rank(np.array([[5.0, 5.0], [2.0, 1.0]])), [[1, 1], [2, 1]])
+
+
+# =========================================================================== reference distribution and outliers
+
+def test_an_area_outside_the_reference_does_not_move_anyone_elses_z():
+    # reference [1, 2, 3] → mean 2, SD √(2/3); the unranked area (1000) gets a z but changes nothing
+    x = col(1.0, 2.0, 3.0, 1000.0)
+    z = standardise(x, np.array([1]), reference=np.array([True, True, True, False]))
+    np.testing.assert_allclose(z[:3, 0], [-Z_ONE, 0.0, Z_ONE])
+    assert z[3, 0] > 1000
+
+
+def test_winsorising_clips_each_tail_to_the_reference_percentile_taken_outward():
+    # 50 reference values 1..50: the 2.5th percentile taken downward is the 2nd value (floor(0.025·49) = 1)
+    # and the 97.5th taken upward the 49th (ceil(0.975·49) = 48), so 1 reads as 2 and 50 as 49
+    x = col(*range(1, 51))
+    z = standardise(x, np.array([1]))[:, 0]
+    assert z[0] == pytest.approx(z[1]) and z[49] == pytest.approx(z[48])
+    assert z[1] < z[2] and z[47] < z[48]
+    lo, hi, _, _ = reference_params(x, np.array([1]))
+    assert (lo[0, 0], hi[0, 0]) == (2.0, 49.0)
+
+
+def test_fewer_than_41_reference_areas_are_never_clipped():
+    lo, hi, _, _ = reference_params(col(*range(40)), np.array([1]))
+    assert lo[0, 0] == -np.inf and hi[0, 0] == np.inf
+
+
+@FAST
+@given(x=hnp.arrays(float, st.tuples(st.integers(3, 60), st.integers(1, 4)), elements=st.floats(-100, 100)),
+       extreme=st.floats(1e4, 1e9) | st.floats(-1e9, -1e4), robust=st.booleans())
+def test_adding_an_unrankable_extreme_area_leaves_every_other_z_unchanged(x, extreme, robust):
+    sign = np.ones(x.shape[1])
+    before = standardise(x, sign, robust=robust)
+    bigger = np.vstack([x, np.full((1, x.shape[1]), extreme)])
+    ref = np.r_[np.ones(len(x), bool), False]
+    after = standardise(bigger, sign, robust=robust, reference=ref)
+    np.testing.assert_allclose(after[:-1], before, equal_nan=True, rtol=1e-9, atol=1e-9)
+
+
+@FAST
+@given(x=hnp.arrays(float, st.tuples(st.integers(41, 80), st.just(1)), elements=st.floats(-100, 100)),
+       extreme=st.floats(1e4, 1e9))
+def test_a_ranked_extreme_area_is_winsorised_so_no_z_moves_beyond_the_rule(x, extreme):
+    # Even inside the reference, an extreme area counts as the 97.5th percentile value: the others' z
+    # are those of the same data with that area set to the next value up (at most the old maximum).
+    assume(np.ptp(x) > 1e-3)
+    sign = np.ones(1)
+    bigger = np.vstack([x, [[extreme]]])
+    z = standardise(bigger, sign)
+    capped = np.vstack([x, [[np.max(x)]]])
+    np.testing.assert_allclose(z[:-1], standardise(capped, sign)[:-1], rtol=1e-9, atol=1e-9)
+    # bounded, however extreme the raw value (NaN when winsorising leaves no spread at all)
+    assert not abs(z[-1, 0]) >= np.sqrt(len(bigger))
+
+
+# =========================================================================== effective weights
+
+def test_effective_weights_are_squared_correlations_with_the_pillar_normalised():
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal(200), rng.standard_normal(200)
+    z = np.c_[a, b]
+    # pillar = a exactly: r(a) = 1, r(b) ≈ 0 → effective weights ≈ [1, 0] whatever the nominal weights
+    eff = effective_weights(z, a, np.ones(200, bool))
+    assert eff.sum() == pytest.approx(1.0)
+    assert eff[0] > 0.95
+    # two identical columns and their mean: half each
+    eff = effective_weights(np.c_[a, a], a, np.ones(200, bool))
+    np.testing.assert_allclose(eff, [0.5, 0.5])
+
+
+def test_an_outlier_column_without_winsorising_would_carry_little_effective_weight():
+    # 60 areas; column 0 has one area 50 SDs out. Unwinsorised its z squeezes everyone else together and
+    # the column's effective weight collapses; winsorised at the reference percentiles it stays near 1/2.
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((60, 2))
+    x[0, 0] = 500.0
+    sign = np.ones(2)
+    z = standardise(x, sign)
+    pillar = z.mean(axis=1)
+    eff = effective_weights(z, pillar, np.ones(60, bool))
+    assert 0.3 < eff[0] < 0.7
+
+
+# =========================================================================== ranks within groups and pairwise
+
+def test_group_min_rank_ranks_within_each_group_and_skips_nan():
+    score = np.array([3.0, 1.0, 2.0, 9.0, NAN, 5.0])
+    group = np.array([0, 0, 0, 1, 1, 1])
+    r = group_min_rank(score, group)
+    np.testing.assert_array_equal(r[[0, 1, 2, 3, 5]], [1, 3, 2, 1, 2])
+    assert math.isnan(r[4])
+
+
+def test_probability_of_ranking_above_counts_ties_half_and_skips_unranked_draws():
+    r = np.array([[1.0, 2.0], [2.0, 1.0], [1.0, 1.0], [NAN, 1.0]])
+    assert prob_ranks_above(r, 0, 1) == pytest.approx((1 + 0 + 0.5) / 3)
+    assert prob_ranks_above(r, 1, 0) == pytest.approx((0 + 1 + 0.5) / 3)
+
+
+def _random_index(seed, n=40, k=6):
+    rng = np.random.default_rng(seed)
+    v = rng.standard_normal((n, k))
+    half = np.where(rng.random((n, k)) < 0.5, rng.uniform(0.1, 1.0, (n, k)), NAN)
+    v[rng.random((n, k)) < 0.1] = NAN
+    return v, v - half, v + half
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_rank_intervals_widen_as_more_sources_of_uncertainty_vary(seed):
+    v, lci, uci = _random_index(seed)
+    sign, w = np.array([1, 1, -1, 1, 1, -1]), np.array([1.0, 0.5, 0.5, 1.0, 1.0, 0.5])
+    pidx, pw, app = np.array([0, 0, 0, 1, 1, 1]), np.array([0.5, 0.5]), np.ones(v.shape, bool)
+
+    def width(sources):
+        lo, hi = rank_intervals(v, lci, uci, sign, w, pidx, app, pw, draws=400, seed=seed, sources=sources)
+        return np.nanmean(hi - lo)
+
+    none, ci, ci_w, every = width(()), width(("ci",)), width(("ci", "weights")), width(("ci", "weights", "scaling"))
+    assert none == 0
+    assert ci > 0
+    assert ci_w >= ci - 0.5 and every >= ci_w - 0.5  # a source's draws can only add spread (up to noise)
+    assert every > ci
+
+
+def test_family_errors_are_drawn_correlated_at_rho():
+    from indicators.scoring import correlated_normals
+    e = correlated_normals(np.random.default_rng(0), 20000, 1, np.array([0, 0, -1]), rho=0.5)[:, 0, :]
+    r = np.corrcoef(e.T)
+    assert r[0, 1] == pytest.approx(0.5, abs=0.03)
+    assert abs(r[0, 2]) < 0.03
+    assert e.std(axis=0) == pytest.approx([1, 1, 1], abs=0.03)
+
+
+def test_rank_draws_rank_within_groups():
+    v = FIVE.copy()
+    r = rank_draws(v, v, v, SIGN2, W2, PIDX2, APP5, PW2, draws=20, sources=(), group=np.array([0, 0, 0, 1, 1]))
+    assert np.nanmax(r[:, :3]) <= 3 and np.nanmax(r[:, 3:]) <= 2
