@@ -327,14 +327,16 @@ def test_ranks_put_the_highest_first_ties_share_the_best_rank_and_nan_stays_nan(
 # =========================================================================== rank intervals
 
 def point_ranks(value, sign, weights, pillar_index, applicable, pillar_weights):
-    """The point rank exactly as score_places computes it."""
-    z = standardise(value, sign)
+    """The point rank exactly as score_places computes it: standardised against the rankable areas."""
+    from indicators.scoring import rankable
+    ref = rankable(value, sign, weights, pillar_index, applicable, pillar_weights)
+    z = standardise(value, sign, reference=ref)
     pillars = {}
     for p in range(len(pillar_weights)):
         cols = pillar_index == p
         pillars[p], _ = pillar_scores(z[:, cols], weights[cols], applicable[:, cols])
     overall = combine_pillars(pillars, dict(enumerate(pillar_weights)))
-    return ranks(overall)
+    return ranks(np.where(ref, overall, NAN))
 
 
 # 5 areas, 2 indicators (one per pillar), the pillars disagree (area 0 best on economy, worst on services)
@@ -723,3 +725,58 @@ def test_rank_draws_rank_within_groups():
     v = FIVE.copy()
     r = rank_draws(v, v, v, SIGN2, W2, PIDX2, APP5, PW2, draws=20, sources=(), group=np.array([0, 0, 0, 1, 1]))
     assert np.nanmax(r[:, :3]) <= 3 and np.nanmax(r[:, 3:]) <= 2
+
+
+# =========================================================================== good growth: change and quadrant
+
+def test_periods_touching_march_2020_to_december_2021_are_pandemic_periods():
+    import pandas as pd
+    from indicators.change import overlaps_pandemic
+    start = pd.Series(pd.to_datetime(["2019-01-01", "2019-04-01", "2018-01-01", "2022-01-01", "2021-06-01"]))
+    end = pd.Series(pd.to_datetime(["2019-12-31", "2020-03-31", "2020-12-31", "2022-12-31", None]))
+    # a 2019/20 financial year ends in March 2020 and overlaps; a bare date is read as its calendar year
+    assert overlaps_pandemic(start, end).tolist() == [False, True, True, False, True]
+
+
+def test_changes_are_annualised_real_log_changes_for_money_and_differences_otherwise():
+    import pandas as pd
+    from indicators.change import Ends, indicator_changes
+    from indicators.query import Matrix
+    # £: 100 → 150 over 5 years while prices rose 20%: 100·(ln 1.5 − ln 1.2)/5 = 4.463% a year in real terms
+    # %: 10 → 12 over 5 years = 0.4 points a year; both ends' 95% CIs ±1.96 → SE 1 each → SE √2/5 = 0.2828
+    end = Matrix("ltla", pd.Index(["a"]), ["pay", "rate"], np.array([[150.0, 12.0]]), np.array([[NAN, 10.04]]),
+                 np.array([[NAN, 13.96]]), ["x", "x"], ["x", "x"])
+    ends = Ends(["x", "x"], ["y", "y"], np.array([5.0, 5.0]), np.array([True, False]), np.array([np.log(1.2), 0.0]))
+    delta, se = indicator_changes(end, np.array([[100.0, 10.0]]), np.array([[NAN, 8.04]]), np.array([[NAN, 11.96]]),
+                                  ends)
+    assert delta[0, 0] == pytest.approx(100 * (np.log(1.5) - np.log(1.2)) / 5)
+    assert delta[0, 1] == pytest.approx(0.4)
+    assert se[0, 0] == 0  # no CI: no variance is invented
+    assert se[0, 1] == pytest.approx(np.sqrt(2) / 5, rel=1e-4)  # 1.96 vs 1.959964
+
+
+def _quadrants(c, se, **kw):
+    from indicators.change import quadrants
+    return quadrants(np.asarray(c, float), np.asarray(se, float), np.array([1.0, 1.0]),
+                     np.array(["economy", "public_services"]), np.ones(np.shape(c), bool), draws=2000, **kw)
+
+
+def test_a_place_whose_interval_crosses_an_axis_is_no_clear_difference_not_a_quadrant():
+    c = [[1.0, 1.0], [0.05, -1.0], [-1.0, -1.0], [1.0, -0.1]]
+    se = [[0.01, 0.01], [1.0, 0.01], [0.01, 0.01], [0.01, 0.5]]
+    q = _quadrants(c, se)
+    assert list(q.quadrant) == ["good growth", "no clear difference", "neither", "no clear difference"]
+    assert q.probability[0] > 0.99 and q.probability[2] > 0.99
+    # the probabilities of the four quadrants add up to one for every place
+    np.testing.assert_allclose(sum(q.probabilities.values()), 1.0)
+    # the 90% interval of the noisy place spans about ±1.645 SE around its change
+    assert q.economy_lo[1] == pytest.approx(0.05 - 1.645, abs=0.15)
+    assert q.economy_hi[1] == pytest.approx(0.05 + 1.645, abs=0.15)
+
+
+@FAST
+@given(c=st.floats(-0.2, 0.2), s=st.floats(-0.2, 0.2))
+def test_a_change_inside_its_own_noise_band_is_never_given_a_quadrant(c, s):
+    # SE 1 on both pillars: a change within ±0.2 of 0 cannot have a 90% interval clear of the axes
+    q = _quadrants([[c, s]], [[1.0, 1.0]])
+    assert q.quadrant[0] == "no clear difference"
