@@ -610,7 +610,8 @@ def effective_weights(z: np.ndarray, pillar: np.ndarray, rows: np.ndarray) -> np
 
 
 def weights_table(ctx: query.Context, options: Options = Options()) -> pd.DataFrame:
-    """Nominal and effective weight of every scored indicator at a level, as shares of its pillar."""
+    """Nominal and effective weight of every scored indicator at a level, as shares of its pillar, and
+    their ratio (effective ÷ nominal; well below 1 means the indicator barely moves any score)."""
     ps = point_scores(ctx, options)
     rows = []
     for i, p in enumerate(SCORED_PILLARS):
@@ -622,7 +623,10 @@ def weights_table(ctx: query.Context, options: Options = Options()) -> pd.DataFr
         for j, nominal, effective in zip(cols, w / w.sum() if w.sum() > 0 else w, eff):
             rows.append({"id": ps.cat["id"].iloc[j], "label": ps.cat["label"].iloc[j], "pillar": p,
                          "nominal_weight": float(nominal), "effective_weight": float(effective)})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows, columns=["id", "label", "pillar", "nominal_weight", "effective_weight"])
+    with np.errstate(all="ignore"):
+        out["ratio"] = out["effective_weight"] / out["nominal_weight"].where(out["nominal_weight"] > 0)
+    return out
 
 
 def rank_groups(areas: pd.Index, cat: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
