@@ -64,8 +64,9 @@ def reference_params(values: np.ndarray, sign: np.ndarray, reference: np.ndarray
         hi = np.nanpercentile(xr, WINSOR[1], axis=-2, keepdims=True, method="higher")
         # A bound at the reference's own extreme clips nothing there, so it clips nothing anywhere:
         # small samples are left alone, and a redrawn value may pass the published extreme.
-        lo = np.where(lo <= np.nanmin(xr, axis=-2, keepdims=True), -np.inf, lo)
-        hi = np.where(hi >= np.nanmax(xr, axis=-2, keepdims=True), np.inf, hi)
+        # A column without reference values has no bounds (NaN would poison any arithmetic downstream).
+        lo = np.where(np.isnan(lo) | (lo <= np.nanmin(xr, axis=-2, keepdims=True)), -np.inf, lo)
+        hi = np.where(np.isnan(hi) | (hi >= np.nanmax(xr, axis=-2, keepdims=True)), np.inf, hi)
         clipped = np.clip(xr, lo, hi)
         if robust:
             centre = np.nanmedian(clipped, axis=-2, keepdims=True)

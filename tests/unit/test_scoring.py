@@ -780,3 +780,15 @@ def test_a_change_inside_its_own_noise_band_is_never_given_a_quadrant(c, s):
     # SE 1 on both pillars: a change within ±0.2 of 0 cannot have a 90% interval clear of the axes
     q = _quadrants([[c, s]], [[1.0, 1.0]])
     assert q.quadrant[0] == "no clear difference"
+
+
+def test_a_column_without_reference_values_does_not_blank_other_columns_in_the_draws():
+    # column 2 has values only for an area outside the reference: it cannot be standardised, and must not
+    # turn every draw's score into NaN (which would collapse every interval to rank 1)
+    v = np.c_[FIVE, [NAN, NAN, NAN, NAN, 7.0]]
+    sign, w, pidx = np.array([1, 1, 1]), np.array([1.0, 1.0, 0.2]), np.array([0, 1, 1])
+    ref = np.array([True, True, True, True, False])
+    lo, hi = rank_intervals(v, v - 1, v + 1, sign, w, pidx, np.ones(v.shape, bool), PW2, draws=200, sources=("ci",),
+                            reference=ref)
+    assert np.nanmax(hi - lo) >= 1
+    assert np.nanmin(lo) == 1 and np.nanmax(hi) >= 3
