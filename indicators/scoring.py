@@ -191,20 +191,27 @@ def rankable(value: np.ndarray, sign: np.ndarray, weights: np.ndarray, pillar_in
     """Areas that get an overall score: every positively weighted pillar meets the coverage rule.
 
     Coverage depends only on which values exist, not on what they are, so this is known before
-    standardising; these areas form the reference distribution of every indicator.
+    standardising; these areas form the reference distribution of every indicator. An indicator
+    counts only if it can be standardised among them (two values with some spread), which can in
+    turn change who is rankable: repeated until the set is stable (in practice once or twice).
     """
     x = np.asarray(value, float)
-    scorable = ~np.isnan(reference_params(x, sign, robust=robust)[3][0])
-    have = ~np.isnan(x) & applicable & scorable[None, :]
-    ok = np.ones(x.shape[0], bool)
-    for p, pw in enumerate(pillar_weights):
-        if pw <= 0:
-            continue
-        cols = pillar_index == p
-        w = np.where(applicable[:, cols], np.asarray(weights, float)[cols], 0.0)
-        total, got = w.sum(axis=1), np.where(have[:, cols], w, 0.0).sum(axis=1)
-        with np.errstate(all="ignore"):
-            ok &= (got > 0) & (got / np.where(total > 0, total, np.nan) >= coverage_rule - 1e-12)
+    ref = np.ones(x.shape[0], bool)
+    for _ in range(10):
+        scorable = ~np.isnan(reference_params(x, sign, ref, robust=robust)[3][0])
+        have = ~np.isnan(x) & applicable & scorable[None, :]
+        ok = np.ones(x.shape[0], bool)
+        for p, pw in enumerate(pillar_weights):
+            if pw <= 0:
+                continue
+            cols = pillar_index == p
+            w = np.where(applicable[:, cols], np.asarray(weights, float)[cols], 0.0)
+            total, got = w.sum(axis=1), np.where(have[:, cols], w, 0.0).sum(axis=1)
+            with np.errstate(all="ignore"):
+                ok &= (got > 0) & (got / np.where(total > 0, total, np.nan) >= coverage_rule - 1e-12)
+        if (ok == ref).all():
+            break
+        ref = ok
     return ok
 
 
@@ -356,7 +363,9 @@ def rank_draws(value: np.ndarray, lci: np.ndarray, uci: np.ndarray, sign: np.nda
             pill = num / np.where(got > 0, got, np.nan)
             cov = got / np.where(total > 0, total, np.nan)
         rule = rng.uniform(*COVERAGE_RANGE, size=d) if "coverage" in sources else np.full(d, coverage_rule)
-        ok = ((cov >= rule[:, None, None] - 1e-12) & (got > 0))[..., active].all(axis=-1)
+        # Only reference areas are ranked: a stricter rule drops places near it, a laxer one adds none
+        # (a place below the published rule has no place in the reference distribution).
+        ok = ((cov >= rule[:, None, None] - 1e-12) & (got > 0))[..., active].all(axis=-1) & ref[None, :]
         overall = np.einsum("dnp,dp->dn", np.nan_to_num(pill[..., active]), pw[:, active])
         overall[~ok] = np.nan
         out[start:start + d] = group_min_rank(overall, grp)
@@ -529,6 +538,10 @@ def scored_catalogue(ctx: query.Context, options: Options) -> pd.DataFrame:
     """The indicators that score places under these options: the catalogue's scored ones, less any
     dropped, and, for a UK-wide table, only those comparable across all four nations."""
     cat = ctx.cat
+    if options.baseline_gap_years < 1:
+        raise IndicatorError(f"the change window must span at least 1 year, not {options.baseline_gap_years}")
+    if options.draws < 20:
+        raise IndicatorError(f"at least 20 draws are needed for a 90% interval, not {options.draws}")
     unknown = [i for i in options.drop if i not in set(cat["id"])]
     if unknown:
         raise IndicatorError(f"cannot drop unknown indicator(s): {', '.join(unknown)} (see `python -m indicators "
