@@ -5,6 +5,7 @@ Prints, for districts:
     single indicator is left out (target ≤ 5% for every indicator), and the share moving to another quadrant;
   - the share of places read as "no clear difference";
   - 99.8% flags that differ between the normal approximation and the exact method (indicators.significance);
+  - places whose rank under robust scaling falls outside their own 90% interval;
   - the 90% rank-interval width by source of uncertainty (CIs / weights / scaling / coverage / all);
   - timings: 1,000-draw rank intervals for every district, and one place's profile.
 
@@ -107,6 +108,16 @@ def width_by_source(ctx: query.Context) -> None:
         print(f"  {label:20s} {np.nanmean(hi - lo):6.1f}   median {np.nanmedian(hi - lo):6.1f}")
 
 
+def scaling_switch(ctx: query.Context) -> None:
+    """Places whose robust-scaling rank falls outside their own published (mean/SD) 90% interval."""
+    base = scoring.score_places(ctx, scoring.Options(level=LEVEL))
+    robust = scoring.score_places(ctx, scoring.Options(level=LEVEL, robust=True)).set_index("areacd")["rank"]
+    both = base.dropna(subset=["rank"]).assign(robust_rank=lambda d: d["areacd"].map(robust)).dropna(
+        subset=["robust_rank"])
+    outside = ((both["robust_rank"] < both["rank_lo"]) | (both["robust_rank"] > both["rank_hi"])).sum()
+    print(f"switching to robust scaling: {outside} of {len(both)} places rank outside their own 90% interval")
+
+
 def timings(ctx: query.Context) -> None:
     options = scoring.Options(level=LEVEL)
     ps = scoring.point_scores(ctx, options)
@@ -135,6 +146,7 @@ def main() -> None:
     ctx = query.context()
     leave_one_out(ctx)
     flags_998(ctx)
+    scaling_switch(ctx)
     width_by_source(ctx)
     timings(ctx)
 

@@ -701,7 +701,8 @@ def score_places(ctx: query.Context, options: Options = Options()) -> pd.DataFra
     out["benchmark"] = options.benchmark
 
     from . import change  # noqa: PLC0415 (change imports scoring's primitives)
-    window = (change.Window(options.change_end_year, options.baseline_gap_years) if options.change_end_year
+    end_year = options.change_end_year or (int(options.period) if str(options.period).isdigit() else None)
+    window = (change.Window(end_year, options.baseline_gap_years) if end_year  # a chosen year ends the window too
               else change.choose_window(ctx, cat, level, options.baseline_gap_years))
     ends = change.window_ends(ctx, cat, level, window)
     end_m, base_v, base_lci, base_uci = _window_matrices(ctx, level, ids, latest.areas, ends)

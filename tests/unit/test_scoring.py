@@ -791,3 +791,12 @@ def test_a_column_without_reference_values_does_not_blank_other_columns_in_the_d
                             reference=ref)
     assert np.nanmax(hi - lo) >= 1
     assert np.nanmin(lo) == 1 and np.nanmax(hi) >= 3
+
+
+def test_family_codes_number_families_and_fall_back_when_the_catalogue_has_none():
+    import pandas as pd
+    from indicators.scoring import family_codes
+    cat = pd.DataFrame({"id": ["a", "b", "c", "d"], "family": ["wellbeing", None, "wellbeing", "pay"]})
+    codes = family_codes(cat)
+    assert codes[0] == codes[2] >= 0 and codes[1] == -1 and codes[3] not in (-1, codes[0])
+    np.testing.assert_array_equal(family_codes(cat.drop(columns="family")), [-1, -1, -1, -1])
