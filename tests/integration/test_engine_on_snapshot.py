@@ -290,3 +290,50 @@ def test_map_borders_are_inland_and_each_drawn_once(ctx, level):
     assert (touching >= 2).mean() > 0.99  # between two areas, not along the coast
     lines = shapely.multilinestrings([shapely.linestrings(np.reshape(p, (-1, 2))) for p in paths])
     assert shapely.length(lines) == pytest.approx(shapely.length(shapely.union_all(lines)), rel=1e-6)  # no repeats
+
+
+# --------------------------------------------------------------------------- how often the quadrant is wrong
+
+@pytest.fixture(scope="module")
+def changes(ctx):
+    """Standardised changes and their SEs for districts, exactly as score_places builds them."""
+    ps = scoring.point_scores(ctx, scoring.Options())
+    ids = ps.cat["id"].tolist()
+    ends = change.window_ends(ctx, ps.cat, "ltla", change.choose_window(ctx, ps.cat, "ltla"))
+    end_m, base_v, base_l, base_u = scoring._window_matrices(ctx, "ltla", ids, ps.latest.areas, ends)
+    delta, se = change.indicator_changes(end_m, base_v, base_l, base_u, ends)
+    delta = np.where(ps.applicable, delta, np.nan)
+    c, scale, _ = change.standardised_changes(delta, end_m.value, ends.log, ps.sign, ps.reference)
+    return ps, c, se / scale[None, :]
+
+
+def test_placebo_no_true_difference_is_rarely_given_a_clear_quadrant(changes):
+    # Known truth: every place changed exactly as the average place. Observed changes are pure noise drawn
+    # from each value's own published uncertainty; a clear quadrant is then a false verdict. Both 90%
+    # intervals must exclude 0, so the nominal false rate is about 10% × 10%; we allow 5%.
+    ps, c, c_se = changes
+    rng = np.random.default_rng(7)
+    noise = np.where(np.isnan(c), np.nan, rng.standard_normal(c.shape) * np.nan_to_num(c_se))
+    q = change.quadrants(noise, c_se, ps.weights, ps.cat["pillar"].to_numpy(), ps.applicable, draws=400)
+    placed = q.quadrant != None  # noqa: E711 (object array)
+    false = (q.quadrant[placed] != change.NO_CLEAR).mean()
+    print(f"\nplacebo: {false:.1%} of {placed.sum()} places given a clear quadrant with no true difference")
+    assert placed.sum() >= 300
+    assert false <= 0.05
+
+
+def test_leaving_out_one_heavy_indicator_never_puts_a_clear_place_in_another_quadrant(changes):
+    ps, c, c_se = changes
+    pillar_of = ps.cat["pillar"].to_numpy()
+    kw = dict(draws=400, seed=3)
+    base = change.quadrants(c, c_se, ps.weights, pillar_of, ps.applicable, **kw)
+    clear = (base.quadrant != None) & (base.quadrant != change.NO_CLEAR)  # noqa: E711
+    assert clear.sum() >= 5
+    heavy = [j for j in np.argsort(-ps.weights) if pillar_of[j] in ("economy", "public_services")
+             and not np.isnan(c[:, j]).all()][:6]
+    for j in heavy:
+        w = ps.weights.copy()
+        w[j] = 0.0
+        q = change.quadrants(c, c_se, w, pillar_of, ps.applicable, **kw)
+        contradicted = clear & (q.quadrant != base.quadrant) & (q.quadrant != change.NO_CLEAR)
+        assert contradicted.sum() <= 0.05 * clear.sum(), ps.cat["id"].iloc[j]
