@@ -337,3 +337,23 @@ def test_leaving_out_one_heavy_indicator_never_puts_a_clear_place_in_another_qua
         q = change.quadrants(c, c_se, w, pillar_of, ps.applicable, **kw)
         contradicted = clear & (q.quadrant != base.quadrant) & (q.quadrant != change.NO_CLEAR)
         assert contradicted.sum() <= 0.05 * clear.sum(), ps.cat["id"].iloc[j]
+
+
+def test_rank_intervals_hold_the_true_rank_at_least_90_percent_of_the_time(ctx):
+    # Known truth: the published values. Observed: the truth plus noise drawn from each value's own CI.
+    # The 90% interval computed from the observed values should hold the true rank for ≥ 90% of places.
+    ps = scoring.point_scores(ctx, scoring.Options())
+    group, _ = scoring.rank_groups(ps.latest.areas, ps.cat)
+    lci = np.where(ps.applicable, ps.latest.lci, np.nan)
+    uci = np.where(ps.applicable, ps.latest.uci, np.nan)
+    args = (ps.sign, ps.weights, ps.pillar_index, ps.applicable, ps.pillar_weights)
+    truth = scoring.rank_draws(ps.value, lci, uci, *args, draws=1, sources=(), group=group, reference=ps.reference)[0]
+    se = np.nan_to_num((uci - lci) / (2 * scoring.Z95))
+    observed = ps.value + np.random.default_rng(11).standard_normal(ps.value.shape) * se
+    lo, hi = scoring.rank_intervals(observed, observed - (ps.value - lci), observed + (uci - ps.value), *args,
+                                    draws=400, group=group, reference=ps.reference)
+    ok = ~np.isnan(truth) & ~np.isnan(lo)
+    held = ((lo[ok] <= truth[ok]) & (truth[ok] <= hi[ok])).mean()
+    print(f"\nrank intervals hold the true rank for {held:.1%} of {ok.sum()} places")
+    assert ok.sum() >= 340
+    assert held >= 0.90
