@@ -309,8 +309,7 @@ def rank_draws(value: np.ndarray, lci: np.ndarray, uci: np.ndarray, sign: np.nda
     se = np.where((se > 0) & ~np.isnan(value) & ("ci" in sources), se, 0.0)
     fam = np.full(k, -1) if family is None else np.asarray(family, int)
     grp = np.zeros(n, int) if group is None else np.asarray(group)
-    ref = rankable(value, sign, weights, pillar_index, applicable, base_w, coverage_rule, robust) \
-        if reference is None else np.asarray(reference, bool)
+    ref = np.asarray(reference, bool)
     # Per scaling method (0 mean/SD, 1 median/MAD): z = a·clip(x, lo, hi) + b, and the areas it applies to.
     # A missing value is filled with the centre, so its z is 0 and the weight arithmetic needs no mask.
     a_m, b_m, lo_m, hi_m, base_m, have_m = [], [], [], [], [], []
