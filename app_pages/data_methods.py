@@ -6,7 +6,7 @@ import json
 
 import streamlit as st
 
-from indicators import geo, snapshot, views
+from indicators import geo, scoring, snapshot, views
 from indicators.catalogue import KIND_LABELS, PILLAR_LABELS
 from app_pages import common as ui
 
@@ -24,6 +24,7 @@ def main() -> None:
         st.dataframe(snapshot.level_summary(c.snapshot), hide_index=True, width="stretch")
         st.caption("Areas with at least one value, indicators and values per level.")
     with tabs[3]:
+        _effective_weights(sel)
         st.markdown(views.methods_text())
     with tabs[4]:
         _downloads(c, sel)
@@ -107,6 +108,32 @@ def _catalogue(c) -> None:
                "score. Overlapping measures in one family share one unit of weight; totals that grow with the "
                "size of a place are shown per head.")
     ui.download_csv(shown, "catalogue.csv", "Download the catalogue (CSV)")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _weights(created_at: str, level: str):
+    return scoring.weights_table(ui.ctx(), scoring.Options(level=level))
+
+
+def _effective_weights(sel) -> None:
+    """Nominal weights beside each indicator's real share of its pillar (OECD/JRC Handbook, Paruolo et al. 2013)."""
+    st.markdown("## Effective weights")
+    level = sel.level if sel.level in ("ltla", "utla", "combined_authority", "region") else "ltla"
+    table = _weights(ui.created_at(), level)
+    if table.empty:
+        st.info("No indicator is scored at this level.")
+        return
+    shown = table.assign(pillar=table["pillar"].map(lambda p: PILLAR_LABELS.get(p, p)))
+    st.dataframe(shown[["label", "pillar", "nominal_weight", "effective_weight", "ratio", "id"]], hide_index=True,
+                 width="stretch", column_config={
+                     "label": "Indicator", "pillar": "Pillar",
+                     "nominal_weight": st.column_config.NumberColumn("Nominal weight", format="percent"),
+                     "effective_weight": st.column_config.NumberColumn("Effective weight", format="percent"),
+                     "ratio": st.column_config.NumberColumn("Effective ÷ nominal", format="%.2f"), "id": "Id"})
+    st.caption("A weight says how much an indicator is meant to count; the effective weight is how much it does: its "
+               "share of the pillar's variation across the ranked places (squared correlation with the pillar "
+               "score, normalised). An indicator whose effective weight is far below its nominal one barely moves "
+               "any rank, for example because it hardly varies or because it overlaps others.")
 
 
 def _sources(c) -> None:

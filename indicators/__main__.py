@@ -21,10 +21,14 @@ from .errors import IndicatorError
 log = logging.getLogger("indicators")
 
 SCORE_COLUMNS = [
-    "rank", "rank_lo", "rank_hi", "areas_ranked", "areacd", "areanm", "overall",
+    "rank", "rank_lo", "rank_hi", "areas_ranked", "rank_scope", "areacd", "areanm", "overall",
+    "next_areacd", "p_above_next",
     "economy", "economy_coverage", "public_services", "public_services_coverage", "environment",
-    "environment_coverage", "economy_change", "public_services_change", "quadrant", "periods_latest",
-    "periods_baseline", "benchmark", "better_than_benchmark", "similar_to_benchmark", "worse_than_benchmark",
+    "environment_coverage", "economy_change", "economy_change_lo", "economy_change_hi", "public_services_change",
+    "public_services_change_lo", "public_services_change_hi", "quadrant", "quadrant_probability", "p_good_growth",
+    "p_growth_without_outcomes", "p_outcomes_without_growth", "p_neither", "change_window", "periods_latest",
+    "periods_change_end", "periods_baseline", "benchmark", "better_than_benchmark", "similar_to_benchmark",
+    "worse_than_benchmark",
 ]
 # One row per indicator on the place's spine: the figures behind every marker, and how each was judged.
 PROFILE_COLUMNS = [
@@ -45,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--benchmark", default=query.ENGLAND, help="area code compared against (default England)")
     s.add_argument("--robust", action="store_true", help="median/MAD standardisation instead of mean/SD")
     s.add_argument("--baseline-gap", type=int, default=5, help="years between baseline and latest for change")
+    s.add_argument("--change-end", type=int, help="the change window's end year (default: the year most scored "
+                   "weight can be measured to)")
+    s.add_argument("--drop", help="leave these indicators out, e.g. claimant-count,gross-median-weekly-pay")
+    s.add_argument("--scope", choices=["nation", "uk"], default="nation",
+                   help="rank within each nation (default) or UK-wide on UK-comparable indicators only")
     s.add_argument("--draws", type=int, default=1000, help="Monte Carlo draws for rank intervals")
     s.add_argument("--seed", type=int, default=20261125)
     _output_args(s)
@@ -129,7 +138,8 @@ def _run(args: argparse.Namespace) -> pd.DataFrame:
     options = scoring.Options(level=args.level, period=period,
                               weights=tuple(scoring.parse_weights(args.weights).items()), robust=args.robust,
                               benchmark=args.benchmark, baseline_gap_years=args.baseline_gap, draws=args.draws,
-                              seed=args.seed)
+                              seed=args.seed, drop=scoring.parse_drop(args.drop), scope=args.scope,
+                              change_end_year=args.change_end)
     query.area_name(ctx, args.benchmark)
     return scoring.score_places(ctx, options)[SCORE_COLUMNS]
 

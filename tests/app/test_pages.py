@@ -472,6 +472,16 @@ def test_good_growth_explains_a_place_it_cannot_place(place, caplog):
     assert any("too few indicators" in w.value for w in at.warning)
 
 
+def test_good_growth_reads_a_noisy_place_in_words_with_its_chances(caplog):
+    at = open_page(GOOD_GROWTH, {"place": "E07000112"})  # Folkestone and Hythe
+    assert_clean(at, caplog)
+    page = texts(at)
+    assert "Reading for Folkestone and Hythe" in page
+    assert "**good growth**" not in page
+    assert "90% range" in page and "Chance it truly ranks above" in page
+    assert "pandemic" in " ".join(c.value for c in at.caption)
+
+
 def test_good_growth_with_no_scorable_data_says_so(caplog):
     at = open_page(GOOD_GROWTH, {"period": "1995"})
     assert_clean(at, caplog)

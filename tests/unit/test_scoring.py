@@ -25,8 +25,12 @@ from indicators.scoring import (
     parse_weights,
     percentile_rank,
     pillar_scores,
-    quadrant,
+    effective_weights,
+    group_min_rank,
+    prob_ranks_above,
+    rank_draws,
     rank_intervals,
+    reference_params,
     ranks,
     significance,
     standardise,
@@ -311,14 +315,7 @@ def test_derived_998_is_wider_than_the_95_percent_ci_and_nan_without_one():
     assert math.isnan(lo[1]) and math.isnan(hi[1])
 
 
-# =========================================================================== quadrant and ranks
-
-def test_quadrant_labels_all_four_combinations_and_none_without_both_changes():
-    e = np.array([1.0, 1.0, -1.0, -1.0, NAN, 0.5])
-    s = np.array([1.0, -1.0, 1.0, -1.0, 0.3, NAN])
-    assert list(quadrant(e, s)) == ["good growth", "growth without outcomes", "outcomes without growth",
-                                    "neither", None, None]
-
+# =========================================================================== ranks
 
 def test_ranks_put_the_highest_first_ties_share_the_best_rank_and_nan_stays_nan():
     # scores [3, 1, 3, NaN, 2]: the two 3s share rank 1; 2 is third (two areas above it); 1 is fourth
@@ -330,14 +327,16 @@ def test_ranks_put_the_highest_first_ties_share_the_best_rank_and_nan_stays_nan(
 # =========================================================================== rank intervals
 
 def point_ranks(value, sign, weights, pillar_index, applicable, pillar_weights):
-    """The point rank exactly as score_places computes it."""
-    z = standardise(value, sign)
+    """The point rank exactly as score_places computes it: standardised against the rankable areas."""
+    from indicators.scoring import rankable
+    ref = rankable(value, sign, weights, pillar_index, applicable, pillar_weights)
+    z = standardise(value, sign, reference=ref)
     pillars = {}
     for p in range(len(pillar_weights)):
         cols = pillar_index == p
         pillars[p], _ = pillar_scores(z[:, cols], weights[cols], applicable[:, cols])
     overall = combine_pillars(pillars, dict(enumerate(pillar_weights)))
-    return ranks(overall)
+    return ranks(np.where(ref, overall, NAN))
 
 
 # 5 areas, 2 indicators (one per pillar), the pillars disagree (area 0 best on economy, worst on services)
@@ -356,14 +355,16 @@ def test_without_uncertainty_and_fixed_weights_the_rank_interval_collapses_to_th
     # overall = mean of the two: [0.006, 0.320, 0.468, −0.721, −0.072] → ranks [3, 2, 1, 5, 4]
     point = point_ranks(FIVE, SIGN2, W2, PIDX2, APP5, PW2)
     np.testing.assert_array_equal(point, [3, 2, 1, 5, 4])
-    lo, hi = rank_intervals(FIVE, FIVE, FIVE, SIGN2, W2, PIDX2, APP5, PW2, draws=200, concentration=1e9)
+    lo, hi = rank_intervals(FIVE, FIVE, FIVE, SIGN2, W2, PIDX2, APP5, PW2, draws=200, concentration=1e9,
+                            sources=("ci", "weights"))
     np.testing.assert_array_equal(lo, point)
     np.testing.assert_array_equal(hi, point)
 
 
 def test_uncertain_pillar_weights_alone_widen_intervals_where_pillars_disagree():
     # areas 0 and 4 (overall 0.006 vs −0.072) swap places under small changes of the economy weight
-    lo, hi = rank_intervals(FIVE, FIVE, FIVE, SIGN2, W2, PIDX2, APP5, PW2, draws=400, concentration=2.0)
+    lo, hi = rank_intervals(FIVE, FIVE, FIVE, SIGN2, W2, PIDX2, APP5, PW2, draws=400, concentration=2.0,
+                            sources=("weights",))
     assert (hi - lo)[[0, 4]].min() >= 1
 
 
@@ -372,7 +373,7 @@ def test_a_wide_ci_on_one_area_widens_its_interval_most():
     v = np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0], [4.0, 4.0], [5.0, 5.0]])
     lci, uci = v.copy(), v.copy()
     lci[2], uci[2] = v[2] - 4.0, v[2] + 4.0  # area 2: 95% CI ±4 → SE ≈ 2.04, spans the whole range
-    lo, hi = rank_intervals(v, lci, uci, SIGN2, W2, PIDX2, np.ones((5, 2), bool), PW2, draws=400)
+    lo, hi = rank_intervals(v, lci, uci, SIGN2, W2, PIDX2, np.ones((5, 2), bool), PW2, draws=400, sources=("ci",))
     width = hi - lo
     assert width[2] >= 3  # area 2 ranges from about first to about last
     assert width[2] == width.max()
@@ -405,7 +406,7 @@ def test_tied_areas_without_uncertainty_share_the_point_rank_in_their_interval()
     app = np.ones((4, 2), dtype=bool)
     point = point_ranks(v, SIGN2, W2, PIDX2, app, PW2)
     np.testing.assert_array_equal(point, [4, 2, 2, 1])
-    lo, hi = rank_intervals(v, v, v, SIGN2, W2, PIDX2, app, PW2, draws=50, concentration=1e9)
+    lo, hi = rank_intervals(v, v, v, SIGN2, W2, PIDX2, app, PW2, draws=50, sources=())
     np.testing.assert_array_equal(lo, point)
     np.testing.assert_array_equal(hi, point)
 
@@ -566,7 +567,8 @@ def test_rank_intervals_with_tiny_standard_errors_contain_the_point_rank(inputs)
     applicable = np.ones_like(value, dtype=bool)
     point = point_ranks(value, sign, w, pidx, applicable, pw)
     tiny = 1e-7  # ties get broken at random draw by draw, everything else keeps its order
-    lo, hi = rank_intervals(value, value - tiny, value + tiny, sign, w, pidx, applicable, pw, draws=500, seed=seed)
+    lo, hi = rank_intervals(value, value - tiny, value + tiny, sign, w, pidx, applicable, pw, draws=500, seed=seed,
+                            sources=("ci",))
     ok = ~np.isnan(point)
     np.testing.assert_array_equal(np.isnan(lo), ~ok)
     assert (lo[ok] <= point[ok]).all()
@@ -584,3 +586,217 @@ def test_min_rank_matches_scipy_with_ties(a):
 def test_min_rank_by_hand():
     np.testing.assert_array_equal(min_rank(np.array([3.0, 1.0, 3.0, 2.0])), [3, 1, 3, 2])
     np.testing.assert_array_equal(min_rank(np.array([[5.0, 5.0], [2.0, 1.0]])), [[1, 1], [2, 1]])
+
+
+# =========================================================================== reference distribution and outliers
+
+def test_an_area_outside_the_reference_does_not_move_anyone_elses_z():
+    # reference [1, 2, 3] → mean 2, SD √(2/3); the unranked area (1000) gets a z but changes nothing
+    x = col(1.0, 2.0, 3.0, 1000.0)
+    z = standardise(x, np.array([1]), reference=np.array([True, True, True, False]))
+    np.testing.assert_allclose(z[:3, 0], [-Z_ONE, 0.0, Z_ONE])
+    assert z[3, 0] > 1000
+
+
+def test_winsorising_clips_each_tail_to_the_reference_percentile_taken_outward():
+    # 50 reference values 1..50: the 2.5th percentile taken downward is the 2nd value (floor(0.025·49) = 1)
+    # and the 97.5th taken upward the 49th (ceil(0.975·49) = 48), so 1 reads as 2 and 50 as 49
+    x = col(*range(1, 51))
+    z = standardise(x, np.array([1]))[:, 0]
+    assert z[0] == pytest.approx(z[1]) and z[49] == pytest.approx(z[48])
+    assert z[1] < z[2] and z[47] < z[48]
+    lo, hi, _, _ = reference_params(x, np.array([1]))
+    assert (lo[0, 0], hi[0, 0]) == (2.0, 49.0)
+
+
+def test_fewer_than_41_reference_areas_are_never_clipped():
+    lo, hi, _, _ = reference_params(col(*range(40)), np.array([1]))
+    assert lo[0, 0] == -np.inf and hi[0, 0] == np.inf
+
+
+@FAST
+@given(x=hnp.arrays(float, st.tuples(st.integers(3, 60), st.integers(1, 4)), elements=st.floats(-100, 100)),
+       extreme=st.floats(1e4, 1e9) | st.floats(-1e9, -1e4), robust=st.booleans())
+def test_adding_an_unrankable_extreme_area_leaves_every_other_z_unchanged(x, extreme, robust):
+    sign = np.ones(x.shape[1])
+    before = standardise(x, sign, robust=robust)
+    bigger = np.vstack([x, np.full((1, x.shape[1]), extreme)])
+    ref = np.r_[np.ones(len(x), bool), False]
+    after = standardise(bigger, sign, robust=robust, reference=ref)
+    np.testing.assert_allclose(after[:-1], before, equal_nan=True, rtol=1e-9, atol=1e-9)
+
+
+@FAST
+@given(x=hnp.arrays(float, st.tuples(st.integers(41, 80), st.just(1)), elements=st.floats(-100, 100)),
+       extreme=st.floats(1e4, 1e9))
+def test_a_ranked_extreme_area_is_winsorised_so_no_z_moves_beyond_the_rule(x, extreme):
+    # Even inside the reference, an extreme area counts as the 97.5th percentile value: the others' z
+    # are those of the same data with that area set to the next value up (at most the old maximum).
+    assume(np.ptp(x) > 1e-3)
+    sign = np.ones(1)
+    bigger = np.vstack([x, [[extreme]]])
+    z = standardise(bigger, sign)
+    capped = np.vstack([x, [[np.max(x)]]])
+    np.testing.assert_allclose(z[:-1], standardise(capped, sign)[:-1], rtol=1e-9, atol=1e-9)
+    # bounded, however extreme the raw value (NaN when winsorising leaves no spread at all)
+    assert not abs(z[-1, 0]) >= np.sqrt(len(bigger))
+
+
+# =========================================================================== effective weights
+
+def test_effective_weights_are_squared_correlations_with_the_pillar_normalised():
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal(200), rng.standard_normal(200)
+    z = np.c_[a, b]
+    # pillar = a exactly: r(a) = 1, r(b) ≈ 0 → effective weights ≈ [1, 0] whatever the nominal weights
+    eff = effective_weights(z, a, np.ones(200, bool))
+    assert eff.sum() == pytest.approx(1.0)
+    assert eff[0] > 0.95
+    # two identical columns and their mean: half each
+    eff = effective_weights(np.c_[a, a], a, np.ones(200, bool))
+    np.testing.assert_allclose(eff, [0.5, 0.5])
+
+
+def test_an_outlier_column_without_winsorising_would_carry_little_effective_weight():
+    # 60 areas; column 0 has one area 50 SDs out. Unwinsorised its z squeezes everyone else together and
+    # the column's effective weight collapses; winsorised at the reference percentiles it stays near 1/2.
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((60, 2))
+    x[0, 0] = 500.0
+    sign = np.ones(2)
+    z = standardise(x, sign)
+    pillar = z.mean(axis=1)
+    eff = effective_weights(z, pillar, np.ones(60, bool))
+    assert 0.3 < eff[0] < 0.7
+
+
+# =========================================================================== ranks within groups and pairwise
+
+def test_group_min_rank_ranks_within_each_group_and_skips_nan():
+    score = np.array([3.0, 1.0, 2.0, 9.0, NAN, 5.0])
+    group = np.array([0, 0, 0, 1, 1, 1])
+    r = group_min_rank(score, group)
+    np.testing.assert_array_equal(r[[0, 1, 2, 3, 5]], [1, 3, 2, 1, 2])
+    assert math.isnan(r[4])
+
+
+def test_probability_of_ranking_above_counts_ties_half_and_skips_unranked_draws():
+    r = np.array([[1.0, 2.0], [2.0, 1.0], [1.0, 1.0], [NAN, 1.0]])
+    assert prob_ranks_above(r, 0, 1) == pytest.approx((1 + 0 + 0.5) / 3)
+    assert prob_ranks_above(r, 1, 0) == pytest.approx((0 + 1 + 0.5) / 3)
+
+
+def _random_index(seed, n=40, k=6):
+    rng = np.random.default_rng(seed)
+    v = rng.standard_normal((n, k))
+    half = np.where(rng.random((n, k)) < 0.5, rng.uniform(0.1, 1.0, (n, k)), NAN)
+    v[rng.random((n, k)) < 0.1] = NAN
+    return v, v - half, v + half
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_rank_intervals_widen_as_more_sources_of_uncertainty_vary(seed):
+    v, lci, uci = _random_index(seed)
+    sign, w = np.array([1, 1, -1, 1, 1, -1]), np.array([1.0, 0.5, 0.5, 1.0, 1.0, 0.5])
+    pidx, pw, app = np.array([0, 0, 0, 1, 1, 1]), np.array([0.5, 0.5]), np.ones(v.shape, bool)
+
+    def width(sources):
+        lo, hi = rank_intervals(v, lci, uci, sign, w, pidx, app, pw, draws=400, seed=seed, sources=sources)
+        return np.nanmean(hi - lo)
+
+    none, ci, ci_w, every = width(()), width(("ci",)), width(("ci", "weights")), width(("ci", "weights", "scaling"))
+    assert none == 0
+    assert ci > 0
+    assert ci_w >= ci - 0.5 and every >= ci_w - 0.5  # a source's draws can only add spread (up to noise)
+    assert every > ci
+
+
+def test_family_errors_are_drawn_correlated_at_rho():
+    from indicators.scoring import correlated_normals
+    e = correlated_normals(np.random.default_rng(0), 20000, 1, np.array([0, 0, -1]), rho=0.5)[:, 0, :]
+    r = np.corrcoef(e.T)
+    assert r[0, 1] == pytest.approx(0.5, abs=0.03)
+    assert abs(r[0, 2]) < 0.03
+    assert e.std(axis=0) == pytest.approx([1, 1, 1], abs=0.03)
+
+
+def test_rank_draws_rank_within_groups():
+    v = FIVE.copy()
+    r = rank_draws(v, v, v, SIGN2, W2, PIDX2, APP5, PW2, draws=20, sources=(), group=np.array([0, 0, 0, 1, 1]))
+    assert np.nanmax(r[:, :3]) <= 3 and np.nanmax(r[:, 3:]) <= 2
+
+
+# =========================================================================== good growth: change and quadrant
+
+def test_periods_touching_march_2020_to_december_2021_are_pandemic_periods():
+    import pandas as pd
+    from indicators.change import overlaps_pandemic
+    start = pd.Series(pd.to_datetime(["2019-01-01", "2019-04-01", "2018-01-01", "2022-01-01", "2021-06-01"]))
+    end = pd.Series(pd.to_datetime(["2019-12-31", "2020-03-31", "2020-12-31", "2022-12-31", None]))
+    # a 2019/20 financial year ends in March 2020 and overlaps; a bare date is read as its calendar year
+    assert overlaps_pandemic(start, end).tolist() == [False, True, True, False, True]
+
+
+def test_changes_are_annualised_real_log_changes_for_money_and_differences_otherwise():
+    import pandas as pd
+    from indicators.change import Ends, indicator_changes
+    from indicators.query import Matrix
+    # £: 100 → 150 over 5 years while prices rose 20%: 100·(ln 1.5 − ln 1.2)/5 = 4.463% a year in real terms
+    # %: 10 → 12 over 5 years = 0.4 points a year; both ends' 95% CIs ±1.96 → SE 1 each → SE √2/5 = 0.2828
+    end = Matrix("ltla", pd.Index(["a"]), ["pay", "rate"], np.array([[150.0, 12.0]]), np.array([[NAN, 10.04]]),
+                 np.array([[NAN, 13.96]]), ["x", "x"], ["x", "x"])
+    ends = Ends(["x", "x"], ["y", "y"], np.array([5.0, 5.0]), np.array([True, False]), np.array([np.log(1.2), 0.0]))
+    delta, se = indicator_changes(end, np.array([[100.0, 10.0]]), np.array([[NAN, 8.04]]), np.array([[NAN, 11.96]]),
+                                  ends)
+    assert delta[0, 0] == pytest.approx(100 * (np.log(1.5) - np.log(1.2)) / 5)
+    assert delta[0, 1] == pytest.approx(0.4)
+    assert se[0, 0] == 0  # no CI: no variance is invented
+    assert se[0, 1] == pytest.approx(np.sqrt(2) / 5, rel=1e-4)  # 1.96 vs 1.959964
+
+
+def _quadrants(c, se, **kw):
+    from indicators.change import quadrants
+    return quadrants(np.asarray(c, float), np.asarray(se, float), np.array([1.0, 1.0]),
+                     np.array(["economy", "public_services"]), np.ones(np.shape(c), bool), draws=2000, **kw)
+
+
+def test_a_place_whose_interval_crosses_an_axis_is_no_clear_difference_not_a_quadrant():
+    c = [[1.0, 1.0], [0.05, -1.0], [-1.0, -1.0], [1.0, -0.1]]
+    se = [[0.01, 0.01], [1.0, 0.01], [0.01, 0.01], [0.01, 0.5]]
+    q = _quadrants(c, se)
+    assert list(q.quadrant) == ["good growth", "no clear difference", "neither", "no clear difference"]
+    assert q.probability[0] > 0.99 and q.probability[2] > 0.99
+    # the probabilities of the four quadrants add up to one for every place
+    np.testing.assert_allclose(sum(q.probabilities.values()), 1.0)
+    # the 90% interval of the noisy place spans about ±1.645 SE around its change
+    assert q.economy_lo[1] == pytest.approx(0.05 - 1.645, abs=0.15)
+    assert q.economy_hi[1] == pytest.approx(0.05 + 1.645, abs=0.15)
+
+
+@FAST
+@given(c=st.floats(-0.2, 0.2), s=st.floats(-0.2, 0.2))
+def test_a_change_inside_its_own_noise_band_is_never_given_a_quadrant(c, s):
+    # SE 1 on both pillars: a change within ±0.2 of 0 cannot have a 90% interval clear of the axes
+    q = _quadrants([[c, s]], [[1.0, 1.0]])
+    assert q.quadrant[0] == "no clear difference"
+
+
+def test_a_column_without_reference_values_does_not_blank_other_columns_in_the_draws():
+    # column 2 has values only for an area outside the reference: it cannot be standardised, and must not
+    # turn every draw's score into NaN (which would collapse every interval to rank 1)
+    v = np.c_[FIVE, [NAN, NAN, NAN, NAN, 7.0]]
+    sign, w, pidx = np.array([1, 1, 1]), np.array([1.0, 1.0, 0.2]), np.array([0, 1, 1])
+    ref = np.array([True, True, True, True, False])
+    lo, hi = rank_intervals(v, v - 1, v + 1, sign, w, pidx, np.ones(v.shape, bool), PW2, draws=200, sources=("ci",),
+                            reference=ref)
+    assert np.nanmax(hi - lo) >= 1
+    assert np.nanmin(lo) == 1 and np.nanmax(hi) >= 3
+
+
+def test_family_codes_number_families_and_fall_back_when_the_catalogue_has_none():
+    import pandas as pd
+    from indicators.scoring import family_codes
+    cat = pd.DataFrame({"id": ["a", "b", "c", "d"], "family": ["wellbeing", None, "wellbeing", "pay"]})
+    codes = family_codes(cat)
+    assert codes[0] == codes[2] >= 0 and codes[1] == -1 and codes[3] not in (-1, codes[0])
+    np.testing.assert_array_equal(family_codes(cat.drop(columns="family")), [-1, -1, -1, -1])
