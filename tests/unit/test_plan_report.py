@@ -361,3 +361,16 @@ def test_the_report_does_not_import_streamlit():
     code = "import sys, indicators.plan_report; print('streamlit' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_json_report_is_strict_json_even_with_non_finite_numbers():
+    """json.dumps writes float('inf') as Infinity, which no JSON parser accepts: map it to null."""
+    from types import SimpleNamespace
+    ev = SimpleNamespace(to_json=lambda: {"targets": [{"target_value": float("inf"), "latest": float("nan"),
+                                                      "ok": 1.5, "gap": -float("inf")}], "n": 3})
+    text = plan_report.to_json(ev)
+
+    def refuse_constant(name):
+        raise AssertionError(f"invalid JSON token {name}")
+    data = json.loads(text, parse_constant=refuse_constant)
+    assert data["targets"][0] == {"target_value": None, "latest": None, "ok": 1.5, "gap": None}
