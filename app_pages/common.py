@@ -22,7 +22,7 @@ from pydeck.bindings.json_tools import default_serialize
 
 from data_sources.errors import DataSourceError
 from data_sources.settings import get_settings
-from indicators import geo, memory, query, scoring
+from indicators import csv_export, geo, memory, query, scoring
 from indicators.errors import IndicatorError
 
 log = logging.getLogger("good_growth.pages")
@@ -337,7 +337,8 @@ def note_benchmark_fallback(sel: Selection, place: str | None) -> None:
 
 
 def download_csv(frame: pd.DataFrame, name: str, label: str = "Download this table (CSV)") -> None:
-    st.download_button(label, frame.to_csv(index=False).encode("utf-8"), file_name=name, mime="text/csv",
+    """Every CSV download: text cells that a spreadsheet would run as a formula are neutralised."""
+    st.download_button(label, csv_export.to_csv(frame).encode("utf-8"), file_name=name, mime="text/csv",
                        key=f"dl-{name}")
 
 

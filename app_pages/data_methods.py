@@ -123,7 +123,7 @@ def _downloads(c, sel) -> None:
     ui.note_benchmark_fallback(sel, sel.place)
     table, info = views.map_view(c, ind, level, ui.period_arg(sel), ui.benchmark_code(c, sel, sel.place) or "E92000001")
     stem = f"{ind}-{level}-{info['period_code'] or 'none'}".replace("/", "_")
-    st.download_button("CSV", table.to_csv(index=False).encode("utf-8"), f"{stem}.csv", "text/csv")
+    ui.download_csv(table, f"{stem}.csv", "CSV")
     gdf = geo.boundaries(c, level)
     props = table.drop(columns=["areanm"]).assign(indicator=ind, period=info["period_label"], unit=info["unit"])
     fc = geo.feature_collection(gdf, props)

@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import trends
+from . import csv_export, trends
 from .plan_model import HORIZON_YEARS
 from .plans import STATUSES, Evaluation, ObjectiveResult, TargetResult
 
 
 def to_csv(ev: Evaluation) -> str:
-    return ev.rows().to_csv(index=False)
+    return csv_export.to_csv(ev.rows())
 
 
 def to_json(ev: Evaluation) -> str:
