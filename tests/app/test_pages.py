@@ -525,3 +525,68 @@ def test_the_plan_builder(caplog):
     assert_clean(at, caplog)
     assert not at.error, [e.value for e in at.error]
     assert "Download the evaluation" in [s.value for s in at.header]
+
+
+# ---------------------------------------------------------------- hostile query parameters
+
+HUGE = "9" * 5000
+HOSTILE_PARAMS = [
+    # page, parameter, value, widget key, the page's default for that widget
+    (MAP, "period", "²", "period_input", "latest"),
+    (MAP, "period", "٢٠١٩", "period_input", "latest"),
+    (MAP, "period", "x" * 300, "period_input", "latest"),  # Arabic-Indic digits: isdigit() is true, int() is not wanted
+    (MAP, "period", HUGE, "period_input", "latest"),
+    (MAP, "level", HUGE, "level_select", "ltla"),
+    (MAP, "level", "parish", "level_select", "ltla"),
+    (MAP, "benchmark", HUGE, "benchmark_select", "E92000001"),
+    (MAP, "place", HUGE, "place_select", None),
+    (MAP, "indicator", "²" * 3000, "indicator_select", None),
+    (GOOD_GROWTH, "economy", "²", "economy_weight", 50),
+    (GOOD_GROWTH, "economy", HUGE, "economy_weight", 50),
+    (GOOD_GROWTH, "economy", "50.5", "economy_weight", 50),
+    (GOOD_GROWTH, "economy", "1e2", "economy_weight", 50),
+    (GOOD_GROWTH, "economy", "-5", "economy_weight", 50),
+    (COMPARE, "places", ",".join([LEEDS] * 900), "compare_places", []),
+    (COMPARE, "indicators", HUGE, "compare_indicators", None),
+    (PLAN, "example", HUGE, "example_select", EXAMPLES[0]),
+    (DATA, "indicator", HUGE, "dl_indicator", None),
+]
+
+
+def open_with_link(page: str, params: dict[str, str]) -> AppTest:
+    """`page` opened straight from a link carrying `params` (open_page would let the landing page,
+    which reads some of the same parameters, see them first)."""
+    if page == MAP:
+        return open_page(MAP, params)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page(page)
+    at.query_params.clear()
+    at.query_params.update(params)
+    at.run()
+    return at
+
+
+def widget_value(at: AppTest, key: str):
+    widgets = at.get("text_input") + at.get("selectbox") + at.get("slider") + at.get("multiselect")
+    return next(w for w in widgets if getattr(w, "key", None) == key).value
+
+
+@pytest.mark.parametrize(("page", "name", "value", "key", "default"), HOSTILE_PARAMS,
+                         ids=[f"{Path(p).stem}-{n}-{v[:6]}" for p, n, v, _, _ in HOSTILE_PARAMS])
+def test_a_hostile_query_param_gives_a_warning_and_the_default(page, name, value, key, default, caplog):
+    at = open_with_link(page, {name: value})
+    assert_clean(at, caplog)
+    warnings = [w.value for w in at.warning]
+    assert any(f"'{name}' value could not be used" in w or "Period must be" in w for w in warnings), warnings
+    assert all(value[:50] not in w for w in warnings), "a refused value must not be echoed back"
+    if default is None:  # the page's own default: what it shows from a link without the parameter
+        default = widget_value(open_with_link(page, {}), key)
+    assert widget_value(at, key) == default
+
+
+def test_a_valid_weight_from_the_query_is_kept(caplog):
+    at = open_page(GOOD_GROWTH, {"economy": "35"})
+    assert_clean(at, caplog)
+    assert at.slider(key="economy_weight").value == 35
+    assert not at.warning
