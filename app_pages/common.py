@@ -249,11 +249,38 @@ def esc(text: Any) -> str:
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
 
+# What GitHub-flavoured Markdown turns into a link by itself: www. and scheme:// addresses and e-mail
+# addresses. Streamlit does this after escaping (a backslash before each dot does not stop it).
+_AUTOLINKABLE = re.compile(r"www\.|://|@|mailto:|xmpp:", re.IGNORECASE)
+_SPACE = re.compile(r"(\s+)")
+_TRAILING = re.compile(r"(.*?)([.,;:!?)\]'\"]*)", re.DOTALL)  # punctuation after an address stays prose
+
+
+def _md_escape(text: str) -> str:
+    # quote=False: an escaped apostrophe (&#x27;) would have its '#' escaped below and show literally
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def _code_span(token: str) -> str:
+    """A Markdown code span showing `token` exactly: never a link, and copied as typed."""
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", token)), default=0) + 1)
+    pad = " " if token.startswith("`") or token.endswith("`") else ""
+    return f"{fence}{pad}{token}{pad}{fence}"
+
+
 def md(text: Any) -> str:
     """Text safe inside Markdown (st.markdown, captions, alerts): HTML-escaped and with Markdown
-    punctuation backslash-escaped, so a plan title like "[x](javascript:...)" stays text."""
-    # quote=False: an escaped apostrophe (&#x27;) would have its '#' escaped below and show literally
-    return _MD_SPECIAL.sub(r"\\\1", html.escape("" if text is None else str(text), quote=False))
+    punctuation backslash-escaped, so a plan title like "[x](javascript:...)" stays text; and any
+    word Markdown would autolink (www.evil.example, https://..., name@host) is shown as a code span,
+    the one Markdown construct that is never linked, so it reads and copies exactly as written."""
+    out = []
+    for part in _SPACE.split("" if text is None else str(text)):
+        word, tail = _TRAILING.fullmatch(part).groups()  # type: ignore[union-attr]
+        if _AUTOLINKABLE.search(word):
+            out.append(_code_span(word) + _md_escape(tail))
+        else:
+            out.append(part if part.isspace() else _md_escape(part))
+    return "".join(out)
 
 
 def colour_bins(values: np.ndarray, sign: int, k: int = 7) -> tuple[list[str], np.ndarray]:

@@ -590,3 +590,53 @@ def test_a_valid_weight_from_the_query_is_kept(caplog):
     assert_clean(at, caplog)
     assert at.slider(key="economy_weight").value == 35
     assert not at.warning
+
+
+# ---------------------------------------------------------------- bare addresses never become links
+
+# What GitHub-flavoured Markdown links by itself, outside code spans (the one construct it never links).
+AUTOLINK = __import__("re").compile(r"(?i)www\.|https?://|mailto:|[\w.+-]+@[\w-]+\.[\w-]")
+CODE_SPAN = __import__("re").compile(r"(`+)(?:(?!\1).)+?\1", __import__("re").DOTALL)
+
+
+def live_addresses(at: AppTest) -> list[str]:
+    """Markdown strings the app sent that the browser would turn into links."""
+    found = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success"):
+        for e in getattr(at, kind):
+            text = CODE_SPAN.sub("", str(e.value))
+            if AUTOLINK.search(text):
+                found.append(str(e.value))
+    return found
+
+
+URL_PLAN = (ROOT / "plans" / "examples" / "greater-manchester-illustrative.yaml").read_text(encoding="utf-8")
+
+
+def test_addresses_in_an_uploaded_plan_are_shown_as_text_not_links(caplog):
+    import re
+    body = re.sub(r"(?m)^title: .*$", 'title: "Plan at www.evil.example, see https://evil.example/x or a@evil.example"',
+                  URL_PLAN, count=1)
+    at = _upload(body.encode("utf-8"), "plan.yaml")
+    assert_clean(at, caplog)
+    assert not at.error, [e.value for e in at.error]
+    shown = texts(at)
+    assert "www.evil.example" in shown and "https://evil.example/x" in shown  # still there, word for word
+    assert live_addresses(at) == []
+
+
+def test_an_address_in_a_refused_file_name_is_not_a_link(caplog):
+    at = _upload(b"title: [unclosed\n", "www.evil.example.yaml")
+    assert_clean(at, caplog)
+    assert at.error and "www.evil.example" in at.error[0].value
+    assert live_addresses(at) == []
+
+
+@pytest.mark.parametrize("text", ["www.evil.example", "Go to https://evil.example/x.", "a@evil.example",
+                                  "[x](https://evil.example)", "``www.evil.example``", "WWW.EVIL.EXAMPLE"])
+def test_md_turns_every_address_into_a_code_span(text):
+    from app_pages.common import md
+    out = md(text)
+    assert not AUTOLINK.search(CODE_SPAN.sub("", out)), out
+    # the text itself is kept: only code-span fences and backslash escapes were added
+    assert out.replace("`", "").replace("\\", "").strip() == text.replace("`", "")
