@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from .errors import IndicatorError
 
-MAX_PLAN_BYTES = 1024 * 1024
+# One limit everywhere: Streamlit's browser uploader reads `server.maxUploadSize = 1` (.streamlit/config.toml)
+# as 1,000,000 bytes on Linux and macOS, so the CLI and the loader use the same decimal megabyte.
+MAX_PLAN_BYTES = 1_000_000
 MAX_NODES = 20_000
 MAX_DEPTH = 20
 # Every value in the snapshot is well inside ±1e9 (the largest, a population, is about 7e7); a target

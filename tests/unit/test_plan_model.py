@@ -200,7 +200,7 @@ def test_a_document_over_1_mb_is_refused_before_parsing(monkeypatch):
 
     monkeypatch.setattr(plan_model._NoAliasLoader, "__init__", no_parsing)
     monkeypatch.setattr(yaml, "load", no_parsing)
-    err = refuse(body, match=r"limited to 1,048,576 bytes")
+    err = refuse(body, match=r"limited to 1,000,000 bytes")
     assert f"{len(body):,} bytes" in err.message
 
 
@@ -638,3 +638,12 @@ def test_mutated_plans_give_a_plan_or_a_plan_error(data):
         text = text[:i] + data.draw(st.text(alphabet=st.sampled_from(list(":-[]{}&*!|>'\"#,? \n\t0123456789.abc")),
                                             max_size=6)) + text[j:]
     _plan_or_plan_error(text.encode("utf-8"))
+
+
+def test_one_upload_limit_for_the_browser_the_app_and_the_cli():
+    """The browser uploader reads server.maxUploadSize (MB) as decimal megabytes on Linux/macOS; the
+    loader, the upload page and the CLI must refuse exactly what it refuses (no 1,000,000 vs 1,048,576 gap)."""
+    import tomllib
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert MAX_PLAN_BYTES == config["server"]["maxUploadSize"] * 1_000_000
+    refuse(b"#" * (MAX_PLAN_BYTES + 1), match="limited to 1,000,000 bytes")
