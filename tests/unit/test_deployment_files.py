@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 COMPOSE = ROOT / "deploy" / "compose.yaml"
-CONSTRAINTS = ROOT / "deploy" / "constraints.txt"
+LOCK = ROOT / "requirements.lock"
+TEST_LOCK = ROOT / "requirements-test.lock"
 IMAGE = "good-growth:test"
 
 
@@ -216,25 +217,67 @@ def test_cmd_serves_streamlit_headless_on_all_interfaces(final):
     assert any(w == "EXPOSE" and "8501" in a.split() for w, a in final)
 
 
-def test_pinned_versions_satisfy_pyproject():
-    """deploy/constraints.txt pins every runtime dependency to a version pyproject.toml allows."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    pins = {}
-    for line in CONSTRAINTS.read_text(encoding="utf-8").splitlines():
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _lock(path: Path) -> dict[str, tuple[str, list[str]]]:
+    """name -> (version, hashes) from a pip requirements file with --hash options."""
+    text = path.read_text(encoding="utf-8").replace("\\\n", " ")
+    pins: dict[str, tuple[str, list[str]]] = {}
+    for line in text.splitlines():
         line = line.split("#", 1)[0].strip()
-        if line:
-            name, _, version = line.partition("==")
-            assert version, f"constraints.txt: {line!r} is not an exact pin"
-            pins[re.sub(r"[-_.]+", "-", name).lower()] = version
+        if not line:
+            continue
+        spec, *opts = line.split()
+        name, sep, version = spec.partition("==")
+        assert sep and version, f"{path.name}: {spec!r} is not an exact pin"
+        pins[_norm(name)] = (version, [o.removeprefix("--hash=") for o in opts if o.startswith("--hash=sha256:")])
+    return pins
+
+
+def _requirements(extra: str | None = None) -> list[Requirement]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    specs = project["dependencies"] + (project["optional-dependencies"][extra] if extra else [])
+    return [Requirement(s) for s in specs]
+
+
+@pytest.mark.parametrize("lock, extra", [(LOCK, None), (TEST_LOCK, "test")], ids=["runtime", "test"])
+def test_lock_pins_every_dependency_with_hashes(lock, extra):
+    """Every dependency pyproject.toml names is pinned, at a version it allows, with sha256 hashes
+    (pip --require-hashes refuses anything else), in both lock files."""
+    pins = _lock(lock)
     problems = []
-    for spec in project["dependencies"]:
-        req = Requirement(spec)
-        name = re.sub(r"[-_.]+", "-", req.name).lower()
+    for req in _requirements(extra):
+        name = _norm(req.name)
         if name not in pins:
-            problems.append(f"{req.name}: not pinned")
-        elif not req.specifier.contains(pins[name], prereleases=True):
-            problems.append(f"{req.name}: pinned {pins[name]}, pyproject.toml wants {req.specifier}")
+            problems.append(f"{req.name}: not in {lock.name}")
+        elif not req.specifier.contains(pins[name][0], prereleases=True):
+            problems.append(f"{req.name}: locked {pins[name][0]}, pyproject.toml wants {req.specifier}")
+    problems += [f"{name}: no hash" for name, (_, hashes) in pins.items() if not hashes]
     assert not problems, "; ".join(problems)
+
+
+def test_the_test_lock_extends_the_runtime_lock_with_the_same_versions():
+    runtime, test = _lock(LOCK), _lock(TEST_LOCK)
+    assert {n: v for n, (v, _) in runtime.items()} == {n: test[n][0] for n in runtime if n in test}
+    assert set(runtime) <= set(test)
+
+
+def test_duckdb_is_not_a_runtime_dependency():
+    """Only the DuckDB views (data_sources.store.connect) use it, and the app never calls them."""
+    assert "duckdb" not in {_norm(r.name) for r in _requirements()}
+    assert "duckdb" not in _lock(LOCK)
+    assert "duckdb" in {_norm(r.name) for r in _requirements("test")}
+
+
+def test_image_and_make_install_from_the_lock(final):
+    runs = " ".join(a for w, a in final if w == "RUN")
+    assert re.search(r"pip install [^&]*--require-hashes -r \S*requirements\.lock", runs), runs
+    make = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"install [^\n]*--require-hashes -r requirements\.lock", make)
+    assert re.search(r"install [^\n]*--require-hashes -r requirements-test\.lock", make)
+    assert re.search(r"install [^\n]*--no-deps -e \.", make)
 
 
 # ---------------------------------------------------------------- compose and proxy
