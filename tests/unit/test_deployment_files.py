@@ -580,3 +580,26 @@ def test_real_caddy_error_pages_carry_the_headers_too(caddy_in_front):
     assert status >= 500
     for name in SECURITY_HEADERS:
         assert name in headers, f"{name} missing from the proxy's own error page"
+
+
+def test_console_scripts_point_at_real_entry_points():
+    """`good-growth` and `good-growth-data` (the README's commands) resolve to the CLIs' main()."""
+    import importlib
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    assert set(scripts) == {"good-growth", "good-growth-data"}
+    for name, target in scripts.items():
+        module, _, attr = target.partition(":")
+        assert callable(getattr(importlib.import_module(module), attr)), name
+
+
+def test_make_run_turns_the_file_watcher_off():
+    """Watching a checkout that holds .venv exhausts inotify watches on Linux (an error at start-up)."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["fileWatcherType"] in ("none", "poll")
+
+
+def test_editable_install_is_a_plain_path_entry():
+    """package-dir = {"" = "."} makes setuptools' editable install a .pth entry for the checkout,
+    instead of an import hook that prints a warning box on every first `make run`."""
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    assert tool["package-dir"] == {"": "."}
