@@ -36,12 +36,10 @@ RUN groupadd --system --gid 10001 goodgrowth \
 
 WORKDIR /app
 
-# Dependencies first, from pyproject.toml's [project] dependencies, pinned to the tested
-# versions by deploy/constraints.txt: this layer is rebuilt only when either file changes.
-COPY pyproject.toml deploy/constraints.txt /tmp/build/
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('/tmp/build/pyproject.toml', 'rb'))['project']['dependencies']))" \
-        > /tmp/build/requirements.txt \
- && pip install --no-cache-dir -r /tmp/build/requirements.txt -c /tmp/build/constraints.txt \
+# Dependencies first, from the same hash-checked lock file as `make install` (requirements.lock,
+# generated from pyproject.toml by `make lock`): this layer is rebuilt only when the lock changes.
+COPY requirements.lock /tmp/build/
+RUN pip install --no-cache-dir --require-hashes -r /tmp/build/requirements.lock \
  && rm -rf /tmp/build
 
 COPY --from=src /src /app

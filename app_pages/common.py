@@ -23,7 +23,7 @@ from pydeck.bindings.json_tools import default_serialize
 
 from data_sources.errors import DataSourceError
 from data_sources.settings import get_settings
-from indicators import geo, memory, place_search, query, scoring
+from indicators import csv_export, geo, memory, place_search, query, scoring
 from indicators.errors import IndicatorError
 
 log = logging.getLogger("good_growth.pages")
@@ -97,10 +97,79 @@ def public_mode() -> bool:
 
 
 # ---------------------------------------------------------------- URL state
+#
+# A link can carry anything: every query parameter is read here, bounded and checked against what
+# the page can show. A value that cannot be used gives one plain warning and the page's default;
+# it is never echoed back (it could be 5,000 characters of anything).
+
+# The longest legitimate value is a list of eight indicator ids (about 540 characters at most).
+MAX_PARAM_CHARS = 1000
+# ASCII digits only: str.isdigit() accepts '²' and other digits that int() then refuses.
+_YEAR = re.compile(r"[0-9]{4}", re.ASCII)
+_SMALL_INT = re.compile(r"-?[0-9]{1,6}", re.ASCII)
+PERIOD_YEARS = (1990, 2100)
+MAX_PERIOD_CHARS = 20
+PERIOD_HELP = "Period must be 'latest' or a year such as 2019; showing the latest."
+
+
+def _refuse_param(name: str, what: str) -> None:
+    """A plain warning naming the parameter but never repeating its value."""
+    st.warning(f"The link's '{md(name)}' value could not be used; showing {md(what)}.")
+
 
 def param(name: str, default: str | None = None) -> str | None:
+    """The URL's value for `name` (None or `default` when absent or over MAX_PARAM_CHARS)."""
     value = st.query_params.get(name)
-    return value if value not in (None, "") else default
+    if value in (None, ""):
+        return default
+    if len(value) > MAX_PARAM_CHARS:
+        _refuse_param(name, "the default")
+        return default
+    return value
+
+
+def choice_param(name: str, options: list[str], default: str | None = None) -> str | None:
+    """The URL's value if it is one of `options`, else `default` (with a warning if one was given)."""
+    value = param(name)
+    if value is None:
+        return default
+    if value not in options:
+        _refuse_param(name, "the default")
+        return default
+    return value
+
+
+def list_param(name: str, options: list[str], limit: int) -> list[str]:
+    """A comma-separated list, keeping only known values (at most `limit`); warns when any was dropped."""
+    raw = param(name)
+    if raw is None:
+        return []
+    items = [p for p in raw.split(",") if p]
+    kept = [p for p in dict.fromkeys(items) if p in options][:limit]
+    if len(kept) < len(items):
+        _refuse_param(name, "only the entries that could be used")
+    return kept
+
+
+def int_param(name: str, default: int, lo: int, hi: int) -> int:
+    """A whole number from the URL within [lo, hi], else `default` with a warning."""
+    raw = param(name)
+    if raw is None:
+        return default
+    if not _SMALL_INT.fullmatch(raw) or not lo <= int(raw) <= hi:
+        _refuse_param(name, f"the default ({default})")
+        return default
+    return int(raw)
+
+
+def parse_period(text: str | None) -> str | None:
+    """'latest' or a four-digit year in PERIOD_YEARS, as text; None for anything else."""
+    text = (text or "").strip()
+    if text in ("", "latest"):
+        return "latest"
+    if _YEAR.fullmatch(text) and PERIOD_YEARS[0] <= int(text) <= PERIOD_YEARS[1]:
+        return text
+    return None
 
 
 def set_params(**values: Any) -> None:
@@ -113,14 +182,14 @@ def set_params(**values: Any) -> None:
             st.query_params[key] = str(value)
 
 
-def remembered(name: str, default: str | None = None) -> str | None:
+def remembered(name: str, default: str | None = None, options: list[str] | None = None) -> str | None:
     """The URL's value, else this session's last choice: following a sidebar link drops the query
     string, and the chosen place, level and benchmark should carry over to the next page."""
-    value = param(name)
+    value = param(name) if options is None else choice_param(name, options)
     if value is not None:
         return value
     kept = st.session_state.get(f"_keep_{name}")
-    return kept if kept is not None else default
+    return kept if kept is not None and (options is None or kept in options) else default
 
 
 @dataclass(frozen=True)
@@ -173,22 +242,28 @@ def sidebar() -> Selection:
     labels = dict(zip(opts["areacd"], opts["label"]))
     with st.sidebar:
         st.header("Your selection")
-        current = remembered("place")
+        current = remembered("place", options=codes)
         place = st.selectbox("Place", codes, index=codes.index(current) if current in codes else None,
                              format_func=lambda c_: labels.get(c_, c_), placeholder="Search by name or code",
                              key="place_select", help="Type part of a name or an ONS code, e.g. 'Leeds' or 'E08000035'")
         level_keys = list(LEVEL_LABELS)
-        level_now = remembered("level", "ltla")
+        level_now = remembered("level", "ltla", options=level_keys)
         level = st.selectbox("Level", level_keys, index=level_keys.index(level_now)
                              if level_now in level_keys else 0, format_func=LEVEL_LABELS.get,
                              key="level_select")
-        period = st.text_input("Period", param("period", "latest") or "latest", key="period_input",
-                               help="'latest', or a year to see the latest period starting by then") or "latest"
-        if period != "latest" and not (period.isdigit() and 1990 <= int(period) <= 2100):
-            st.warning("Period must be 'latest' or a year such as 2019; showing the latest.")
+        period_url = parse_period(param("period", "latest"))
+        if period_url is None:
+            st.warning(PERIOD_HELP)
+        period_typed = st.text_input("Period", period_url or "latest", max_chars=MAX_PERIOD_CHARS,
+                                     key="period_input",
+                                     help="'latest', or a year to see the latest period starting by then")
+        period = parse_period(period_typed)
+        if period is None:
+            if period_url is not None:  # typed into the box, not from the link
+                st.warning(PERIOD_HELP)
             period = "latest"
         bench_keys = list(BENCHMARKS)
-        bench_now = remembered("benchmark", DEFAULT_BENCHMARK)
+        bench_now = remembered("benchmark", DEFAULT_BENCHMARK, options=bench_keys)
         benchmark = st.selectbox("Compare with", bench_keys, index=bench_keys.index(bench_now)
                                  if bench_now in bench_keys else 0,
                                  format_func=BENCHMARKS.get, key="benchmark_select")
@@ -229,11 +304,38 @@ def esc(text: Any) -> str:
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
 
+# What GitHub-flavoured Markdown turns into a link by itself: www. and scheme:// addresses and e-mail
+# addresses. Streamlit does this after escaping (a backslash before each dot does not stop it).
+_AUTOLINKABLE = re.compile(r"www\.|://|@|mailto:|xmpp:", re.IGNORECASE)
+_SPACE = re.compile(r"(\s+)")
+_TRAILING = re.compile(r"(.*?)([.,;:!?)\]'\"]*)", re.DOTALL)  # punctuation after an address stays prose
+
+
+def _md_escape(text: str) -> str:
+    # quote=False: an escaped apostrophe (&#x27;) would have its '#' escaped below and show literally
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def _code_span(token: str) -> str:
+    """A Markdown code span showing `token` exactly: never a link, and copied as typed."""
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", token)), default=0) + 1)
+    pad = " " if token.startswith("`") or token.endswith("`") else ""
+    return f"{fence}{pad}{token}{pad}{fence}"
+
+
 def md(text: Any) -> str:
     """Text safe inside Markdown (st.markdown, captions, alerts): HTML-escaped and with Markdown
-    punctuation backslash-escaped, so a plan title like "[x](javascript:...)" stays text."""
-    # quote=False: an escaped apostrophe (&#x27;) would have its '#' escaped below and show literally
-    return _MD_SPECIAL.sub(r"\\\1", html.escape("" if text is None else str(text), quote=False))
+    punctuation backslash-escaped, so a plan title like "[x](javascript:...)" stays text; and any
+    word Markdown would autolink (www.evil.example, https://..., name@host) is shown as a code span,
+    the one Markdown construct that is never linked, so it reads and copies exactly as written."""
+    out = []
+    for part in _SPACE.split("" if text is None else str(text)):
+        word, tail = _TRAILING.fullmatch(part).groups()  # type: ignore[union-attr]
+        if _AUTOLINKABLE.search(word):
+            out.append(_code_span(word) + _md_escape(tail))
+        else:
+            out.append(part if part.isspace() else _md_escape(part))
+    return "".join(out)
 
 
 def colour_bins(values: np.ndarray, sign: int, k: int = 7) -> tuple[list[str], np.ndarray]:
@@ -398,7 +500,8 @@ def note_benchmark_fallback(sel: Selection, place: str | None) -> None:
 
 
 def download_csv(frame: pd.DataFrame, name: str, label: str = "Download this table (CSV)") -> None:
-    st.download_button(label, frame.to_csv(index=False).encode("utf-8"), file_name=name, mime="text/csv",
+    """Every CSV download: text cells that a spreadsheet would run as a formula are neutralised."""
+    st.download_button(label, csv_export.to_csv(frame).encode("utf-8"), file_name=name, mime="text/csv",
                        key=f"dl-{name}")
 
 

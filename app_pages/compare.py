@@ -10,6 +10,7 @@ from indicators import views
 from app_pages import common as ui
 
 MAX_PLACES = 10
+MAX_INDICATORS = 8
 DEFAULT_INDICATORS = ["gross-median-weekly-pay", "employment-rate", "children-in-relative-poverty-before-housing-costs",
                       "female-healthy-life-expectancy"]
 
@@ -27,7 +28,7 @@ def main() -> None:
     st.title("Compare places")
     opts = ui.place_options(ui.created_at())
     labels = dict(zip(opts["areacd"], opts["label"]))
-    from_url = [p for p in (ui.param("places") or "").split(",") if p in labels]
+    from_url = ui.list_param("places", list(labels), MAX_PLACES)
     default = from_url or ([sel.place] if sel.place else [])
     places = st.multiselect("Places (up to ten)", list(labels), default=default[:MAX_PLACES],
                             format_func=lambda code: labels.get(code, code), max_selections=MAX_PLACES,
@@ -39,9 +40,9 @@ def main() -> None:
                                  key="footprint_members")
         name = st.text_input("Footprint name", "My footprint", max_chars=80, key="footprint_name")
     options = ui.indicator_options(c)
-    chosen_url = [i for i in (ui.param("indicators") or "").split(",") if i in options]
+    chosen_url = ui.list_param("indicators", options, MAX_INDICATORS)
     indicators = st.multiselect("Indicators", options, default=chosen_url or DEFAULT_INDICATORS,
-                                format_func=lambda i: ui.indicator_label(c, i), max_selections=8,
+                                format_func=lambda i: ui.indicator_label(c, i), max_selections=MAX_INDICATORS,
                                 key="compare_indicators")
     ui.set_params(places=",".join(places) or None, indicators=",".join(indicators) or None)
     custom = ((name.strip() or "My footprint", tuple(members)),) if len(members) >= 2 else ()

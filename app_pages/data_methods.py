@@ -155,13 +155,14 @@ def _sources(c) -> None:
 def _downloads(c, sel) -> None:
     st.markdown("Download any map view: pick an indicator and level (the sidebar's period and benchmark apply).")
     options = ui.indicator_options(c)
+    chosen = ui.choice_param("indicator", options, options[0])
     ind = st.selectbox("Indicator", options, format_func=lambda i: ui.indicator_label(c, i), key="dl_indicator",
-                       index=options.index(ui.param("indicator")) if ui.param("indicator") in options else 0)
+                       index=options.index(chosen))
     level = sel.level
     ui.note_benchmark_fallback(sel, sel.place)
     table, info = views.map_view(c, ind, level, ui.period_arg(sel), ui.benchmark_code(c, sel, sel.place) or "E92000001")
     stem = f"{ind}-{level}-{info['period_code'] or 'none'}".replace("/", "_")
-    st.download_button("CSV", table.to_csv(index=False).encode("utf-8"), f"{stem}.csv", "text/csv")
+    ui.download_csv(table, f"{stem}.csv", "CSV")
     gdf = geo.boundaries(c, level)
     props = table.drop(columns=["areanm"]).assign(indicator=ind, period=info["period_label"], unit=info["unit"])
     fc = geo.feature_collection(gdf, props)

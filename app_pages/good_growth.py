@@ -26,11 +26,9 @@ def main() -> None:
     sel = ui.sidebar()
     st.title("Good growth")
     level = sel.level if sel.level in ("ltla", "utla", "combined_authority", "region") else "ltla"
-    raw = ui.param("economy", "50") or "50"
-    economy_pct = int(raw) if raw.isdigit() else 50  # a malformed link falls back to the default
+    economy_pct = ui.int_param("economy", 50, 0, 100)  # a malformed link falls back to the default
     economy_pct = st.slider("Weight on the economy (the rest is on public services)", 0, 100,
-                            economy_pct if 0 <= economy_pct <= 100 else 50, step=5, format="%d%%",
-                            key="economy_weight")
+                            economy_pct, step=5, format="%d%%", key="economy_weight")
     ui.set_params(economy=None if economy_pct == 50 else economy_pct)
     if economy_pct in (0, 100):
         st.info("With all the weight on one pillar the overall rank ignores the other; the quadrant still shows both.")

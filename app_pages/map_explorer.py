@@ -20,7 +20,7 @@ def main() -> None:
     st.caption("Pick an indicator to map it for every area. Click an area to open its profile; a place chosen "
                "in the sidebar is outlined in red.")
     options = ui.indicator_options(c)
-    current = ui.param("indicator", DEFAULT_INDICATOR)
+    current = ui.choice_param("indicator", options, DEFAULT_INDICATOR)
     indicator = st.selectbox("Indicator", options, index=options.index(current) if current in options else 0,
                              format_func=lambda i: ui.indicator_label(c, i), key="indicator_select")
     ui.set_params(indicator=indicator)

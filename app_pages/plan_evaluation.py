@@ -28,7 +28,7 @@ def main() -> None:
     body, name = None, None
     if source == "An example plan":
         examples = plan_examples.names()
-        pick = ui.param("example")
+        pick = ui.choice_param("example", examples)
         choice = st.selectbox("Example (illustrations, not any council's real plan)", examples,
                               index=examples.index(pick) if pick in examples else 0, key="example_select")
         ui.set_params(example=choice)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from data_sources.errors import DataSourceError
 
-from . import query, scoring
+from . import csv_export, query, scoring
 from .errors import IndicatorError
 
 log = logging.getLogger("indicators")
@@ -160,7 +160,7 @@ def _profile(ctx: query.Context, args: argparse.Namespace) -> pd.DataFrame:
 
 def _write(frame: pd.DataFrame, fmt: str, out: Path | None) -> None:
     if fmt == "csv":
-        text = frame.to_csv(index=False)
+        text = csv_export.to_csv(frame)
     else:
         records = json.loads(frame.replace({np.nan: None}).to_json(orient="records", date_format="iso"))
         text = json.dumps(records, indent=1, ensure_ascii=False) + "\n"

@@ -7,6 +7,7 @@ memory, and every refusal must name the file, the line and the field so the auth
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import date
 from pathlib import Path
@@ -18,9 +19,17 @@ from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from .errors import IndicatorError
 
-MAX_PLAN_BYTES = 1024 * 1024
+# One limit everywhere: Streamlit's browser uploader reads `server.maxUploadSize = 1` (.streamlit/config.toml)
+# as 1,000,000 bytes on Linux and macOS, so the CLI and the loader use the same decimal megabyte.
+MAX_PLAN_BYTES = 1_000_000
 MAX_NODES = 20_000
 MAX_DEPTH = 20
+# Every value in the snapshot is well inside ±1e9 (the largest, a population, is about 7e7); a target
+# beyond it is a typo, and refusing it keeps every later sum, ratio and JSON number finite.
+MAX_TARGET_VALUE = 1e9
+MAX_PERCENT_CHANGE = 1000.0
+# An integer longer than this is no year, count or weight; Python refuses to even read one over 4,300 digits.
+MAX_INT_DIGITS = 15
 HORIZON_YEARS = {"immediate": (0, 2), "medium": (3, 5), "long": (6, 15)}
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "plans" / "plan.schema.json"
 AREA_CODE = r"^[A-Z][0-9A-Z]{2}[0-9A-Z]{0,6}$"
@@ -84,7 +93,8 @@ class Neighbours(_Strict):
 
 
 class ChangeTarget(_Strict):
-    by: float = Field(description="the change from the baseline, in the indicator's units or in per cent")
+    by: float = Field(ge=-MAX_TARGET_VALUE, le=MAX_TARGET_VALUE,
+                      description="the change from the baseline, in the indicator's units or in per cent")
     unit: Literal["absolute", "percent"] = "absolute"
 
     @field_validator("by")
@@ -94,6 +104,13 @@ class ChangeTarget(_Strict):
         if v == 0:
             raise ValueError("a change of 0 leaves the target at the baseline; give the change the plan aims for")
         return v
+
+    @model_validator(mode="after")
+    def _percent_in_range(self) -> "ChangeTarget":
+        if self.unit == "percent" and not -100 <= self.by <= MAX_PERCENT_CHANGE:
+            raise ValueError(f"a percentage change must be between -100 and {MAX_PERCENT_CHANGE:g} "
+                             f"(got {self.by:g})")
+        return self
 
 
 class GapTarget(_Strict):
@@ -117,7 +134,7 @@ class Target(_Strict):
     indicator: str | None = Field(None, description="catalogue id; may be omitted when the objective has one")
     horizon: Horizon
     year: int = Field(ge=2000, le=2100, description="the year the target is for")
-    reach: float | None = Field(None, description="a value to reach")
+    reach: float | None = Field(None, ge=-MAX_TARGET_VALUE, le=MAX_TARGET_VALUE, description="a value to reach")
     change: ChangeTarget | None = None
     close_gap: GapTarget | None = None
     position: PositionTarget | None = None
@@ -246,6 +263,11 @@ class Plan(_Strict):
             unknown = [c for c in codes if c not in areas]
             if unknown:
                 raise ValueError(f"place: unknown area code(s): {', '.join(unknown)}")
+            for oi, o in enumerate(self.objectives):
+                for ti, t in enumerate(o.targets):
+                    to = t.close_gap.to if t.close_gap is not None else None
+                    if to is not None and to not in ("england", "region", "neighbours") and to not in areas:
+                        raise ValueError(f"objectives[{oi}].targets[{ti}].close_gap.to: unknown area code '{to}'")
         return self
 
 
@@ -293,6 +315,38 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+_INT_TAG = "tag:yaml.org,2002:int"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
+
+
+def _check_scalars(node: yaml.Node, source: str, path: tuple[Any, ...] = ()) -> None:
+    """Refuse, before anything is constructed, what the YAML library would turn into a crash rather
+    than a message: complex keys (`? [a, b]: 1`, unhashable), integers too long for Python to read,
+    and dates that are not in the calendar (2024-02-30). Each refusal names its line and field."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if not isinstance(key, yaml.ScalarNode):
+                raise PlanError(source, "a field name must be plain text, not a list or a mapping",
+                                line=key.start_mark.line + 1, field=_field(path))
+            _check_scalars(value, source, (*path, key.value))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _check_scalars(item, source, (*path, i))
+    elif isinstance(node, yaml.ScalarNode):
+        where = {"line": node.start_mark.line + 1, "field": _field(path)}
+        if node.tag == _INT_TAG and len(re.sub(r"[^0-9A-Fa-f]", "", node.value)) > MAX_INT_DIGITS:
+            raise PlanError(source, f"a number with more than {MAX_INT_DIGITS} digits is too large", **where)
+        if node.tag == _TIMESTAMP_TAG:
+            m = _DATE.match(node.value)
+            try:
+                if m is None:
+                    raise ValueError
+                date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                raise PlanError(source, f"'{node.value[:40]}' is not a date in the calendar", **where) from None
+
+
 def read_plan_bytes(body: bytes, source: str = "plan") -> tuple[Any, yaml.Node | None]:
     """Bytes → (plain Python data, YAML node tree for line numbers). Never opens any path."""
     if len(body) > MAX_PLAN_BYTES:
@@ -310,6 +364,8 @@ def read_plan_bytes(body: bytes, source: str = "plan") -> tuple[Any, yaml.Node |
             node = loader.get_single_node()
         finally:
             loader.dispose()
+        if node is not None:
+            _check_scalars(node, source)
         data = yaml.load(text, Loader=_NoAliasLoader) if node is not None else None  # noqa: S506 - safe loader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -375,8 +431,8 @@ def validate(data: dict[str, Any], node: yaml.Node | None = None, source: str = 
         if err["type"] == "extra_forbidden":
             message = f"unknown field '{loc[-1]}'"
         field = _field(loc)
-        m = re.match(r"^((?:objectives|baseline|place)(?:\[\d+\](?:\.targets\[\d+\])?(?:\.indicators)?)?): (.*)$",
-                     message)
+        m = re.match(r"^((?:objectives|baseline|place)(?:\[\d+\](?:\.targets\[\d+\](?:\.close_gap\.to)?)?"
+                     r"(?:\.indicators)?)?): (.*)$", message)
         if m:  # cross-field checks name the field themselves
             field, message = m.group(1), m.group(2)
             loc = tuple(int(p) if p.isdigit() else p for p in re.findall(r"[a-z_]+|\d+", field))

@@ -21,23 +21,38 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import csv_export
 from .plan_model import HORIZON_YEARS
 from .plans import STATUSES, Evaluation, ObjectiveResult, TargetResult, likelihood
 
 
 def to_csv(ev: Evaluation) -> str:
-    return ev.rows().to_csv(index=False)
+    return csv_export.to_csv(ev.rows())
 
 
 def to_json(ev: Evaluation) -> str:
-    return json.dumps(ev.to_json(), indent=1, ensure_ascii=False, default=_plain) + "\n"
+    """Strict JSON: a non-finite number (which json.dumps would write as the invalid token
+    NaN or Infinity) is written as null, and allow_nan=False makes any that slip through an error."""
+    return json.dumps(_finite(ev.to_json()), indent=1, ensure_ascii=False, default=_plain, allow_nan=False) + "\n"
+
+
+def _finite(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {k: _finite(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_finite(x) for x in v]
+    if isinstance(v, (float, np.floating)):
+        return float(v) if math.isfinite(v) else None
+    if isinstance(v, np.integer):
+        return int(v)
+    return v
 
 
 def _plain(v: object) -> object:
     if isinstance(v, (np.integer,)):
         return int(v)
     if isinstance(v, (np.floating,)):
-        return None if np.isnan(v) else float(v)
+        return float(v) if np.isfinite(v) else None
     return str(v)
 
 

@@ -602,3 +602,118 @@ def test_map_explorer_draws_a_derived_per_head_indicator(indicator, caplog):
     assert at.selectbox(key="indicator_select").value == indicator
     ranked = at.dataframe[-1].value
     assert len(ranked) >= 5
+
+
+# ---------------------------------------------------------------- hostile query parameters
+
+HUGE = "9" * 5000
+HOSTILE_PARAMS = [
+    # page, parameter, value, widget key, the page's default for that widget
+    (MAP, "period", "²", "period_input", "latest"),
+    (MAP, "period", "٢٠١٩", "period_input", "latest"),
+    (MAP, "period", "x" * 300, "period_input", "latest"),  # Arabic-Indic digits: isdigit() is true, int() is not wanted
+    (MAP, "period", HUGE, "period_input", "latest"),
+    (MAP, "level", HUGE, "level_select", "ltla"),
+    (MAP, "level", "parish", "level_select", "ltla"),
+    (MAP, "benchmark", HUGE, "benchmark_select", "nation"),
+    (MAP, "place", HUGE, "place_select", None),
+    (MAP, "indicator", "²" * 3000, "indicator_select", None),
+    (GOOD_GROWTH, "economy", "²", "economy_weight", 50),
+    (GOOD_GROWTH, "economy", HUGE, "economy_weight", 50),
+    (GOOD_GROWTH, "economy", "50.5", "economy_weight", 50),
+    (GOOD_GROWTH, "economy", "1e2", "economy_weight", 50),
+    (GOOD_GROWTH, "economy", "-5", "economy_weight", 50),
+    (COMPARE, "places", ",".join([LEEDS] * 900), "compare_places", []),
+    (COMPARE, "indicators", HUGE, "compare_indicators", None),
+    (PLAN, "example", HUGE, "example_select", EXAMPLES[0]),
+    (DATA, "indicator", HUGE, "dl_indicator", None),
+]
+
+
+def open_with_link(page: str, params: dict[str, str]) -> AppTest:
+    """`page` opened straight from a link carrying `params` (open_page would let the landing page,
+    which reads some of the same parameters, see them first)."""
+    if page == MAP:
+        return open_page(MAP, params)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page(page)
+    at.query_params.clear()
+    at.query_params.update(params)
+    at.run()
+    return at
+
+
+def widget_value(at: AppTest, key: str):
+    widgets = at.get("text_input") + at.get("selectbox") + at.get("slider") + at.get("multiselect")
+    return next(w for w in widgets if getattr(w, "key", None) == key).value
+
+
+@pytest.mark.parametrize(("page", "name", "value", "key", "default"), HOSTILE_PARAMS,
+                         ids=[f"{Path(p).stem}-{n}-{v[:6]}" for p, n, v, _, _ in HOSTILE_PARAMS])
+def test_a_hostile_query_param_gives_a_warning_and_the_default(page, name, value, key, default, caplog):
+    at = open_with_link(page, {name: value})
+    assert_clean(at, caplog)
+    warnings = [w.value for w in at.warning]
+    assert any(f"'{name}' value could not be used" in w or "Period must be" in w for w in warnings), warnings
+    assert all(value[:50] not in w for w in warnings), "a refused value must not be echoed back"
+    if default is None:  # the page's own default: what it shows from a link without the parameter
+        default = widget_value(open_with_link(page, {}), key)
+    assert widget_value(at, key) == default
+
+
+def test_a_valid_weight_from_the_query_is_kept(caplog):
+    at = open_page(GOOD_GROWTH, {"economy": "35"})
+    assert_clean(at, caplog)
+    assert at.slider(key="economy_weight").value == 35
+    assert not at.warning
+
+
+# ---------------------------------------------------------------- bare addresses never become links
+
+# What GitHub-flavoured Markdown links by itself, outside code spans (the one construct it never links).
+AUTOLINK = __import__("re").compile(r"(?i)www\.|https?://|mailto:|[\w.+-]+@[\w-]+\.[\w-]")
+CODE_SPAN = __import__("re").compile(r"(`+)(?:(?!\1).)+?\1", __import__("re").DOTALL)
+
+
+def live_addresses(at: AppTest) -> list[str]:
+    """Markdown strings the app sent that the browser would turn into links."""
+    found = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success"):
+        for e in getattr(at, kind):
+            text = CODE_SPAN.sub("", str(e.value))
+            if AUTOLINK.search(text):
+                found.append(str(e.value))
+    return found
+
+
+URL_PLAN = (ROOT / "plans" / "examples" / "greater-manchester-illustrative.yaml").read_text(encoding="utf-8")
+
+
+def test_addresses_in_an_uploaded_plan_are_shown_as_text_not_links(caplog):
+    import re
+    body = re.sub(r"(?m)^title: .*$", 'title: "Plan at www.evil.example, see https://evil.example/x or a@evil.example"',
+                  URL_PLAN, count=1)
+    at = _upload(body.encode("utf-8"), "plan.yaml")
+    assert_clean(at, caplog)
+    assert not at.error, [e.value for e in at.error]
+    shown = texts(at)
+    assert "www.evil.example" in shown and "https://evil.example/x" in shown  # still there, word for word
+    assert live_addresses(at) == []
+
+
+def test_an_address_in_a_refused_file_name_is_not_a_link(caplog):
+    at = _upload(b"title: [unclosed\n", "www.evil.example.yaml")
+    assert_clean(at, caplog)
+    assert at.error and "www.evil.example" in at.error[0].value
+    assert live_addresses(at) == []
+
+
+@pytest.mark.parametrize("text", ["www.evil.example", "Go to https://evil.example/x.", "a@evil.example",
+                                  "[x](https://evil.example)", "``www.evil.example``", "WWW.EVIL.EXAMPLE"])
+def test_md_turns_every_address_into_a_code_span(text):
+    from app_pages.common import md
+    out = md(text)
+    assert not AUTOLINK.search(CODE_SPAN.sub("", out)), out
+    # the text itself is kept: only code-span fences and backslash escapes were added
+    assert out.replace("`", "").replace("\\", "").strip() == text.replace("`", "")

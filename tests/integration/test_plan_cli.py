@@ -62,7 +62,7 @@ HOSTILE: dict[str, bytes] = {
 }
 EXPECT = {  # a fragment of the one error line, beyond the file path
     "empty": "empty", "null": "empty", "list": "must be a mapping", "alias-bomb": "not allowed",
-    "2mb": "limited to 1,048,576 bytes", "non-utf8": "not UTF-8", "unknown-indicator": "no-such-indicator",
+    "2mb": "limited to 1,000,000 bytes", "non-utf8": "not UTF-8", "unknown-indicator": "no-such-indicator",
     "bad-year": "2000", "deeply-nested": "nested", "nul-byte": "control character U+0000",
     "duplicate-key": "given twice",
     "met-at-baseline": "line 31, field 'objectives[1].targets[0].reach': the target (reach 12 by 2026) is already met "

@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 COMPOSE = ROOT / "deploy" / "compose.yaml"
-CONSTRAINTS = ROOT / "deploy" / "constraints.txt"
+LOCK = ROOT / "requirements.lock"
+TEST_LOCK = ROOT / "requirements-test.lock"
 IMAGE = "good-growth:test"
 
 
@@ -213,25 +214,67 @@ def test_cmd_serves_streamlit_headless_on_all_interfaces(final):
     assert any(w == "EXPOSE" and "8501" in a.split() for w, a in final)
 
 
-def test_pinned_versions_satisfy_pyproject():
-    """deploy/constraints.txt pins every runtime dependency to a version pyproject.toml allows."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    pins = {}
-    for line in CONSTRAINTS.read_text(encoding="utf-8").splitlines():
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _lock(path: Path) -> dict[str, tuple[str, list[str]]]:
+    """name -> (version, hashes) from a pip requirements file with --hash options."""
+    text = path.read_text(encoding="utf-8").replace("\\\n", " ")
+    pins: dict[str, tuple[str, list[str]]] = {}
+    for line in text.splitlines():
         line = line.split("#", 1)[0].strip()
-        if line:
-            name, _, version = line.partition("==")
-            assert version, f"constraints.txt: {line!r} is not an exact pin"
-            pins[re.sub(r"[-_.]+", "-", name).lower()] = version
+        if not line:
+            continue
+        spec, *opts = line.split()
+        name, sep, version = spec.partition("==")
+        assert sep and version, f"{path.name}: {spec!r} is not an exact pin"
+        pins[_norm(name)] = (version, [o.removeprefix("--hash=") for o in opts if o.startswith("--hash=sha256:")])
+    return pins
+
+
+def _requirements(extra: str | None = None) -> list[Requirement]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    specs = project["dependencies"] + (project["optional-dependencies"][extra] if extra else [])
+    return [Requirement(s) for s in specs]
+
+
+@pytest.mark.parametrize("lock, extra", [(LOCK, None), (TEST_LOCK, "test")], ids=["runtime", "test"])
+def test_lock_pins_every_dependency_with_hashes(lock, extra):
+    """Every dependency pyproject.toml names is pinned, at a version it allows, with sha256 hashes
+    (pip --require-hashes refuses anything else), in both lock files."""
+    pins = _lock(lock)
     problems = []
-    for spec in project["dependencies"]:
-        req = Requirement(spec)
-        name = re.sub(r"[-_.]+", "-", req.name).lower()
+    for req in _requirements(extra):
+        name = _norm(req.name)
         if name not in pins:
-            problems.append(f"{req.name}: not pinned")
-        elif not req.specifier.contains(pins[name], prereleases=True):
-            problems.append(f"{req.name}: pinned {pins[name]}, pyproject.toml wants {req.specifier}")
+            problems.append(f"{req.name}: not in {lock.name}")
+        elif not req.specifier.contains(pins[name][0], prereleases=True):
+            problems.append(f"{req.name}: locked {pins[name][0]}, pyproject.toml wants {req.specifier}")
+    problems += [f"{name}: no hash" for name, (_, hashes) in pins.items() if not hashes]
     assert not problems, "; ".join(problems)
+
+
+def test_the_test_lock_extends_the_runtime_lock_with_the_same_versions():
+    runtime, test = _lock(LOCK), _lock(TEST_LOCK)
+    assert {n: v for n, (v, _) in runtime.items()} == {n: test[n][0] for n in runtime if n in test}
+    assert set(runtime) <= set(test)
+
+
+def test_duckdb_is_not_a_runtime_dependency():
+    """Only the DuckDB views (data_sources.store.connect) use it, and the app never calls them."""
+    assert "duckdb" not in {_norm(r.name) for r in _requirements()}
+    assert "duckdb" not in _lock(LOCK)
+    assert "duckdb" in {_norm(r.name) for r in _requirements("test")}
+
+
+def test_image_and_make_install_from_the_lock(final):
+    runs = " ".join(a for w, a in final if w == "RUN")
+    assert re.search(r"pip install [^&]*--require-hashes -r \S*requirements\.lock", runs), runs
+    make = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"install [^\n]*--require-hashes -r requirements\.lock", make)
+    assert re.search(r"install [^\n]*--require-hashes -r requirements-test\.lock", make)
+    assert re.search(r"install [^\n]*--no-deps -e \.", make)
 
 
 # ---------------------------------------------------------------- compose and proxy
@@ -374,3 +417,186 @@ def test_built_image_runs_read_only_verifies_and_refuses_refresh(docker, image):
     refresh = subprocess.run([*run, "python", "-m", "data_sources", "refresh"], capture_output=True, text=True,
                              timeout=120)
     assert refresh.returncode == 2 and "public mode" in refresh.stderr, (refresh.returncode, refresh.stderr)
+
+
+# ---------------------------------------------------------------- public exposure at the proxy
+
+CADDYFILE = ROOT / "deploy" / "Caddyfile"
+
+
+def _caddy_code() -> str:
+    return "\n".join(line.split("#", 1)[0].rstrip() for line in CADDYFILE.read_text(encoding="utf-8").splitlines())
+
+
+def _csp() -> dict[str, list[str]]:
+    m = re.search(r'Content-Security-Policy\s+"([^"]+)"', _caddy_code())
+    assert m, "the proxy sets no Content-Security-Policy"
+    return {d.split()[0]: d.split()[1:] for d in (p.strip() for p in m.group(1).split(";")) if d}
+
+
+def test_proxy_hides_streamlit_metrics():
+    code = _caddy_code()
+    m = re.search(r"^\s*@(\w+)\s+path\s+([^\n]+)$", code, re.M)
+    assert m and "/_stcore/metrics" in m.group(2).split(), "no matcher for /_stcore/metrics"
+    assert re.search(rf"^\s*(respond\s+@{m.group(1)}\s+(403|404)|error\s+@{m.group(1)}\s+(403|404))\b", code, re.M)
+
+
+def test_proxy_sets_security_headers():
+    code = _caddy_code()
+    assert re.search(r'X-Content-Type-Options\s+"?nosniff"?', code)
+    assert re.search(r'Referrer-Policy\s+"?(no-referrer|same-origin|strict-origin|strict-origin-when-cross-origin)"?',
+                     code)
+    assert re.search(r'X-Frame-Options\s+"?DENY"?', code)
+    csp = _csp()
+    assert csp["frame-ancestors"] == ["'none'"]
+    assert csp["default-src"] == ["'self'"] and csp["object-src"] == ["'none'"]
+    assert "'unsafe-inline'" not in csp["script-src"] and "'unsafe-eval'" not in csp["script-src"]
+    sources = [src for d in csp.values() for src in d]
+    assert all(src.startswith("'") or src in ("data:", "blob:") for src in sources), "no other origin is allowed"
+    # the headers are imported into the site and into its error pages
+    assert len(re.findall(r"^\s*import\s+security_headers\s*$", code, re.M)) == 2
+
+
+def test_csp_allows_exactly_streamlits_inline_script():
+    """Streamlit's index.html has one inline script; the CSP allows it by hash, so a Streamlit upgrade
+    that changes it must update the Caddyfile (else the browser logs a CSP violation on every page)."""
+    import base64
+    import hashlib
+
+    import streamlit
+    index = (Path(streamlit.__file__).parent / "static" / "index.html").read_text(encoding="utf-8")
+    inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", index, re.S)
+    hashes = {"'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'" for s in inline}
+    allowed = {s for s in _csp()["script-src"] if s.startswith("'sha256-")}
+    assert allowed == hashes, f"Caddyfile allows {sorted(allowed)}; Streamlit's inline scripts hash to {sorted(hashes)}"
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def caddy_in_front():
+    """The real Caddyfile, with its upstreams pointed at a trivial local server, run by caddy on 127.0.0.1."""
+    import http.server
+    import threading
+    import time
+    import urllib.error
+    import urllib.request
+
+    caddy = shutil.which("caddy")
+    if caddy is None:
+        pytest.skip("caddy not installed (Debian: apt-get install caddy; tests/support/setup_browser.sh does it)")
+
+    class Upstream(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            body = b"metrics-secret" if "metrics" in self.path else b"ok"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    port = _free_port()
+    config = CADDYFILE.read_text(encoding="utf-8")
+    config = re.sub(r"app1:8501 app2:8501", f"127.0.0.1:{upstream.server_address[1]}", config)
+    config = re.sub(r"^:8080 \{", f"http://127.0.0.1:{port} {{", config, flags=re.M)
+    config = re.sub(r"health_interval \S+", "health_interval 1s", config)
+    config = re.sub(r"lb_try_duration \S+", "lb_try_duration 1s", config)
+    import tempfile
+    folder = Path(tempfile.mkdtemp(prefix="caddy-test-"))
+    (folder / "Caddyfile").write_text(config, encoding="utf-8")
+    env = {"HOME": str(folder), "XDG_DATA_HOME": str(folder), "XDG_CONFIG_HOME": str(folder), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen([caddy, "run", "--adapter", "caddyfile", "--config", str(folder / "Caddyfile")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    base = f"http://127.0.0.1:{port}"
+
+    def get(path: str) -> tuple[int, dict[str, str], bytes]:
+        try:
+            with urllib.request.urlopen(base + path, timeout=10) as r:
+                return r.status, dict(r.headers), r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
+
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if get("/")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("caddy did not serve the page: " + proc.stderr.read().decode()[-2000:])
+            time.sleep(0.2)
+        yield get, upstream
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        upstream.shutdown()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options")
+
+
+def test_real_caddy_adds_headers_and_hides_metrics(caddy_in_front):
+    get, _ = caddy_in_front
+    status, headers, body = get("/")
+    assert status == 200 and body == b"ok"
+    for name in SECURITY_HEADERS:
+        assert name in headers, f"{name} missing from a proxied page"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "Server" not in headers
+    for path in ("/_stcore/metrics", "/_stcore/metrics/", "/_stcore/metrics?x=1"):
+        status, headers, body = get(path)
+        assert status in (403, 404) and b"metrics-secret" not in body, path
+        assert "Content-Security-Policy" in headers
+
+
+def test_real_caddy_error_pages_carry_the_headers_too(caddy_in_front):
+    import time
+    get, upstream = caddy_in_front
+    upstream.shutdown()
+    upstream.server_close()
+    deadline = time.monotonic() + 20
+    status, headers = 200, {}
+    while status == 200 and time.monotonic() < deadline:
+        status, headers, _ = get("/")
+        time.sleep(0.3)
+    assert status >= 500
+    for name in SECURITY_HEADERS:
+        assert name in headers, f"{name} missing from the proxy's own error page"
+
+
+def test_console_scripts_point_at_real_entry_points():
+    """`good-growth` and `good-growth-data` (the README's commands) resolve to the CLIs' main()."""
+    import importlib
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    assert set(scripts) == {"good-growth", "good-growth-data"}
+    for name, target in scripts.items():
+        module, _, attr = target.partition(":")
+        assert callable(getattr(importlib.import_module(module), attr)), name
+
+
+def test_make_run_turns_the_file_watcher_off():
+    """Watching a checkout that holds .venv exhausts inotify watches on Linux (an error at start-up)."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["fileWatcherType"] in ("none", "poll")
+
+
+def test_editable_install_is_a_plain_path_entry():
+    """package-dir = {"" = "."} makes setuptools' editable install a .pth entry for the checkout,
+    instead of an import hook that prints a warning box on every first `make run`."""
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    assert tool["package-dir"] == {"": "."}

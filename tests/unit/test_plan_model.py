@@ -200,7 +200,7 @@ def test_a_document_over_1_mb_is_refused_before_parsing(monkeypatch):
 
     monkeypatch.setattr(plan_model._NoAliasLoader, "__init__", no_parsing)
     monkeypatch.setattr(yaml, "load", no_parsing)
-    err = refuse(body, match=r"limited to 1,048,576 bytes")
+    err = refuse(body, match=r"limited to 1,000,000 bytes")
     assert f"{len(body):,} bytes" in err.message
 
 
@@ -436,6 +436,73 @@ def test_nan_and_infinite_targets_are_refused(target):
     refuse(edit(BASE, "reach: 12", target), line=16, match="finite number")
 
 
+# ------------------------------------------------------------------ values YAML reads but Python cannot hold
+
+def test_a_complex_key_is_refused_with_its_line_not_a_type_error():
+    # `? [a, b]: 1` makes a list the key; building the mapping would raise "unhashable type: 'list'".
+    refuse(BASE + "? [a, b]: 1\n", line=17, field="(plan)", match="field name must be plain text")
+
+
+def test_a_complex_key_inside_a_target_names_the_target():
+    body = edit(BASE, "        reach: 12", "        reach: 12\n        ? {x: 1}\n        : 2")
+    refuse(body, line=17, field="objectives[0].targets[0]", match="plain text")
+
+
+@pytest.mark.parametrize("old, new, line, field", [
+    ("reach: 12", "reach: " + "9" * 5000, 16, "objectives[0].targets[0].reach"),
+    ("year: 2026", "year: " + "9" * 5000, 15, "objectives[0].targets[0].year"),
+    ("weight: 1.0", "weight: -" + "1" * 16, 11, "objectives[0].weight"),
+])
+def test_a_huge_integer_names_line_and_field(old, new, line, field):
+    refuse(edit(BASE, old, new), line=line, field=field, match="more than 15 digits")
+
+
+@pytest.mark.parametrize("old, new, line, field", [
+    ("year: 2026", "year: 2024-02-30", 15, "objectives[0].targets[0].year"),
+    ("published: 2024-06-01", "published: 2024-02-30", 5, "published"),
+    ("published: 2024-06-01", "published: 2023-13-01", 5, "published"),
+])
+def test_a_date_not_in_the_calendar_names_line_and_field(old, new, line, field):
+    refuse(edit(BASE, old, new), line=line, field=field, match="'20\\d\\d-\\d\\d-\\d\\d' is not a date in the calendar")
+
+
+def test_an_unknown_close_gap_area_names_the_target():
+    body = edit(BASE, "reach: 12", "close_gap: {share: 0.5, to: E99999999}")
+    refuse(body, line=16, field="objectives[0].targets[0].close_gap.to", match="unknown area code 'E99999999'",
+           areas={"E07000008"})
+
+
+def test_a_known_close_gap_area_passes():
+    body = edit(BASE, "reach: 12", "close_gap: {share: 0.5, to: E12000006}")
+    assert load_plan(body.encode(), SOURCE, areas={"E07000008", "E12000006"}).objectives[0].targets[0].close_gap
+
+
+@pytest.mark.parametrize("target, field", [
+    ("change: {by: 1e308}", "objectives[0].targets[0].change.by"),
+    ("change: {by: -1e308}", "objectives[0].targets[0].change.by"),
+    ("reach: 1e308", "objectives[0].targets[0].reach"),
+    ("reach: 1e10", "objectives[0].targets[0].reach"),
+    ("change: {by: 1e5, unit: percent}", "objectives[0].targets[0].change"),
+    ("change: {by: -150, unit: percent}", "objectives[0].targets[0].change"),
+])
+def test_target_values_are_bounded(target, field):
+    refuse(edit(BASE, "reach: 12", target), line=16, field=field)
+
+
+@pytest.mark.parametrize("target", ["reach: 69000000", "change: {by: -100, unit: percent}",
+                                    "change: {by: 250, unit: percent}", "change: {by: -0.5}"])
+def test_target_values_within_bounds_pass(target):
+    assert load_plan(edit(BASE, "reach: 12", target).encode(), SOURCE)
+
+
+def test_every_refusal_is_one_line():
+    for body in (BASE + "? [a, b]: 1\n", edit(BASE, "reach: 12", "reach: " + "9" * 5000),
+                 edit(BASE, "year: 2026", "year: 2024-02-30")):
+        with pytest.raises(PlanError) as info:
+            load_plan(body.encode(), SOURCE)
+        assert "\n" not in str(info.value)
+
+
 def test_bad_horizon_names_line_14_precisely():
     refuse(edit(BASE, "horizon: immediate", "horizon: soon"), line=14, field="objectives[0].targets[0].horizon",
            match="'immediate', 'medium' or 'long'")
@@ -594,3 +661,12 @@ def test_mutated_plans_give_a_plan_or_a_plan_error(data):
         text = text[:i] + data.draw(st.text(alphabet=st.sampled_from(list(":-[]{}&*!|>'\"#,? \n\t0123456789.abc")),
                                             max_size=6)) + text[j:]
     _plan_or_plan_error(text.encode("utf-8"))
+
+
+def test_one_upload_limit_for_the_browser_the_app_and_the_cli():
+    """The browser uploader reads server.maxUploadSize (MB) as decimal megabytes on Linux/macOS; the
+    loader, the upload page and the CLI must refuse exactly what it refuses (no 1,000,000 vs 1,048,576 gap)."""
+    import tomllib
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert MAX_PLAN_BYTES == config["server"]["maxUploadSize"] * 1_000_000
+    refuse(b"#" * (MAX_PLAN_BYTES + 1), match="limited to 1,000,000 bytes")

@@ -419,3 +419,16 @@ def test_a_met_target_within_the_margin_of_error_says_so(evaluations):
     doc = parse(plan_report.to_html(ev))
     assert "met (within the margin of error)" in doc.text()
     assert Counter(x.strip() for x in doc.text_in_class("target-status"))["met"] >= 1  # the status itself stays 'met'
+
+
+def test_json_report_is_strict_json_even_with_non_finite_numbers():
+    """json.dumps writes float('inf') as Infinity, which no JSON parser accepts: map it to null."""
+    from types import SimpleNamespace
+    ev = SimpleNamespace(to_json=lambda: {"targets": [{"target_value": float("inf"), "latest": float("nan"),
+                                                      "ok": 1.5, "gap": -float("inf")}], "n": 3})
+    text = plan_report.to_json(ev)
+
+    def refuse_constant(name):
+        raise AssertionError(f"invalid JSON token {name}")
+    data = json.loads(text, parse_constant=refuse_constant)
+    assert data["targets"][0] == {"target_value": None, "latest": None, "ok": 1.5, "gap": None}
