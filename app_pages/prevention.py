@@ -69,12 +69,12 @@ def _show(r: evaluate.Result, body: bytes, name: str) -> None:
 
     st.subheader("Which assumption matters most")
     st.caption("Net present value with one assumption at a time at its low or high value, every other central.")
-    t = r.tornado.head(12)
+    t = r.tornado.head(12).assign(parameter=lambda f: report.short_labels(f["parameter"]))
     bars = pd.concat([t.assign(end="low", npv=t["npv_low"]), t.assign(end="high", npv=t["npv_high"])])
     order = list(t["parameter"])
     chart = alt.Chart(bars).mark_bar().encode(
         y=alt.Y("parameter:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
-        x=alt.X("npv:Q", title="Net present value (£)"), x2="npv_central:Q",
+        x=alt.X("npv:Q", title="Net present value (£)", axis=alt.Axis(format="~s")), x2="npv_central:Q",
         color=alt.Color("end:N", scale=alt.Scale(domain=["low", "high"], range=["#0072B2", "#E69F00"]),
                         title="Assumption at"),
         tooltip=["parameter:N", "end:N", alt.Tooltip("npv:Q", format=",.0f", title="NPV (£)")])

@@ -65,6 +65,15 @@ def number(v: float | None) -> str:
     return f"{v:,.0f}" if a >= 100 else f"{v:,.3g}"
 
 
+def short_labels(labels: pd.Series) -> pd.Series:
+    """Labels without the intervention's name when every one starts with the same name (one intervention):
+    a chart's axis then shows what differs."""
+    heads = labels.str.split(": ", n=1).str[0]
+    if len(labels) and heads.nunique() == 1 and labels.str.contains(": ").all():
+        return labels.str.split(": ", n=1).str[1]
+    return labels
+
+
 def interval_text(metric: str, lo: float | None, hi: float | None) -> str:
     return f"{fmt_metric(metric, lo)} to {fmt_metric(metric, hi)}"
 
