@@ -114,7 +114,12 @@ def _evaluate(args: argparse.Namespace) -> None:
     ctx = query.context()
     plan = load_plan(body, source, set(ctx.catalogue.ids()), set(ctx.names.index))
     evaluation = plans.evaluate(ctx, plan)
-    text = {"html": plan_report.to_html, "csv": plan_report.to_csv, "json": plan_report.to_json}[args.format](evaluation)
+    if args.format == "html" and any(o.prevention_model for o in plan.objectives):
+        from .prevention.link import values_if_met  # a linked model may sit beside the plan file
+        text = plan_report.to_html(evaluation, values_if_met(ctx, evaluation, args.plan.resolve().parent))
+    else:
+        text = {"html": plan_report.to_html, "csv": plan_report.to_csv, "json": plan_report.to_json}[args.format](
+            evaluation)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
     else:

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, model_validator
 
-from ..plan_model import AREA_CODE, HORIZON_YEARS, PlanError, _field, _line_of, read_plan_bytes
+from ..plan_model import AREA_CODE, HORIZON_YEARS, PREVENTION_FILE, PlanError, _field, _line_of, read_plan_bytes
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "plans" / "prevention.schema.json"
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "plans" / "examples" / "prevention"
@@ -34,7 +34,7 @@ MAX_POPULATION = 1e8
 Horizon = Literal["immediate", "medium", "long"]
 Text = Annotated[str, Field(min_length=1, max_length=300)]
 LongText = Annotated[str, Field(min_length=1, max_length=1000)]
-MODEL_FILE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,100}\.prevention\.yaml$"
+MODEL_FILE_NAME = PREVENTION_FILE
 
 
 class PreventionError(PlanError):
