@@ -233,8 +233,9 @@ def load_model(body: bytes, source: str = "model", indicators: set[str] | None =
     try:
         data, node = read_plan_bytes(body, source)
     except PlanError as exc:
-        raise PreventionError(exc.source, exc.message.replace("plans are", "models are"), exc.line,
-                              exc.field) from exc
+        # the reader is shared with plans; its messages speak of a plan
+        message = re.sub(r"\bplan(s?)\b", r"model\1", exc.message)
+        raise PreventionError(exc.source, message, exc.line, exc.field) from exc
     model = validate(data, node, source, indicators, areas)
     model._source, model._node = source, node
     return model
