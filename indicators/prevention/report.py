@@ -75,6 +75,8 @@ def short_labels(labels: pd.Series) -> pd.Series:
 
 
 def interval_text(metric: str, lo: float | None, hi: float | None) -> str:
+    if metric == "break_even" and not _ok(hi):
+        return "not within the period" if not _ok(lo) else f"{fmt_metric(metric, lo)} to beyond the period"
     return f"{fmt_metric(metric, lo)} to {fmt_metric(metric, hi)}"
 
 
@@ -148,6 +150,7 @@ def _finite(v: Any) -> Any:
 def _tornado_svg(r: Result, top: int = 10) -> str:
     """Horizontal bars: NPV with each assumption at its low and high, around the central NPV."""
     t = r.tornado.head(top)
+    t = t.assign(parameter=short_labels(t["parameter"]))
     if t.empty:
         return ""
     centre = float(t["npv_central"].iloc[0])
