@@ -111,7 +111,7 @@ def _show(r: evaluate.Result, body: bytes, name: str) -> None:
     cols = st.columns(4)
     stem = name.removesuffix(".yaml").removesuffix(".prevention") or "prevention"
     cols[0].download_button("HTML report", report.to_html(r).encode("utf-8"), f"{stem}.html", "text/html")
-    cols[1].download_button("CSV", report.to_csv(r).encode("utf-8"), f"{stem}.csv", "text/csv")
+    cols[1].download_button("CSV", report.csv_text(r).encode("utf-8"), f"{stem}.csv", "text/csv")
     cols[2].download_button("JSON", report.to_json(r).encode("utf-8"), f"{stem}.json", "application/json")
     cols[3].download_button("The model (YAML)", body, f"{stem}.prevention.yaml", "application/yaml")
 

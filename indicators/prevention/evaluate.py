@@ -265,7 +265,7 @@ def _interval(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _by_horizon(a: _Arrays, mc: dict[str, np.ndarray], point: dict[str, np.ndarray]) -> pd.DataFrame:
     """Demand avoided (undiscounted units) and its discounted value, per demand kind and horizon."""
     rows = []
-    for h, (lo, hi) in HORIZONS.items():
+    for h, (lo, hi) in [*HORIZONS.items(), ("total", (0, a.years))]:
         cols = np.zeros(a.years + 1)
         cols[lo:min(hi, a.years) + 1] = 1.0
         if lo > a.years:
@@ -338,6 +338,15 @@ def _assumptions(model: PreventionModel, a: _Arrays, pops: list[ResolvedPopulati
             rows.append({"field": f"interventions[{i}].demand[{j}].who_gains", "assumption":
                          f"{iv.name}: {dm.name} relieves", "low": np.nan, "central": np.nan, "high": np.nan,
                          "unit": dm.who_gains, "source": "stated in the file", "illustrative": False})
+        if iv.cost_years is not None:
+            rows.append({"field": f"interventions[{i}].cost_years", "assumption": f"{iv.name}: years the cost runs",
+                         "low": iv.cost_years, "central": iv.cost_years, "high": iv.cost_years, "unit": "years",
+                         "source": "stated in the file", "illustrative": False})
+    for fld, label, v, unit in [("start_year", "Year 0, the first year of spending", model.start_year, "year"),
+                                ("price_year", "Price year of every amount", model.price_year, "year"),
+                                ("years", "Years valued after year 0", model.years, "years")]:
+        rows.append({"field": fld, "assumption": label, "low": v, "central": v, "high": v, "unit": unit,
+                     "source": "stated in the file", "illustrative": False})
     ob, d = model.optimism_bias, model.discount
     for fld, label, v, src in [
             ("optimism_bias.costs", "Optimism bias: cost uplift", ob.costs, ob.source),

@@ -21,7 +21,7 @@ from .evaluate import INTERVAL, Result
 CAVEAT = ("This result is only as good as the assumptions below. The tool does the arithmetic the Green Book "
           "asks for; it does not know whether an effect size or a unit cost is right.")
 HORIZON_NAMES = {"immediate": "Immediate (years 0–2)", "medium": "Medium term (years 3–5)",
-                 "long": "Long term (years 6–15)"}
+                 "long": "Long term (years 6–15)", "total": "All years"}
 WHO_NAMES = {"council": "Council", "nhs": "NHS", "other": "Others (residents, other bodies)"}
 INTERVAL_LABEL = f"{INTERVAL[1] - INTERVAL[0]:.0f}% interval"
 
@@ -115,7 +115,8 @@ def rows(r: Result) -> pd.DataFrame:
     return out
 
 
-def to_csv(r: Result) -> str:
+def csv_text(r: Result) -> str:
+    """The figures as CSV text, written through csv_export so that no text cell can become a formula."""
     return csv_export.to_csv(rows(r))
 
 

@@ -39,7 +39,7 @@ def read_path(path: Path) -> bytes:
 
 def report_from_path(path: Path, fmt: str, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED) -> str:
     result = value(query.context(), read_path(path), str(path), draws, seed)
-    return {"html": report.to_html, "csv": report.to_csv, "json": report.to_json}[fmt](result)
+    return {"html": report.to_html, "csv": report.csv_text, "json": report.to_json}[fmt](result)
 
 
 __all__ = ["PlanError", "PreventionError", "Result", "read_path", "report_from_path", "value"]

@@ -117,8 +117,10 @@ def test_demand_by_horizon_counts_the_years_the_effect_is_on():
     assert h.loc[("immediate", "Service: Visit"), "units"] == pytest.approx(2 * 20)    # years 1–2
     assert h.loc[("medium", "Service: Visit"), "units"] == pytest.approx(3 * 20)       # years 3–5
     assert h.loc[("long", "Service: Visit"), "units"] == pytest.approx(2 * 20)         # years 6–7
-    total = r.by_horizon.loc[r.by_horizon["demand"].str.startswith("All"), "value"].sum()
-    assert total == pytest.approx(central(r, "pv_benefits"))
+    assert h.loc[("total", "Service: Visit"), "units"] == pytest.approx(7 * 20)
+    by_h = r.by_horizon.loc[r.by_horizon["demand"].str.startswith("All")].set_index("horizon")["value"]
+    assert by_h.drop("total").sum() == pytest.approx(central(r, "pv_benefits"))
+    assert by_h["total"] == pytest.approx(central(r, "pv_benefits"))
     assert r.who_gains.set_index("who").loc["nhs", "central"] == pytest.approx(central(r, "pv_benefits"))
 
 
@@ -274,7 +276,7 @@ def test_html_escapes_every_string_and_has_no_scripts():
 
 
 def test_csv_cells_cannot_become_formulas():
-    text = report.to_csv(value(simple(title="=HYPERLINK(\"http://x\")")))
+    text = report.csv_text(value(simple(title="=HYPERLINK(\"http://x\")")))
     assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text
 
 
