@@ -13,6 +13,15 @@ from .model import PreventionModel, model_error
 
 # The people an indicator's unit is per: '%' is per 100 people, 'Rate per 100,000 population' per 100,000.
 _PER = re.compile(r"per\s+([\d,]+)", re.IGNORECASE)
+# The catalogue's denominators as the snapshot counts them: the population times these age shares.
+POPULATION = "population-count"
+DENOMINATOR_SHARES: dict[str, list[str]] = {
+    "population": [],
+    "adults": ["percentage-of-the-population-aged-16-to-64", "percentage-of-the-population-aged-65"],
+    "working_age": ["percentage-of-the-population-aged-16-to-64"],
+    "older": ["percentage-of-the-population-aged-65"],
+    "children": ["percentage-of-the-population-aged-0-to-15"],
+}
 
 
 def scale_of(unit: str) -> float | None:
@@ -53,11 +62,19 @@ def _population(ctx: query.Context, model: PreventionModel, i: int, place_name: 
     p = model.interventions[i].population
     if p.count is not None:
         return ResolvedPopulation(float(p.count), str(p.source))
-    assert p.indicator is not None
-    count, text = _latest(ctx, model, i, p.indicator, place_name)
+    indicator, shares = p.indicator, p.share_indicators
+    if p.from_denominator:
+        outcome = ctx.catalogue.get(model.interventions[i].indicator)
+        if outcome.denominator not in DENOMINATOR_SHARES:
+            raise model_error(model, ("interventions", i, "population", "from_denominator"),
+                              f"'{outcome.id}' has no denominator of people in the catalogue "
+                              f"({outcome.denominator or 'none'}); give 'indicator' or 'count'")
+        indicator, shares = POPULATION, DENOMINATOR_SHARES[outcome.denominator] or None
+    assert indicator is not None
+    count, text = _latest(ctx, model, i, indicator, place_name)
     source = f"snapshot: {text}"
-    if p.share_indicators:
-        parts = [_latest(ctx, model, i, ind, place_name) for ind in p.share_indicators]
+    if shares:
+        parts = [_latest(ctx, model, i, ind, place_name) for ind in shares]
         pct = sum(v for v, _ in parts)
         if not 0 < pct <= 100:
             raise model_error(model, ("interventions", i, "population", "share_indicators"),

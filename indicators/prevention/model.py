@@ -74,6 +74,8 @@ class Population(_Strict):
     """Who the outcome indicator counts: from the snapshot (an indicator's value for the place, times an
     optional share) or a count given with its source."""
 
+    from_denominator: bool = Field(False, description="the outcome indicator's own denominator for the place "
+                                   "(e.g. adults: population-count × the shares aged 16–64 and 65+)")
     indicator: str | None = Field(None, description="a catalogue indicator counting people, e.g. population-count")
     share_indicators: list[str] | None = Field(
         None, min_length=1, max_length=5, description="percentage indicators from the snapshot whose sum is the "
@@ -85,8 +87,10 @@ class Population(_Strict):
 
     @model_validator(mode="after")
     def _one_kind(self) -> "Population":
-        if (self.indicator is None) == (self.count is None):
-            raise ValueError("give either 'indicator' (a count from the snapshot) or 'count' with its 'source'")
+        kinds = [k for k in ("from_denominator", "indicator", "count") if getattr(self, k) not in (None, False)]
+        if len(kinds) != 1:
+            raise ValueError("give one of 'from_denominator: true', 'indicator' (a count from the snapshot) or "
+                             "'count' with its 'source'")
         if self.count is not None and not self.source:
             raise ValueError("a population 'count' needs its 'source'")
         if self.share_indicators is not None and self.indicator is None:

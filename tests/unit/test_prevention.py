@@ -415,3 +415,24 @@ def test_edited_models_give_a_model_or_a_prevention_error(at, insert):
         pm.load_model(body, SOURCE)
     except pm.PreventionError as exc:
         assert str(exc).startswith(SOURCE)
+
+
+def test_population_from_the_indicators_denominator_equals_the_explicit_shares(ctx):
+    from indicators.prevention import run
+    path = next(p for p in EXAMPLES if "smoking" in p.name)
+    body = path.read_bytes()
+    assert b"from_denominator: true" in body
+    explicit = body.replace(b"from_denominator: true", b"indicator: population-count\n      share_indicators: "
+                            b"[percentage-of-the-population-aged-16-to-64, percentage-of-the-population-aged-65]")
+    a = run.value(ctx, body, path.name, draws=100).populations[0]
+    b = run.value(ctx, explicit, path.name, draws=100).populations[0]
+    assert a.count == pytest.approx(b.count) and a.source == b.source
+
+
+def test_from_denominator_without_a_people_denominator_is_refused(ctx):
+    from indicators.prevention import run
+    body = BASE.replace(b"indicator: cigarette-smokers", b"indicator: preventable-cardiovascular-mortality-england")
+    body = body.replace(b"    count: 1000\n    source: test\n", b"    from_denominator: true\n")
+    with pytest.raises(pm.PreventionError, match="no denominator of people") as e:
+        run.value(ctx, body, SOURCE, draws=100)
+    assert e.value.field == "interventions[0].population.from_denominator"
