@@ -69,17 +69,25 @@ def _show(r: evaluate.Result, body: bytes, name: str) -> None:
 
     st.subheader("Which assumption matters most")
     st.caption("Net present value with one assumption at a time at its low or high value, every other central.")
-    t = r.tornado.head(12).assign(parameter=lambda f: report.short_labels(f["parameter"]))
-    bars = pd.concat([t.assign(end="low", npv=t["npv_low"]), t.assign(end="high", npv=t["npv_high"])])
+    t = r.tornado.head(12).assign(parameter=lambda f: report.short_labels(f["parameter"]),
+                                  centre=lambda f: f["npv_central"] / 1e6)
+    bars = pd.concat([t.assign(end="low", npv=t["npv_low"] / 1e6), t.assign(end="high", npv=t["npv_high"] / 1e6)])
     order = list(t["parameter"])
     chart = alt.Chart(bars).mark_bar().encode(
-        y=alt.Y("parameter:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
-        x=alt.X("npv:Q", title="Net present value (£)", axis=alt.Axis(format="~s")), x2="npv_central:Q",
+        y=alt.Y("parameter:N", sort=order, title=None, axis=alt.Axis(labelLimit=280, labelOverlap=False)),
+        x=alt.X("npv:Q", title="Net present value (£ million)"), x2="centre:Q",
         color=alt.Color("end:N", scale=alt.Scale(domain=["low", "high"], range=["#0072B2", "#E69F00"]),
                         title="Assumption at"),
-        tooltip=["parameter:N", "end:N", alt.Tooltip("npv:Q", format=",.0f", title="NPV (£)")])
-    rule = alt.Chart(t.head(1)).mark_rule(color="black").encode(x="npv_central:Q")
-    st.altair_chart((chart + rule).properties(height=max(160, 28 * len(t))), width="stretch")
+        tooltip=["parameter:N", "end:N", alt.Tooltip("npv:Q", format=",.2f", title="NPV (£ million)")])
+    rule = alt.Chart(t.head(1)).mark_rule(color="black").encode(x="centre:Q")
+    st.altair_chart((chart + rule).properties(height=max(160, 34 * len(t))), width="stretch")
+    st.caption("Black line: the central case.")
+    with st.expander("The same figures as a table"):
+        tt = r.tornado
+        st.dataframe(pd.DataFrame({"Assumption": tt["parameter"], "Low": tt["low"], "Central": tt["central"],
+                                   "High": tt["high"], "NPV at low": tt["npv_low"].map(report.money),
+                                   "NPV at high": tt["npv_high"].map(report.money),
+                                   "Swing": tt["swing"].map(report.money)}), hide_index=True, width="stretch")
 
     st.subheader("Demand avoided and its value, by horizon")
     h = r.by_horizon
