@@ -61,9 +61,10 @@ def _show(r: evaluate.Result, body: bytes, name: str) -> None:
     cols = st.columns(3)
     for col, key in zip(cols, ("npv", "bcr", "break_even")):
         row = s.loc[key]
+        interval = f"{report.INTERVAL_LABEL}: {report.interval_text(key, row['lo'], row['hi'])}"
         col.metric(row["label"], report.fmt_metric(key, row["central"]),
-                   help="Central case; " + report.INTERVAL_LABEL + ": " + report.interval_text(key, row["lo"], row["hi"]))
-        col.caption(ui.md(f"{report.INTERVAL_LABEL}: {report.interval_text(key, row['lo'], row['hi'])}"))
+                   help=f"The central case: every assumption at its central value. {interval}.")
+        col.caption(ui.md(interval))
     if r.break_even_never > 0:
         st.caption(f"In {r.break_even_never:.0%} of the draws the programme does not break even within the period.")
 

@@ -247,7 +247,8 @@ def to_html(r: Result) -> str:
 <p class="caveat">{_esc(CAVEAT)}</p>
 <h2>Result</h2>
 {_table(["Measure", "Central case", INTERVAL_LABEL], cards,
-        f"Central case: every assumption at its central value. Interval: {r.draws:,} Monte Carlo draws (seed {r.seed}).")}
+        f"Central case: every assumption at its central value. Interval: {r.draws:,} Monte Carlo draws "
+        f"(seed {r.seed}).")}
 {never}
 <h2>Which assumption matters most</h2>
 <p class="legend">Net present value with one assumption at a time at its <span style="background:#0072B2"></span>low

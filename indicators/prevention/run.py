@@ -30,7 +30,8 @@ def read_path(path: Path) -> bytes:
     try:
         size = path.stat().st_size
         if size > MAX_MODEL_BYTES:
-            raise PreventionError(source, f"the file is {size:,} bytes; models are limited to {MAX_MODEL_BYTES:,} bytes")
+            raise PreventionError(source, f"the file is {size:,} bytes; models are limited to "
+                                          f"{MAX_MODEL_BYTES:,} bytes")
         with path.open("rb") as fh:
             return fh.read(MAX_MODEL_BYTES + 1)
     except OSError as exc:
