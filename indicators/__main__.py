@@ -1,4 +1,4 @@
-"""CLI: `python -m indicators score|profile|catalogue|agreement|evaluate|schema`.
+"""CLI: `python -m indicators score|profile|catalogue|agreement|evaluate|prevent|schema`.
 
 Errors end here: one clear line on stderr and a non-zero exit; details go to the log.
 """
@@ -71,12 +71,20 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("plan", type=Path, help="the plan file")
     e.add_argument("--format", choices=["html", "csv", "json"], default="html")
     e.add_argument("--out", type=Path, help="write here instead of standard output")
+    v = sub.add_parser("prevent", help="value a prevention model (YAML) and write a report")
+    v.add_argument("model", type=Path, help="the prevention model file")
+    v.add_argument("--format", choices=["html", "csv", "json"], default="html")
+    v.add_argument("--out", type=Path, help="write here instead of standard output")
+    v.add_argument("--draws", type=int, default=10_000, help="Monte Carlo draws (100 to 100,000)")
+    v.add_argument("--seed", type=int, default=20261130)
     sub.add_parser("schema", help="print the plan file's JSON Schema")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         if args.command == "evaluate":
             _evaluate(args)
+        elif args.command == "prevent":
+            _prevent(args)
         elif args.command == "schema":
             from .plan_model import schema_text
             sys.stdout.write(schema_text())
@@ -106,7 +114,22 @@ def _evaluate(args: argparse.Namespace) -> None:
     ctx = query.context()
     plan = load_plan(body, source, set(ctx.catalogue.ids()), set(ctx.names.index))
     evaluation = plans.evaluate(ctx, plan)
-    text = {"html": plan_report.to_html, "csv": plan_report.to_csv, "json": plan_report.to_json}[args.format](evaluation)
+    if args.format == "html" and any(o.prevention_model for o in plan.objectives):
+        from .prevention.link import values_if_met  # a linked model may sit beside the plan file
+        text = plan_report.to_html(evaluation, values_if_met(ctx, evaluation, args.plan.resolve().parent))
+    else:
+        text = {"html": plan_report.to_html, "csv": plan_report.to_csv, "json": plan_report.to_json}[args.format](
+            evaluation)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def _prevent(args: argparse.Namespace) -> None:
+    from .prevention import run
+
+    text = run.report_from_path(args.model, args.format, draws=args.draws, seed=args.seed)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
     else:

@@ -36,6 +36,9 @@ AREA_CODE = r"^[A-Z][0-9A-Z]{2}[0-9A-Z]{0,6}$"
 Horizon = Literal["immediate", "medium", "long"]
 Pillar = Literal["economy", "public_services", "environment"]
 Text = Annotated[str, Field(min_length=1, max_length=300)]
+# A prevention model is named by a bare file name, never a path: the report looks it up among the shipped
+# examples (and, from the command line only, beside the plan file), so an uploaded plan can open nothing else.
+PREVENTION_FILE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,100}\.prevention\.yaml$"
 # A baseline period code: a year, a date, or a date with an ISO 8601 duration (2022-04-01/P1Y).
 BASELINE_CODE = re.compile(r"^(\d{4})(?:-(\d{2})-(\d{2})(?:/P(\d{1,3})([YMD]))?)?$")
 # The longest baseline period accepted: about fifteen years (the longest plan horizon) in each unit.
@@ -158,6 +161,9 @@ class Objective(_Strict):
     weight: float = Field(gt=0, le=1)
     indicators: list[str] = Field(min_length=1, max_length=10)
     targets: list[Target] = Field(min_length=1, max_length=20)
+    prevention_model: str | None = Field(
+        None, pattern=PREVENTION_FILE, description="a prevention model's file name (no folders): a shipped "
+        "example, or from the command line a file beside the plan; the report values each target if met")
 
     @model_validator(mode="after")
     def _targets_name_an_indicator(self) -> "Objective":

@@ -551,7 +551,7 @@ def _chance(p: float | None) -> str:
     return "n/a" if _missing(p) else likelihood(float(p))  # type: ignore[arg-type]
 
 
-def _target_card(t: TargetResult, ev: Evaluation, chart_id: str) -> str:
+def _target_card(t: TargetResult, ev: Evaluation, chart_id: str, if_met: str | None = None) -> str:
     def row(name: str, value: str) -> str:
         return f"<tr><th scope=\"row\">{name}</th><td>{value}</td></tr>"
 
@@ -590,6 +590,7 @@ def _target_card(t: TargetResult, ev: Evaluation, chart_id: str) -> str:
         row("Status", _badge(t.status, "badge target-status")
             + (" <span class=\"muted\">(within the margin of error)</span>" if t.status_text != t.status else "")),
         row("Why", _esc(t.reason) or "n/a"),
+        *([row("If met", _esc(if_met[:1].upper() + if_met[1:]))] if if_met else []),
         row("Source", sources or "not stated"),
     ])
     chart = _chart(t, ev, chart_id)
@@ -603,8 +604,10 @@ def _target_card(t: TargetResult, ev: Evaluation, chart_id: str) -> str:
             f"{_badge(t.status, text=t.status_text)}</h3><table class=\"facts\">{facts}</table>{figure}</article>")
 
 
-def _objective(o: ObjectiveResult, ev: Evaluation, n: int) -> str:
-    cards = "".join(_target_card(t, ev, f"c{n}-{i}") for i, t in enumerate(o.targets, 1))
+def _objective(o: ObjectiveResult, ev: Evaluation, n: int, if_met: dict[tuple[int, int], Any] | None = None) -> str:
+    if_met = if_met or {}
+    cards = "".join(_target_card(t, ev, f"c{n}-{i}", getattr(if_met.get((n - 1, i - 1)), "text", None))
+                    for i, t in enumerate(o.targets, 1))
     counts = {s: sum(t.status == s for t in o.targets) for s in STATUSES}
     tally = ", ".join(f"{c} {s}" for s, c in counts.items() if c)
     return (f"<section class=\"objective\"><h2>{n}. {_esc(o.title)}</h2>"
@@ -871,9 +874,16 @@ ul.sources li{margin:.3rem 0}
 """
 
 
-def to_html(ev: Evaluation) -> str:
-    """The whole evaluation as one self-contained HTML page (inline CSS and SVG, no scripts)."""
+def to_html(ev: Evaluation, prevention: dict[tuple[int, int], Any] | None = None) -> str:
+    """The whole evaluation as one self-contained HTML page (inline CSS and SVG, no scripts).
+
+    `prevention`: (objective, target) → the value of meeting the target from a linked prevention model; by
+    default worked out here for objectives that name one, among the shipped example models only."""
     plan = ev.plan
+    if prevention is None and any(o.prevention_model for o in plan.objectives):
+        from . import query
+        from .prevention.link import values_if_met
+        prevention = values_if_met(query.context(), ev)
     banner = ""
     if plan.illustrative:
         banner = ("<p class=\"banner\" role=\"note\">Illustration: not any council's real plan"
@@ -892,7 +902,7 @@ def to_html(ev: Evaluation) -> str:
         ("Data snapshot", _esc(_long_date(snap.get("created_at"))) + source),
     ])
     n_targets = sum(len(o.targets) for o in ev.objectives)
-    objectives = "".join(_objective(o, ev, i) for i, o in enumerate(ev.objectives, 1))
+    objectives = "".join(_objective(o, ev, i, prevention) for i, o in enumerate(ev.objectives, 1))
     attribution = "".join(f"<p>{_esc(a)}</p>" for a in (snap.get("attribution") or []))
     return f"""<!DOCTYPE html>
 <html lang="en-GB">
