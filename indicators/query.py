@@ -56,6 +56,8 @@ class Context:
     # snapshot's table rather than concatenated to it, so the app still holds that table once
     derived: pd.DataFrame = field(default_factory=lambda: _EMPTY)
     _derived_by_area: dict[str, pd.DataFrame] | None = None
+    # content of the local layer merged in ("" for the snapshot alone): part of every shared cache key
+    local_fingerprint: str = ""
 
     def slice(self, indicator: str, level: str) -> pd.DataFrame:
         """All rows of one indicator at one level, sorted by area then period."""

@@ -101,7 +101,7 @@ def merge(ctx: "Context", layer: LocalLayer) -> "Context":
     derived = pd.concat([ctx.derived, obs], ignore_index=True) if len(ctx.derived) else obs
     return replace(ctx, snapshot=replace(ctx.snapshot, catalogue=snap_cat), catalogue=cat, cat=frame,
                    _slices=slices, _cache=BoundedCache(dict(_cache_limits())), derived=derived,
-                   _derived_by_area=None)
+                   _derived_by_area=None, local_fingerprint=layer.fingerprint)
 
 
 def _cache_limits() -> dict[str, int]:

@@ -171,6 +171,12 @@ def _range_schema(meta: LocalMeta, columns: list[str]) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(cols, checks=checks, strict=False)
 
 
+def _rank(column: object) -> int:
+    """Problems in one row are listed in the file's column order."""
+    order = REQUIRED + OPTIONAL
+    return order.index(column) if column in order else len(order)
+
+
 def _check_name(check: str, column: str) -> str:
     """Our name for a failed check: pandera reports built-in checks by their own names."""
     for prefix, name in (("isin", "known_area"), ("str_matches", "period_form"), ("str_length", "status_length"),
@@ -182,15 +188,15 @@ def _check_name(check: str, column: str) -> str:
     return check
 
 
-def _lines(cases: pd.DataFrame, frame: pd.DataFrame, meta: LocalMeta | None) -> list[tuple[int, str]]:
+def _lines(cases: pd.DataFrame, frame: pd.DataFrame, meta: LocalMeta | None) -> list[tuple[int, int, str]]:
     """pandera's failure cases as (row, message) pairs a person can act on."""
-    out: list[tuple[int, str]] = []
+    out: list[tuple[int, int, str]] = []
     dupes = cases.loc[cases["check"] == "multiple_fields_uniqueness", "index"].dropna().astype(int).unique()
     if len(dupes):
         sub = frame.loc[dupes, ["areacd", "period"]]
         for (area, period), g in sub.groupby(["areacd", "period"], sort=False):
             rows = [_row(i) for i in g.index]
-            out.append((min(rows), f"rows {_rows_text(rows)}: area {area} and period {period} appear more than once"))
+            out.append((min(rows), -1, f"rows {_rows_text(rows)}: area {area} and period {period} appear more than once"))
     for _, c in cases.loc[cases["check"] != "multiple_fields_uniqueness"].iterrows():
         if pd.isna(c["index"]):
             continue
@@ -198,44 +204,44 @@ def _lines(cases: pd.DataFrame, frame: pd.DataFrame, meta: LocalMeta | None) -> 
         check = _check_name(str(c["check"]), str(col))
         n = _row(i)
         if check == "known_area":
-            out.append((n, f"row {n}: unknown area code '{str(case)[:20]}' (not an area in the data snapshot)"))
+            out.append((n, _rank(col), f"row {n}: unknown area code '{str(case)[:20]}' (not an area in the data snapshot)"))
         elif check == "period_form":
-            out.append((n, f"row {n}: period '{str(case)[:20]}' is not in a recognised form ({periods.FORMS})"))
+            out.append((n, _rank(col), f"row {n}: period '{str(case)[:20]}' is not in a recognised form ({periods.FORMS})"))
         elif check.startswith("coerce_dtype"):
-            out.append((n, f"row {n}: {col} '{str(case)[:20]}' is not a number"))
+            out.append((n, _rank(col), f"row {n}: {col} '{str(case)[:20]}' is not a number"))
         elif check == "status_length":
-            out.append((n, f"row {n}: status is longer than 40 characters"))
+            out.append((n, _rank(col), f"row {n}: status is longer than 40 characters"))
         elif check == "minimum" and meta is not None:
-            out.append((n, f"row {n}: value {float(case):g} is below the declared minimum {meta.minimum:g}"))
+            out.append((n, _rank(col), f"row {n}: value {float(case):g} is below the declared minimum {meta.minimum:g}"))
         elif check == "maximum" and meta is not None:
-            out.append((n, f"row {n}: value {float(case):g} is above the declared maximum {meta.maximum:g}"))
+            out.append((n, _rank(col), f"row {n}: value {float(case):g} is above the declared maximum {meta.maximum:g}"))
         elif check == "not_negative":
-            out.append((n, f"row {n}: {col} {float(case):g} is negative"))
+            out.append((n, _rank(col), f"row {n}: {col} {float(case):g} is negative"))
         elif check == "lower_above_value":
             if col == "lower":
-                out.append((n, f"row {n}: lower {float(case):g} is above the value"))
+                out.append((n, _rank(col), f"row {n}: lower {float(case):g} is above the value"))
         elif check == "upper_below_value":
             if col == "upper":
-                out.append((n, f"row {n}: upper {float(case):g} is below the value"))
+                out.append((n, _rank(col), f"row {n}: upper {float(case):g} is below the value"))
         elif check.startswith("dtype("):
             continue  # the coercion failure on the same cell already said it
         else:
-            out.append((n, f"row {n}: {col} fails {check}"))
+            out.append((n, _rank(col), f"row {n}: {col} fails {check}"))
     return out
 
 
-def _validate(schema: pa.DataFrameSchema, frame: pd.DataFrame, meta: LocalMeta | None) -> tuple[pd.DataFrame | None, list[tuple[int, str]]]:
+def _validate(schema: pa.DataFrameSchema, frame: pd.DataFrame, meta: LocalMeta | None) -> tuple[pd.DataFrame | None, list[tuple[int, int, str]]]:
     try:
         return schema.validate(frame, lazy=True), []
     except pa.errors.SchemaErrors as exc:
         return None, _lines(exc.failure_cases, frame, meta)
 
 
-def _finish(problems: list[tuple[int, str]]) -> None:
+def _finish(problems: list[tuple[int, int, str]]) -> None:
     if not problems:
         return
     seen, lines = set(), []
-    for _, text in sorted(problems, key=lambda p: p[0]):
+    for _, _, text in sorted(problems, key=lambda p: (p[0], p[1])):
         if text not in seen:
             seen.add(text)
             lines.append(text)
@@ -264,7 +270,7 @@ def validate(frame: pd.DataFrame, meta: LocalMeta, known_areas: Iterable[str]) -
     # the pattern admits 2023/25 or 2023-02-30/P1Y; the parser knows they are not periods
     bad = set(per.loc[per["period_code"].isna(), "period"]) - set(frame.loc[~frame["period"].str.match(periods.PATTERN), "period"])
     for i in frame.index[frame["period"].isin(bad)]:
-        more.append((_row(i), f"row {_row(i)}: period '{frame.at[i, 'period'][:20]}' is not in a recognised form "
+        more.append((_row(i), _rank("period"), f"row {_row(i)}: period '{frame.at[i, 'period'][:20]}' is not in a recognised form "
                               f"({periods.FORMS})"))
     _finish(problems + more)
     out = nums.merge(per, on="period", how="left", validate="many_to_one")
