@@ -55,7 +55,7 @@ def _upload_form(c) -> None:
                 "minimum": a.text_input("Lowest possible value (optional)", key="lm_min"),
                 "maximum": b.text_input("Highest possible value (optional)", key="lm_max"),
                 "score": st.checkbox("Use it when scoring places", key="lm_score")}
-        submitted = st.form_submit_button("Check and add")
+        submitted = st.form_submit_button("Check and add", key="local_submit")
     if not submitted:
         return
     if data is None:
