@@ -144,3 +144,19 @@ def test_a_poisoned_label_is_shown_as_text(mode, caplog):
         if not value.startswith("<"):  # Markdown (an HTML block such as the legend is never autolinked)
             assert "www.evil.example" not in value or "`www.evil.example`" in value  # a code span, never a link
     assert "&lt;script&gt;" in texts(at)
+
+
+def test_profile_and_compare_mark_the_upload_as_local_data(mode, caplog):
+    mode(public=True)
+    at = upload(GOOD, META)
+    at.switch_page("app_pages/place_profile.py").run()
+    at.selectbox(key="place_select").set_value(LEEDS).run()
+    assert_clean(at, caplog)
+    assert "Local data: Residents satisfied with their area (local data) comes from Leeds residents' survey" \
+        in texts(at).replace("*", "")
+    at.query_params["places"] = LEEDS
+    at.query_params["indicators"] = LOCAL_ID
+    at.switch_page("app_pages/compare.py").run()
+    assert_clean(at, caplog)
+    assert at.multiselect(key="compare_indicators").value == [LOCAL_ID]
+    assert "comes from Leeds residents' survey" in texts(at)
