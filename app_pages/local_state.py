@@ -21,7 +21,7 @@ def public() -> bool:
 def current_layer() -> LocalLayer:
     if public():
         return st.session_state.get(SESSION_KEY) or LocalLayer()
-    return store.load_cached(get_settings().local_data_dir)[0]
+    return store.configured()
 
 
 def skipped_files() -> list[str]:

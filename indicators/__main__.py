@@ -103,7 +103,8 @@ def _evaluate(args: argparse.Namespace) -> None:
             body = fh.read(MAX_PLAN_BYTES + 1)
     except OSError as exc:
         raise PlanError(source, f"cannot read the file ({exc.strerror or exc})") from exc
-    ctx = query.context()
+    from .local_data import store as local_store
+    ctx = query.context(local=local_store.configured())  # a plan may track the place's own local data
     plan = load_plan(body, source, set(ctx.catalogue.ids()), set(ctx.names.index))
     evaluation = plans.evaluate(ctx, plan)
     text = {"html": plan_report.to_html, "csv": plan_report.to_csv, "json": plan_report.to_json}[args.format](evaluation)

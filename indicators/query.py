@@ -107,7 +107,7 @@ def context(path: Path | None = None, local: Any = None) -> Context:
 
 # Contexts with a local layer merged in, keyed by snapshot and layer content: a handful of layers
 # (the local folder, a few public visitors' uploads) are in use at once.
-_with_local = BoundedCache({"local": 16})
+_with_local = BoundedCache({"local": 8})
 
 
 @lru_cache(maxsize=2)

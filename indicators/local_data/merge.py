@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from .. import catalogue as catalogue_mod
@@ -100,13 +99,15 @@ def merge(ctx: "Context", layer: LocalLayer) -> "Context":
     snap_cat = pd.concat([ctx.snapshot.catalogue, pd.DataFrame(meta_rows)], ignore_index=True)
     derived = pd.concat([ctx.derived, obs], ignore_index=True) if len(ctx.derived) else obs
     return replace(ctx, snapshot=replace(ctx.snapshot, catalogue=snap_cat), catalogue=cat, cat=frame,
-                   _slices=slices, _cache=BoundedCache(dict(_cache_limits())), derived=derived,
+                   _slices=slices, _cache=BoundedCache(_cache_limits()), derived=derived,
                    _derived_by_area=None, local_fingerprint=layer.fingerprint)
 
 
 def _cache_limits() -> dict[str, int]:
+    """The shared context's limits, with far fewer per-area splits: a merged context serves one
+    visitor (public mode) or one folder, and several may be alive at once."""
     from ..query import CACHE_LIMITS
-    return CACHE_LIMITS
+    return {**CACHE_LIMITS, "area_ind": 8}
 
 
 def local_ids(ctx: "Context") -> list[str]:

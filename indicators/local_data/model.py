@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Literal
-
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -111,5 +109,3 @@ class LocalLayer:
     def __bool__(self) -> bool:
         return bool(self.indicators)
 
-
-Kind = Literal["csv", "xlsx"]

@@ -8,7 +8,6 @@ validated again on load: a hand-edited or damaged file is skipped with a reason,
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import tempfile
@@ -91,10 +90,21 @@ def load(folder: Path) -> tuple[LocalLayer, list[str]]:
 
 def load_cached(folder: Path) -> tuple[LocalLayer, list[str]]:
     """`load`, read again only when a file in the folder changed (every page view asks)."""
-    if not folder.is_dir():
-        return LocalLayer(), []
-    stamp = tuple((p.name, s.st_mtime_ns, s.st_size) for p in sorted(folder.glob("*.parquet")) for s in [p.stat()])
+    try:
+        if not folder.is_dir():
+            return LocalLayer(), []
+        stamp = tuple((p.name, s.st_mtime_ns, s.st_size) for p in sorted(folder.glob("*.parquet")) for s in [p.stat()])
+    except OSError as exc:  # an unreadable folder must not take the national data down with it
+        log.warning("local data folder %s unreadable: %s", folder, exc)
+        return LocalLayer(), [f"the local data folder cannot be read ({type(exc).__name__})"]
     return _load(folder, stamp)
+
+
+def configured() -> LocalLayer:
+    """The local folder's layer in local mode; nothing in public mode (uploads live in sessions there)."""
+    from data_sources.settings import get_settings
+    settings = get_settings()
+    return LocalLayer() if settings.public_mode else load_cached(Path(settings.local_data_dir))[0]
 
 
 @lru_cache(maxsize=4)
