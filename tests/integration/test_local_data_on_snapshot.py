@@ -129,3 +129,22 @@ def test_local_data_survives_a_refresh(shared_data, mirror, tmp_path):
     assert skipped == [] and layer.indicators[0].fingerprint == ind.fingerprint
     c = query.context(snapshot, local=layer)
     assert query.values(c, ind.id, "ltla")["value"].tolist() == [55.0]
+
+
+def test_the_cli_evaluates_a_plan_on_the_local_folder(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    ind = leeds_series()
+    store.save(tmp_path / "local", ind)
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(f"title: Satisfaction\nplace: {{code: {LEEDS}}}\npublished: 2024-01-01\nbaseline: 2020\n"
+                    f"objectives: [{{title: t, pillar: public_services, weight: 1, indicators: [{ind.id}],"
+                    " targets: [{horizon: medium, year: 2028, reach: 60}]}]\n", encoding="utf-8")
+    env = {**os.environ, "GOOD_GROWTH_LOCAL_DATA_DIR": str(tmp_path / "local"), "GOOD_GROWTH_PUBLIC_MODE": "false"}
+    done = subprocess.run([sys.executable, "-m", "indicators", "evaluate", str(plan), "--format", "json"], cwd=ROOT,
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert ind.id in done.stdout and "Local data: Leeds residents" in done.stdout
+    json.loads(done.stdout)
