@@ -160,3 +160,19 @@ def test_profile_and_compare_mark_the_upload_as_local_data(mode, caplog):
     assert_clean(at, caplog)
     assert at.multiselect(key="compare_indicators").value == [LOCAL_ID]
     assert "comes from Leeds residents' survey" in texts(at)
+
+
+def test_an_opted_in_upload_is_used_on_the_good_growth_page(mode, caplog):
+    import numpy as np
+    from indicators import query
+    mode(public=True)
+    codes = [a for a in query.current_areas(query.context(), "ltla")["areacd"] if a.startswith("E")]
+    values = np.random.default_rng(3).uniform(20, 80, len(codes))
+    body = ("areacd,period,value\n" + "".join(f"{a},2023,{v:.1f}\n" for a, v in zip(codes, values))).encode()
+    at = upload(body, {**META, "score": True})
+    assert_clean(at, caplog)
+    at.switch_page("app_pages/good_growth.py").run()
+    assert_clean(at, caplog)
+    at.switch_page(DATA_PAGE).run()
+    assert_clean(at, caplog)
+    assert "Leeds residents' survey · scored" in texts(at)
