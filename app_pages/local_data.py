@@ -67,11 +67,11 @@ def _upload_form(c) -> None:
     try:
         meta = read_meta(sidecar.getvalue() if sidecar is not None else form)
         ind = parse_upload(data.getvalue(), data.name, meta, c.areas["areacd"])
+        local_state.keep(ind)
     except LocalDataError as exc:
         st.error("The upload could not be used; nothing was saved:\n\n"
                  + "\n".join(f"- {ui.md(line)}" for line in exc.problems))
         return
-    local_state.keep(ind)
     st.session_state[FLASH] = (f"Added {ind.meta.label} ({len(ind.rows)} rows). Choose it under Indicator on the "
                                "map, profile, compare and plan pages.")
     st.rerun()

@@ -34,6 +34,7 @@ def keep(ind: LocalIndicator) -> None:
     if public():
         st.session_state[SESSION_KEY] = current_layer().with_indicator(ind)
     else:
+        current_layer().with_indicator(ind)  # the same limit as a session's
         store.save(get_settings().local_data_dir, ind)
 
 

@@ -12,6 +12,8 @@ from ..errors import IndicatorError
 # Local indicators carry this prefix so they can never take the id of a national one.
 ID_PREFIX = "local-"
 LOCAL_MARK = "local data"
+# Local indicators one folder or one visitor's session may hold: bounds what a public session keeps in memory.
+MAX_INDICATORS = 20
 # The columns of a stored, validated upload: one row per area × period.
 ROW_COLUMNS = ["areacd", "period_code", "period_label", "period_start", "period_end", "value", "lci", "uci",
                "numerator", "denominator", "status"]
@@ -101,6 +103,8 @@ class LocalLayer:
 
     def with_indicator(self, ind: LocalIndicator) -> "LocalLayer":
         """This layer with `ind` added, replacing one of the same id."""
+        if ind.id not in self.ids() and len(self.indicators) >= MAX_INDICATORS:
+            raise LocalDataError([f"at most {MAX_INDICATORS} local indicators can be kept; delete one first"])
         return LocalLayer(tuple(i for i in self.indicators if i.id != ind.id) + (ind,))
 
     def without(self, indicator_id: str) -> "LocalLayer":

@@ -159,10 +159,14 @@ def _range_schema(meta: LocalMeta, columns: list[str]) -> pa.DataFrameSchema:
         value_checks.append(pa.Check.ge(meta.minimum, name="minimum", ignore_na=True))
     if meta.maximum is not None:
         value_checks.append(pa.Check.le(meta.maximum, name="maximum", ignore_na=True))
-    cols = {"value": pa.Column(float, value_checks, nullable=True)}
+    finite = pa.Check(lambda s: s.isna() | np.isfinite(s), element_wise=False, name="finite")
+    cols = {"value": pa.Column(float, [finite, *value_checks], nullable=True)}
+    for c in ("lower", "upper"):
+        if c in columns:
+            cols[c] = pa.Column(float, finite, nullable=True)
     for c in ("numerator", "denominator"):
         if c in columns:
-            cols[c] = pa.Column(float, pa.Check.ge(0, name="not_negative", ignore_na=True), nullable=True)
+            cols[c] = pa.Column(float, [finite, pa.Check.ge(0, name="not_negative", ignore_na=True)], nullable=True)
     checks = []
     if "lower" in columns:
         checks.append(pa.Check(lambda d: ~(d["lower"] > d["value"]), name="lower_above_value"))
@@ -209,8 +213,12 @@ def _lines(cases: pd.DataFrame, frame: pd.DataFrame, meta: LocalMeta | None) -> 
             out.append((n, _rank(col), f"row {n}: period '{str(case)[:20]}' is not in a recognised form ({periods.FORMS})"))
         elif check.startswith("coerce_dtype"):
             out.append((n, _rank(col), f"row {n}: {col} '{str(case)[:20]}' is not a number"))
+        elif check == "finite":
+            out.append((n, _rank(col), f"row {n}: {col} '{case}' is not a finite number"))
         elif check == "status_length":
             out.append((n, _rank(col), f"row {n}: status is longer than 40 characters"))
+        elif check in ("minimum", "maximum", "not_negative") and not np.isfinite(float(case)):
+            continue  # said already: not a finite number
         elif check == "minimum" and meta is not None:
             out.append((n, _rank(col), f"row {n}: value {float(case):g} is below the declared minimum {meta.minimum:g}"))
         elif check == "maximum" and meta is not None:
@@ -280,8 +288,6 @@ def validate(frame: pd.DataFrame, meta: LocalMeta, known_areas: Iterable[str]) -
     status = out["status"] if "status" in out.columns else pd.Series("", index=out.index)
     out["status"] = np.where(status != "", status, np.where(out["value"].notna(), "ok", "missing"))
     out = out.rename(columns={"lower": "lci", "upper": "uci"})
-    if meta.minimum is None and meta.maximum is None and not np.isfinite(out["value"].to_numpy(float)[out["value"].notna()]).all():
-        raise LocalDataError(["the values must be finite numbers"])
     return out[ROW_COLUMNS].sort_values(["areacd", "period_start"], ignore_index=True)
 
 

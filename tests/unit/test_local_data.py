@@ -167,3 +167,22 @@ def test_a_refused_upload_saves_nothing(tmp_path):
         parse_upload((HEAD + "E08000035,2023,5,,\nE99999999,2023,5,,\n").encode(), "d.csv", read_meta(META), AREAS)
     assert not any(tmp_path.iterdir())
     assert LocalLayer().fingerprint == ""
+
+
+def test_infinite_numbers_are_refused():
+    assert problems("areacd,period,value,denominator\nE08000035,2023,inf,5\nE08000036,2023,5,-inf\n",
+                    meta={**META, "minimum": None, "maximum": None}) == [
+        "row 2: value 'inf' is not a finite number", "row 3: denominator '-inf' is not a finite number"]
+
+
+def test_a_layer_holds_a_bounded_number_of_indicators():
+    from indicators.local_data.model import MAX_INDICATORS
+    ind = parse_upload((HEAD + "E08000035,2023,5,4,6\n").encode(), "d.csv", read_meta(META), AREAS)
+    layer = LocalLayer()
+    for k in range(MAX_INDICATORS):
+        layer = layer.with_indicator(parse_upload((HEAD + "E08000035,2023,5,4,6\n").encode(), "d.csv",
+                                                  read_meta({**META, "id": f"x{k}"}), AREAS))
+    assert len(layer.with_indicator(layer.indicators[0]).indicators) == MAX_INDICATORS  # replacing is fine
+    with pytest.raises(LocalDataError) as exc:
+        layer.with_indicator(ind)
+    assert exc.value.problems == [f"at most {MAX_INDICATORS} local indicators can be kept; delete one first"]
