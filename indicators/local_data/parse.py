@@ -124,6 +124,8 @@ def _row(i: object) -> int:
 
 def _rows_text(rows: list[int]) -> str:
     rows = sorted(rows)
+    if len(rows) > 5:
+        return ", ".join(map(str, rows[:5])) + f" and {len(rows) - 5:,} more"
     return ", ".join(map(str, rows[:-1])) + f" and {rows[-1]}" if len(rows) > 1 else str(rows[0])
 
 
@@ -140,7 +142,8 @@ def _shape_problems(frame: pd.DataFrame) -> list[str]:
 
 
 def _cell_schema(known_areas: Iterable[str], columns: list[str]) -> pa.DataFrameSchema:
-    """Pass 1: each cell on its own (area known, period form, numbers are numbers), one row per area × period."""
+    """Pass 1: each cell on its own (area known, period form, numbers are numbers). One row per area ×
+    period is checked by `_duplicates`: pandera's own uniqueness report takes seconds per 10,000 repeats."""
     cols = {
         "areacd": pa.Column(str, pa.Check.isin(set(known_areas), name="known_area")),
         "period": pa.Column(str, pa.Check.str_matches(periods.PATTERN, name="period_form")),
@@ -148,8 +151,7 @@ def _cell_schema(known_areas: Iterable[str], columns: list[str]) -> pa.DataFrame
     }
     for c in NUMBERS:
         cols[c] = pa.Column(float, nullable=True, coerce=True, required=c == "value")
-    return pa.DataFrameSchema({k: v for k, v in cols.items() if k in columns or v.required},
-                              unique=["areacd", "period"], strict=True)
+    return pa.DataFrameSchema({k: v for k, v in cols.items() if k in columns or v.required}, strict=True)
 
 
 def _range_schema(meta: LocalMeta, columns: list[str]) -> pa.DataFrameSchema:
@@ -175,6 +177,9 @@ def _range_schema(meta: LocalMeta, columns: list[str]) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(cols, checks=checks, strict=False)
 
 
+Problem = tuple[int, int, str]  # (row, column rank, message)
+
+
 def _rank(column: object) -> int:
     """Problems in one row are listed in the file's column order."""
     order = REQUIRED + OPTIONAL
@@ -192,60 +197,75 @@ def _check_name(check: str, column: str) -> str:
     return check
 
 
-def _lines(cases: pd.DataFrame, frame: pd.DataFrame, meta: LocalMeta | None) -> list[tuple[int, int, str]]:
-    """pandera's failure cases as (row, message) pairs a person can act on."""
-    out: list[tuple[int, int, str]] = []
-    dupes = cases.loc[cases["check"] == "multiple_fields_uniqueness", "index"].dropna().astype(int).unique()
-    if len(dupes):
-        sub = frame.loc[dupes, ["areacd", "period"]]
-        for (area, period), g in sub.groupby(["areacd", "period"], sort=False):
-            rows = [_row(i) for i in g.index]
-            out.append((min(rows), -1, f"rows {_rows_text(rows)}: area {area} and period {period} appear more than once"))
-    for _, c in cases.loc[cases["check"] != "multiple_fields_uniqueness"].iterrows():
-        if pd.isna(c["index"]):
-            continue
+def _duplicates(frame: pd.DataFrame) -> list[Problem]:
+    """One line per area × period given more than once (the first MAX_PROBLEMS, by first row)."""
+    repeated = frame.loc[frame.duplicated(["areacd", "period"], keep=False), ["areacd", "period"]]
+    if repeated.empty:
+        return []
+    groups = (repeated.assign(row=repeated.index.to_numpy() + 2).groupby(["areacd", "period"], sort=False)["row"]
+              .agg(["min", list]).nsmallest(MAX_PROBLEMS, "min"))
+    return [(int(g["min"]), -1, f"rows {_rows_text(g['list'])}: area {area} and period {period} appear more than once")
+            for (area, period), g in groups.iterrows()]
+
+
+def _lines(cases: pd.DataFrame, meta: LocalMeta | None) -> list[Problem]:
+    """pandera's failure cases as (row, column rank, message): lines a person can act on."""
+    out: list[Problem] = []
+    for _, c in cases.iterrows():
         i, col, case = int(c["index"]), c["column"], c["failure_case"]
         check = _check_name(str(c["check"]), str(col))
         n = _row(i)
+
+        def say(text: str) -> None:
+            out.append((n, _rank(col), f"row {n}: {text}"))
+
         if check == "known_area":
-            out.append((n, _rank(col), f"row {n}: unknown area code '{str(case)[:20]}' (not an area in the data snapshot)"))
+            say(f"unknown area code '{str(case)[:20]}' (not an area in the data snapshot)")
         elif check == "period_form":
-            out.append((n, _rank(col), f"row {n}: period '{str(case)[:20]}' is not in a recognised form ({periods.FORMS})"))
+            say(f"period '{str(case)[:20]}' is not in a recognised form ({periods.FORMS})")
         elif check.startswith("coerce_dtype"):
-            out.append((n, _rank(col), f"row {n}: {col} '{str(case)[:20]}' is not a number"))
+            say(f"{col} '{str(case)[:20]}' is not a number")
         elif check == "finite":
-            out.append((n, _rank(col), f"row {n}: {col} '{case}' is not a finite number"))
+            say(f"{col} '{case}' is not a finite number")
         elif check == "status_length":
-            out.append((n, _rank(col), f"row {n}: status is longer than 40 characters"))
+            say("status is longer than 40 characters")
         elif check in ("minimum", "maximum", "not_negative") and not np.isfinite(float(case)):
             continue  # said already: not a finite number
         elif check == "minimum" and meta is not None:
-            out.append((n, _rank(col), f"row {n}: value {float(case):g} is below the declared minimum {meta.minimum:g}"))
+            say(f"value {float(case):g} is below the declared minimum {meta.minimum:g}")
         elif check == "maximum" and meta is not None:
-            out.append((n, _rank(col), f"row {n}: value {float(case):g} is above the declared maximum {meta.maximum:g}"))
+            say(f"value {float(case):g} is above the declared maximum {meta.maximum:g}")
         elif check == "not_negative":
-            out.append((n, _rank(col), f"row {n}: {col} {float(case):g} is negative"))
+            say(f"{col} {float(case):g} is negative")
         elif check == "lower_above_value":
             if col == "lower":
-                out.append((n, _rank(col), f"row {n}: lower {float(case):g} is above the value"))
+                say(f"lower {float(case):g} is above the value")
         elif check == "upper_below_value":
             if col == "upper":
-                out.append((n, _rank(col), f"row {n}: upper {float(case):g} is below the value"))
+                say(f"upper {float(case):g} is below the value")
         elif check.startswith("dtype("):
             continue  # the coercion failure on the same cell already said it
         else:
-            out.append((n, _rank(col), f"row {n}: {col} fails {check}"))
+            say(f"{col} fails {check}")
     return out
 
 
-def _validate(schema: pa.DataFrameSchema, frame: pd.DataFrame, meta: LocalMeta | None) -> tuple[pd.DataFrame | None, list[tuple[int, int, str]]]:
+def _validate(schema: pa.DataFrameSchema, frame: pd.DataFrame, meta: LocalMeta | None) -> tuple[list[Problem], bool]:
+    """The problems in the first MAX_PROBLEMS failing rows, and whether later rows fail too.
+    Why a cap: a hostile 1 MB file can fail on every one of 50,000 rows; the first few lines are
+    what a person reads, and describing all of them would take the server tens of seconds."""
     try:
-        return schema.validate(frame, lazy=True), []
+        schema.validate(frame, lazy=True)
+        return [], False
     except pa.errors.SchemaErrors as exc:
-        return None, _lines(exc.failure_cases, frame, meta)
+        cases = exc.failure_cases
+    cases = cases.loc[cases["index"].notna()]
+    rows = np.sort(cases["index"].astype(int).unique())
+    first = cases.loc[cases["index"].astype(int).isin(rows[:MAX_PROBLEMS])]
+    return _lines(first, meta), len(rows) > MAX_PROBLEMS
 
 
-def _finish(problems: list[tuple[int, int, str]]) -> None:
+def _finish(problems: list[Problem], truncated: bool) -> None:
     if not problems:
         return
     seen, lines = set(), []
@@ -254,7 +274,8 @@ def _finish(problems: list[tuple[int, int, str]]) -> None:
             seen.add(text)
             lines.append(text)
     more = len(lines) - MAX_PROBLEMS
-    raise LocalDataError(lines[:MAX_PROBLEMS] + ([f"… and {more} more problem(s)"] if more > 0 else []))
+    tail = ["… and more problems in later rows"] if truncated else [f"… and {more} more problem(s)"] if more > 0 else []
+    raise LocalDataError(lines[:MAX_PROBLEMS] + tail)
 
 
 def validate(frame: pd.DataFrame, meta: LocalMeta, known_areas: Iterable[str]) -> pd.DataFrame:
@@ -267,20 +288,21 @@ def validate(frame: pd.DataFrame, meta: LocalMeta, known_areas: Iterable[str]) -
     for c in NUMBERS:  # a blank number is no data (NULL), never text and never zero
         if c in columns:
             frame[c] = frame[c].astype(object).where(frame[c] != "", None)
-    _, problems = _validate(_cell_schema(known_areas, columns), frame, meta)
+    problems, cut = _validate(_cell_schema(known_areas, columns), frame, meta)
     # numbers that failed are already reported; check the rest against the declared range
     nums = frame.copy()
     for c in NUMBERS:
         if c in columns:
             nums[c] = pd.to_numeric(nums[c], errors="coerce")
-    _, more = _validate(_range_schema(meta, columns), nums, meta)
+    more, cut_too = _validate(_range_schema(meta, columns), nums, meta)
     per = periods.table(nums["period"])
     # the pattern admits 2023/25 or 2023-02-30/P1Y; the parser knows they are not periods
-    bad = set(per.loc[per["period_code"].isna(), "period"]) - set(frame.loc[~frame["period"].str.match(periods.PATTERN), "period"])
+    unparsed = set(per.loc[per["period_code"].isna(), "period"])
+    bad = unparsed - set(frame.loc[~frame["period"].str.match(periods.PATTERN), "period"])  # those: said already
     for i in frame.index[frame["period"].isin(bad)]:
-        more.append((_row(i), _rank("period"), f"row {_row(i)}: period '{frame.at[i, 'period'][:20]}' is not in a recognised form "
-                              f"({periods.FORMS})"))
-    _finish(problems + more)
+        text = f"period '{frame.at[i, 'period'][:20]}' is not in a recognised form ({periods.FORMS})"
+        more.append((_row(i), _rank("period"), f"row {_row(i)}: {text}"))
+    _finish(_duplicates(frame) + problems + more, cut or cut_too)
     out = nums.merge(per, on="period", how="left", validate="many_to_one")
     for c in NUMBERS:
         if c not in out.columns:

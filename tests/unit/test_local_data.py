@@ -186,3 +186,13 @@ def test_a_layer_holds_a_bounded_number_of_indicators():
     with pytest.raises(LocalDataError) as exc:
         layer.with_indicator(ind)
     assert exc.value.problems == [f"at most {MAX_INDICATORS} local indicators can be kept; delete one first"]
+
+
+def test_a_file_failing_on_every_row_is_described_briefly_and_fast():
+    import time
+    body = HEAD + "".join(f"E9{i:07d},2023,{i},,\n" for i in range(40_000))
+    start = time.perf_counter()
+    lines = problems(body)
+    assert time.perf_counter() - start < 15  # a hostile 1 MB file must not hold the server for long
+    assert len(lines) == 21 and lines[-1] == "… and more problems in later rows"
+    assert lines[0] == "row 2: unknown area code 'E90000000' (not an area in the data snapshot)"
