@@ -176,3 +176,24 @@ def test_an_opted_in_upload_is_used_on_the_good_growth_page(mode, caplog):
     at.switch_page(DATA_PAGE).run()
     assert_clean(at, caplog)
     assert "Leeds residents' survey · scored" in texts(at)
+
+
+def test_the_metadata_form_stands_in_for_a_sidecar_file(mode, caplog):
+    mode(public=True)
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.switch_page(PAGE).run()
+    at.file_uploader(key="local_file").set_value(("leeds.csv", GOOD, "text/csv"))
+    for key, value in {"lm_label": "Parks visited weekly", "lm_reason": "More use of parks is the aim",
+                       "lm_theme": "environment", "lm_source": "Parks survey", "lm_licence": "OGL v3",
+                       "lm_max": "100"}.items():
+        at.text_input(key=key).set_value(value)
+    at.selectbox(key="lm_pillar").set_value("environment")
+    at.button(key="local_submit").click().run()
+    assert_clean(at, caplog)
+    assert at.success and "Added Parks visited weekly (2 rows)" in at.success[0].value.replace("\\", "")
+    assert "Parks survey" in texts(at)
+    at.text_input(key="lm_max").set_value("50")
+    at.file_uploader(key="local_file").set_value(("leeds.csv", GOOD, "text/csv"))
+    at.button(key="local_submit").click().run()
+    assert "row 2: value 55 is above the declared maximum 50" in at.error[0].value.replace("\\", "")
