@@ -25,6 +25,7 @@ from data_sources.errors import DataSourceError
 from data_sources.settings import get_settings
 from indicators import csv_export, geo, memory, place_search, query, scoring
 from indicators.errors import IndicatorError
+from app_pages import local_state
 
 log = logging.getLogger("good_growth.pages")
 memory.limit_arenas()  # once per server process: this module is imported once
@@ -68,7 +69,7 @@ def pinned_context() -> Iterator[None]:
     shows one banner instead of the page, never a traceback, and stops."""
     try:
         with st.spinner("Loading the data…"):
-            _run.context = query.context()
+            _run.context = query.context(local=local_state.current_layer())
     except (DataSourceError, IndicatorError, OSError, ValueError) as exc:
         log.error("snapshot unusable: %s", exc)
         snapshot_banner(exc)
@@ -231,7 +232,10 @@ def level_of(areacd: str) -> str:
 
 
 def created_at() -> str:
-    return ctx().snapshot.manifest["created_at"]
+    """The key of this run's data for shared caches: the snapshot's identity, plus the content of
+    any local data merged in, so a view of one visitor's upload is never served to another."""
+    c = ctx()
+    return c.snapshot.manifest["created_at"] + (f"+local:{c.local_fingerprint}" if c.local_fingerprint else "")
 
 
 def sidebar() -> Selection:
@@ -456,14 +460,23 @@ def footer() -> None:
 
 def indicator_options(c: query.Context, scored_only: bool = False) -> list[str]:
     cat = c.cat.sort_values(["pillar", "theme", "label"])
-    if scored_only:
-        cat = cat.loc[cat["scored"]]
+    if scored_only:  # local data is offered too: a plan may track it whether or not it is scored
+        cat = cat.loc[cat["scored"] | cat["local"].astype(bool)]
     return cat["id"].tolist()
 
 
 def indicator_label(c: query.Context, ind: str) -> str:
     row = c.cat.loc[ind]
     return f"{row['label']} ({scoring_pillar_label(row['pillar'])})"
+
+
+def local_data_note(c: query.Context, indicators: str | list[str]) -> None:
+    """A caption naming the source of each chosen indicator that is local data (nothing otherwise)."""
+    ids = [indicators] if isinstance(indicators, str) else list(indicators)
+    local = c.cat.loc[[i for i in ids if i in c.cat.index and bool(c.cat.at[i, "local"])]]
+    for _, row in local.iterrows():
+        st.caption(":material/upload_file: **Local data**: " + md(f"{row['label']} comes from {row['local_source']}, "
+                   "uploaded here, not from the ONS snapshot; it is scored only if its uploader chose so."))
 
 
 def scoring_pillar_label(pillar: str) -> str:

@@ -45,6 +45,7 @@ def main() -> None:
                                 format_func=lambda i: ui.indicator_label(c, i), max_selections=MAX_INDICATORS,
                                 key="compare_indicators")
     ui.set_params(places=",".join(places) or None, indicators=",".join(indicators) or None)
+    ui.local_data_note(c, indicators)
     custom = ((name.strip() or "My footprint", tuple(members)),) if len(members) >= 2 else ()
     if members and len(members) < 2:
         st.warning("A footprint needs at least two districts.")

@@ -9,6 +9,7 @@ import streamlit as st
 from indicators import geo, scoring, snapshot, views
 from indicators.catalogue import KIND_LABELS, PILLAR_LABELS
 from app_pages import common as ui
+from app_pages import local_state
 
 
 def main() -> None:
@@ -18,6 +19,8 @@ def main() -> None:
     tabs = st.tabs(["Indicators", "Sources and licences", "Coverage", "Methods", "Downloads", "Snapshot manifest"])
     with tabs[0]:
         _catalogue(c)
+        with st.expander("Local data (uploaded here, not from the ONS)"):
+            local_state.render_list(c)
     with tabs[1]:
         _sources(c)
     with tabs[2]:

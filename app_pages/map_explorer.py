@@ -24,6 +24,7 @@ def main() -> None:
     indicator = st.selectbox("Indicator", options, index=options.index(current) if current in options else 0,
                              format_func=lambda i: ui.indicator_label(c, i), key="indicator_select")
     ui.set_params(indicator=indicator)
+    ui.local_data_note(c, indicator)
     bench_code = ui.benchmark_code(c, sel, sel.place) or "E92000001"
     ui.note_benchmark_fallback(sel, sel.place)
     table, info = _map_view(ui.created_at(), indicator, sel.level, sel.period, bench_code)

@@ -53,6 +53,7 @@ def main() -> None:
     place = profile.place_context(c, sel.place, level, bench)
     bench_name = place.benchmark_name
     _headline(prof, bench_name)
+    ui.local_data_note(c, prof["indicator_id"].tolist())
     tab_spine, tab_table, tab_neighbours = st.tabs(["Spine chart", "All indicators (table)", "Statistical neighbours"])
     with tab_spine:
         _spine(prof, bench_name)

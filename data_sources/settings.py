@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     source_note: str | None = Field(None, description="recorded in the manifest: where the sources came from")
     snapshot_dir: Path = Field(PROJECT_ROOT / "data")
     public_mode: bool = False
+    local_data_dir: Path = Field(
+        PROJECT_ROOT / "local",
+        description="local mode: where uploaded local indicators are kept, beside (never inside) the snapshot")
     catalogue_path: Path | None = Field(None, description="another indicator catalogue (default: indicators/catalogue.yaml)")
     http_connect_timeout: float = 10.0
     http_read_timeout: float = 60.0

@@ -111,7 +111,8 @@ def _evaluate(args: argparse.Namespace) -> None:
             body = fh.read(MAX_PLAN_BYTES + 1)
     except OSError as exc:
         raise PlanError(source, f"cannot read the file ({exc.strerror or exc})") from exc
-    ctx = query.context()
+    from .local_data import store as local_store
+    ctx = query.context(local=local_store.configured())  # a plan may track the place's own local data
     plan = load_plan(body, source, set(ctx.catalogue.ids()), set(ctx.names.index))
     evaluation = plans.evaluate(ctx, plan)
     if args.format == "html" and any(o.prevention_model for o in plan.objectives):

@@ -56,6 +56,8 @@ class Context:
     # snapshot's table rather than concatenated to it, so the app still holds that table once
     derived: pd.DataFrame = field(default_factory=lambda: _EMPTY)
     _derived_by_area: dict[str, pd.DataFrame] | None = None
+    # content of the local layer merged in ("" for the snapshot alone): part of every shared cache key
+    local_fingerprint: str = ""
 
     def slice(self, indicator: str, level: str) -> pd.DataFrame:
         """All rows of one indicator at one level, sorted by area then period."""
@@ -91,10 +93,21 @@ _EMPTY = pd.DataFrame(columns=["indicator_id", "areacd", "areanm", "level", "per
                                "period_start", "value", "lci", "uci", "status"])
 
 
-def context(path: Path | None = None) -> Context:
-    """The query context for the configured snapshot (cached until the snapshot is replaced)."""
+def context(path: Path | None = None, local: Any = None) -> Context:
+    """The query context for the configured snapshot (cached until the snapshot is replaced),
+    with the indicators of a local layer (indicators.local_data.LocalLayer) merged in when given."""
     snap = snapshot_mod.load(path)
-    return _context(snap.path, snap.manifest["created_at"])
+    base = _context(snap.path, snap.manifest["created_at"])
+    if not local:
+        return base
+    from .local_data.merge import merge
+    key = ("local", str(snap.path), snap.manifest["created_at"], local.fingerprint)
+    return _with_local.setdefault_by(key, lambda: merge(base, local))
+
+
+# Contexts with a local layer merged in, keyed by snapshot and layer content: a handful of layers
+# (the local folder, a few public visitors' uploads) are in use at once.
+_with_local = BoundedCache({"local": 8})
 
 
 @lru_cache(maxsize=2)
@@ -114,7 +127,7 @@ def _context(path: Path, created_at: str) -> Context:
     clusters = read_table(snap.path, "clusters")
     if read_manifest(snap.path)["created_at"] != snap.manifest["created_at"]:
         raise SnapshotError(f"{snap.path}: the snapshot was replaced while it was being read; reload the page")
-    ctx = Context(snapshot=snap, catalogue=cat, cat=cat.frame(), areas=areas, names=names,
+    ctx = Context(snapshot=snap, catalogue=cat, cat=cat.frame().assign(local=False, local_source=None), areas=areas, names=names,
                   predecessor=predecessors(areas), neighbours=neighbours, clusters=clusters, _slices=slices,
                   derived=derived)
     memory.release_freed()  # reading Parquet leaves tens of MB of freed buffers resident
