@@ -105,9 +105,9 @@ async def one_visitor(browser, base: str, place: str, timings: list[tuple[str, f
         await context.close()
 
 
-async def cpu_per_page(browser, server: StreamlitServer, place: str) -> None:
-    """Server CPU-seconds for each page of the visit, loaded one at a time by one visitor (caches
-    warm), so every CPU-second the server spends belongs to that page view."""
+async def cpu_per_page(browser, server: StreamlitServer, place: str, label: str) -> None:
+    """Server CPU-seconds for each page of the visit, loaded one at a time by one visitor, so every
+    CPU-second the server spends belongs to that page view."""
     context = await browser.new_context(viewport={"width": 1300, "height": 900})
     page = await context.new_page()
     try:
@@ -118,7 +118,7 @@ async def cpu_per_page(browser, server: StreamlitServer, place: str) -> None:
             await page.wait_for_selector("h1", timeout=120_000)
             await page.wait_for_function(_SETTLED_JS, arg=[BUSY, 500], timeout=120_000, polling=100)
             costs.append((name, cpu_seconds(server.pid) - before))
-        print("server CPU per page view, one visitor, caches warm: "
+        print(f"server CPU per page view, one visitor, {label}: "
               + ", ".join(f"{n} {c:.2f}" for n, c in costs)
               + f" CPU-s; mean {statistics.mean(c for _, c in costs):.2f}   (target ≤ 0.1)")
     finally:
@@ -136,7 +136,8 @@ async def run(visitors: int) -> None:
             warm: list[tuple[str, float]] = []
             await one_visitor(browser, server.url, PLACES[0], warm, [])  # fill the server's caches once
             print(f"warm-up visit by one visitor: {sum(t for _, t in warm):.1f} s")
-            await cpu_per_page(browser, server, PLACES[1])
+            await cpu_per_page(browser, server, PLACES[1], "a place not viewed before")
+            await cpu_per_page(browser, server, PLACES[1], "the same place again, caches warm")
             timings: list[tuple[str, float]] = []
             errors: list[str] = []
             t0 = time.perf_counter()
