@@ -428,7 +428,10 @@ def main() -> None:
                 for app in order:
                     for m, v in one_visit_set(browser, app, rep).items():
                         results[app.name][m].append(v)
-                print(f"  repetition {rep + 1}/{args.repeats} done (load {load_average()})", flush=True)
+                print(f"  repetition {rep + 1}/{args.repeats} (load {load_average()}): "
+                      + "; ".join(f"{m.split(' → ')[0].split(':')[-1].strip()} "
+                                  f"{fmt(m, results['ELS'][m][-1])} vs {fmt(m, results['Good Growth'][m][-1])}"
+                                  for m in MEASURES), flush=True)
             with caddy_in_front(ours.url) as proxied:
                 hosted = first_load_bytes(browser, proxied, both[1]) if proxied else None
         finally:
