@@ -67,6 +67,7 @@ EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-m", "data_sources", "health", "--url", "http://127.0.0.1:8501/_stcore/health"]
 
-CMD ["python", "-m", "streamlit", "run", "app.py", \
+# app_pages.server loads the snapshot before Streamlit listens, so no visitor waits for it.
+CMD ["python", "-m", "app_pages.server", \
      "--server.address", "0.0.0.0", "--server.port", "8501", \
      "--server.headless", "true", "--server.enableXsrfProtection", "true"]

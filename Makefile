@@ -43,8 +43,8 @@ lock:
 
 # The file watcher is off (.streamlit/config.toml): nothing here edits the code while it runs.
 run: install
-	@echo "==> Starting the dashboard on http://localhost:$(PORT) (the first page view loads the data; Ctrl+C stops)"
-	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+	@echo "==> Starting the dashboard on http://localhost:$(PORT) once the data is loaded (Ctrl+C stops)"
+	$(BIN)/python -m app_pages.server --server.port $(PORT) --browser.gatherUsageStats false
 
 # Every test: unit, app (AppTest), integration (real HTTP against the offline copy in $(MIRROR)) and
 # browser (Debian's chromium; setup_browser.sh installs it, caddy and axe-core with apt-get and npm).

@@ -15,10 +15,23 @@ DEFAULT_INDICATOR = "children-in-relative-poverty-before-housing-costs"
 
 def main() -> None:
     sel = ui.sidebar()
-    c = ui.ctx()
     st.title("Map explorer")
     st.caption("Pick an indicator to map it for every area. Click an area to open its profile; a place chosen "
                "in the sidebar is outlined in red.")
+    _explorer(sel)
+
+
+# A fragment: choosing another indicator reruns only this part (not the sidebar or the page shell),
+# so the switch costs the new map's figures and drawing, nothing else. Sidebar changes still rerun
+# the whole page, which calls this again with the new selection.
+@st.fragment
+def _explorer(sel) -> None:
+    with ui.friendly_errors():  # a fragment rerun happens outside main()'s error boundary
+        _explore(sel)
+
+
+def _explore(sel) -> None:
+    c = ui.ctx()
     options = ui.indicator_options(c)
     current = ui.choice_param("indicator", options, DEFAULT_INDICATOR)
     indicator = st.selectbox("Indicator", options, index=options.index(current) if current in options else 0,

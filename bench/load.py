@@ -2,8 +2,9 @@
 
 Drives N concurrent Playwright browser contexts (default 20) in Debian's Chromium through a
 scripted visit (home, the map, a place profile, compare, good growth) against one server started
-with GOOD_GROWTH_PUBLIC_MODE=true, and prints errors, p50/p95 page-ready time and the server's
-peak memory. Targets (2-core machine): 0 errors, p95 ≤ 5 s, ≤ 1 GB.
+with GOOD_GROWTH_PUBLIC_MODE=true, and prints errors, p50/p95 page-ready time, the server's
+peak memory and its CPU-seconds per page view (each page alone first, then under load).
+Targets (2-core machine): 0 errors, p95 ≤ 5 s, ≤ 1 GB, ≤ 0.1 CPU-s per page view.
 
     python bench/load.py [--visitors 20]
 """
@@ -104,6 +105,26 @@ async def one_visitor(browser, base: str, place: str, timings: list[tuple[str, f
         await context.close()
 
 
+async def cpu_per_page(browser, server: StreamlitServer, place: str, label: str) -> None:
+    """Server CPU-seconds for each page of the visit, loaded one at a time by one visitor, so every
+    CPU-second the server spends belongs to that page view."""
+    context = await browser.new_context(viewport={"width": 1300, "height": 900})
+    page = await context.new_page()
+    try:
+        costs = []
+        for name, path in visit(place):
+            before = cpu_seconds(server.pid)
+            await page.goto(server.url + path, wait_until="domcontentloaded", timeout=120_000)
+            await page.wait_for_selector("h1", timeout=120_000)
+            await page.wait_for_function(_SETTLED_JS, arg=[BUSY, 500], timeout=120_000, polling=100)
+            costs.append((name, cpu_seconds(server.pid) - before))
+        print(f"server CPU per page view, one visitor, {label}: "
+              + ", ".join(f"{n} {c:.2f}" for n, c in costs)
+              + f" CPU-s; mean {statistics.mean(c for _, c in costs):.2f}   (target ≤ 0.1)")
+    finally:
+        await context.close()
+
+
 async def run(visitors: int) -> None:
     server = StreamlitServer(env={"GOOD_GROWTH_PUBLIC_MODE": "true", "STREAMLIT_CLIENT_SHOW_ERROR_DETAILS": "none"})
     server.start()
@@ -115,6 +136,8 @@ async def run(visitors: int) -> None:
             warm: list[tuple[str, float]] = []
             await one_visitor(browser, server.url, PLACES[0], warm, [])  # fill the server's caches once
             print(f"warm-up visit by one visitor: {sum(t for _, t in warm):.1f} s")
+            await cpu_per_page(browser, server, PLACES[1], "a place not viewed before")
+            await cpu_per_page(browser, server, PLACES[1], "the same place again, caches warm")
             timings: list[tuple[str, float]] = []
             errors: list[str] = []
             t0 = time.perf_counter()
@@ -141,6 +164,8 @@ async def run(visitors: int) -> None:
         if by:
             print(f"   {name:14s} median {statistics.median(by):.2f} s")
     print(f"server peak memory: {watch.peak:.0f} MB   (target ≤ 1024 MB)")
+    print(f"server CPU per page view under load: {server_cpu / max(len(timings), 1):.2f} CPU-s "
+          f"({server_cpu:.0f} s over {len(timings)} page loads)   (target ≤ 0.1)")
     # Where the time went: browsers and server share the machine's cores on loopback.
     cores = os.cpu_count() or 1
     print(f"CPU during the visits: machine {machine_cpu:.0f} s of {wall * cores:.0f} s available ({cores} cores); "

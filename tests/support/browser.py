@@ -70,12 +70,14 @@ class StreamlitServer:
     """`streamlit run app.py` on 127.0.0.1:<free port>; start() waits for /_stcore/health."""
 
     def __init__(self, port: int | None = None, log_path: Path | None = None, extra_args: list[str] | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, preload: bool = False) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path or OUTPUT / f"streamlit-{self.port}.log"
         self.extra_args = extra_args or []
         self.env = env
+        # preload: start through app_pages.server, which loads the data before the server listens
+        self.preload = preload
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -85,7 +87,8 @@ class StreamlitServer:
 
     def start(self, timeout: float = 120.0) -> StreamlitServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        launch = ["-m", "app_pages.server"] if self.preload else ["-m", "streamlit", "run", str(ROOT / "app.py")]
+        cmd = [sys.executable, *launch,
                "--server.port", str(self.port), "--server.address", "127.0.0.1",
                "--server.headless", "true", "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none", *self.extra_args]

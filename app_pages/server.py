@@ -1,0 +1,58 @@
+"""Start the dashboard with its data already in memory.
+
+    python -m app_pages.server [streamlit run options, e.g. --server.port 8501]
+
+`streamlit run app.py` imports the engine and loads the snapshot on the first page view, so the
+first visitor to a new server (a fresh replica, a restarted container) waits several seconds more
+than everyone after. This command does that work first, in the process that then runs Streamlit:
+the engine's caches are per process (indicators.query keeps one context per snapshot), so every
+session finds them warm. The health endpoint answers only once the server listens, i.e. after the
+warm-up, so a replica takes traffic only when it can serve a page at full speed.
+
+A snapshot that cannot be loaded does not stop the server: the first page view meets the same
+error and shows its banner (app_pages.common.pinned_context).
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+WARM_LEVEL = "ltla"  # the map explorer's and the profile's default level
+
+log = logging.getLogger("good_growth.server")
+
+
+def warm() -> float:
+    """Import the page code and build what the first page view would: the query context and the
+    default level's boundaries. Returns the seconds it took."""
+    t0 = time.perf_counter()
+    import altair  # noqa: F401 - imported here so the first page view does not pay for it
+    import pydeck  # noqa: F401
+
+    from app_pages import common  # noqa: F401
+    from indicators import geo, query
+
+    ctx = query.context()
+    geo.boundaries(ctx, WARM_LEVEL)
+    geo.borders(ctx, WARM_LEVEL)
+    return time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        log.info("data loaded in %.1f s; starting the server", warm())
+    except Exception as exc:  # noqa: BLE001 - any failure is shown by the first page view instead
+        log.warning("data not preloaded (%s: %s); the first page view will report it", type(exc).__name__, exc)
+    from streamlit.web.cli import main as streamlit_main
+
+    sys.argv = ["streamlit", "run", str(APP), *args]
+    streamlit_main(prog_name="streamlit")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""app_pages.server: the data is loaded before Streamlit starts, and a broken snapshot does not stop it."""
+from __future__ import annotations
+
+import logging
+import sys
+
+import pytest
+
+from app_pages import server
+
+
+@pytest.fixture
+def fake_streamlit(monkeypatch):
+    """Record what Streamlit's command line would have been asked to run, instead of serving."""
+    calls: list[list[str]] = []
+    import streamlit.web.cli as cli
+    monkeypatch.setattr(cli, "main", lambda prog_name=None: calls.append(list(sys.argv)))
+    monkeypatch.setattr(sys, "argv", list(sys.argv))
+    return calls
+
+
+def test_the_server_runs_app_py_with_the_options_given(fake_streamlit, monkeypatch):
+    monkeypatch.setattr(server, "warm", lambda: 0.1)
+    server.main(["--server.port", "8599"])
+    assert fake_streamlit == [["streamlit", "run", str(server.APP), "--server.port", "8599"]]
+    assert server.APP.name == "app.py" and server.APP.exists()
+
+
+def test_warming_fills_the_engine_cache_the_pages_read():
+    from indicators import query
+    server.warm()
+    before = query._context.cache_info().hits
+    query.context()
+    assert query._context.cache_info().hits == before + 1
+
+
+def test_a_snapshot_that_cannot_load_still_starts_the_server(fake_streamlit, monkeypatch, caplog):
+    def broken() -> float:
+        raise OSError("snapshot missing")
+    monkeypatch.setattr(server, "warm", broken)
+    with caplog.at_level(logging.WARNING, logger="good_growth.server"):
+        server.main([])
+    assert len(fake_streamlit) == 1
+    assert "snapshot missing" in caplog.text
