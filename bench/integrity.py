@@ -4,7 +4,8 @@ Prints, for districts:
   - leave-one-indicator-out: among places with a clear quadrant, the share whose quadrant changes when any
     single indicator is left out (target ≤ 5% for every indicator), and the share moving to another quadrant;
   - the share of places read as "no clear difference";
-  - 99.8% flags that differ between the normal approximation and the exact method (indicators.significance);
+  - 99.8% flags that differ from the exact method: the old symmetric stretch's and the product's own;
+  - how often a no-trend series is called improving or worsening (independent, rolling, AR(1) ρ = 0.6);
   - places whose rank under robust scaling falls outside their own 90% interval;
   - the 90% rank-interval width by source of uncertainty (CIs / weights / scaling / coverage / all);
   - timings: 1,000-draw rank intervals for every district, and one place's profile.
@@ -13,7 +14,6 @@ Prints, for districts:
 """
 from __future__ import annotations
 
-import importlib
 import sys
 import time
 from pathlib import Path
@@ -72,24 +72,55 @@ def leave_one_out(ctx: query.Context) -> None:
 
 
 def flags_998(ctx: query.Context) -> None:
-    try:
-        sig_mod = importlib.import_module("indicators.significance")
-    except ImportError:
-        print("99.8% flags differing from the exact method: not available (no indicators.significance)")
-        return
-    classify = getattr(sig_mod, "significance", scoring.__dict__.get("significance"))
-    differ = tested = 0
-    for place in PROFILE_PLACES:
-        p = profile.profile(ctx, place)
-        se = (p["uci"] - p["lci"]) / (2 * scoring.Z95)
-        lo, hi = p["value"] - scoring.Z998 * se, p["value"] + scoring.Z998 * se
-        sign = p["polarity"].map({"higher_is_better": 1, "lower_is_better": -1}).fillna(0).to_numpy()
-        approx = classify(lo.to_numpy(float), hi.to_numpy(float), p["benchmark_value"].to_numpy(float), sign)
-        ok = approx != "not tested"
-        tested += int(ok.sum())
-        differ += int((approx[ok] != p["significance_998"].to_numpy()[ok]).sum())
-    print(f"99.8% flags differing from the exact method: {differ} of {tested} tested rows in "
-          f"{len(PROFILE_PLACES)} places ({differ / max(tested, 1):.1%})")
+    """Districts vs England, every period, for each indicator whose CI method is declared: how many
+    99.8% flags the old symmetric stretch (value ± 3.09·SE) gives differently from the exact method,
+    and how many the product's own limits (significance.limits, as the profile uses) do (target 0)."""
+    from indicators import significance as sg
+    print("99.8% flags vs the exact method (districts vs England, all periods):")
+    for entry in (i for i in ctx.catalogue.indicators if i.ci_method in ("wilson", "byar", "dobson")):
+        rows = ctx.slice(entry.id, LEVEL)
+        rows = rows.loc[rows["value"].notna() & rows["lci"].notna()]
+        eng = ctx.area_indicator(query.ENGLAND, entry.id)
+        eng = eng.loc[eng["value"].notna()].drop_duplicates("period_code").set_index("period_code")["value"]
+        bench = rows["period_code"].map(eng).to_numpy(float)
+        v, lo, hi = (rows[c].to_numpy(float) for c in ("value", "lci", "uci"))
+        scale = 100 if entry.unit == "%" else 1
+        exact_lo, exact_hi, method = sg.limits(v, lo, hi, entry.ci_method, scale=scale)
+        exact = sg.significance(exact_lo, exact_hi, bench, entry.sign)
+        old = sg.significance(*sg.derived_998(v, lo, hi), bench, entry.sign)
+        recovered = np.asarray(method) == entry.ci_method  # rows whose counts could be recovered
+        compared = (exact != sg.NOT_COMPARED) & recovered
+        prof_lo, prof_hi, _ = sg.limits(v, lo, hi, ctx.cat.set_index("id").loc[entry.id, "ci_method"], scale=scale)
+        product = sg.significance(prof_lo, prof_hi, bench, entry.sign)
+        n = int(compared.sum())
+        old_diff = int((old[compared] != exact[compared]).sum())
+        ours = int((product[compared] != exact[compared]).sum())
+        print(f"  {entry.id:<48} {n:6d} compared   old symmetric method differs {old_diff:5d} "
+              f"({old_diff / max(n, 1):5.1%})   product differs {ours} (target 0)")
+
+
+def false_trends(draws: int = 20_000) -> None:
+    """How often a series with no trend at all is called improving or worsening (nominal 5%)."""
+    from indicators import trends
+    rng = np.random.default_rng(2026)
+    years = np.arange(2005.0, 2022.0)
+
+    def rate(values: np.ndarray, x: np.ndarray, length: float) -> float:
+        got = trends.trend_many(x, values, "higher_is_better", length=length)
+        return float(got["verdict"].isin(["improving", "worsening"]).mean())
+
+    independent = rng.standard_normal((draws, years.size))
+    noise = rng.standard_normal((draws, years.size + 2))
+    rolling = (noise[:, :-2] + noise[:, 1:-1] + noise[:, 2:]) / 3.0
+    ar = np.empty((draws, years.size))
+    ar[:, 0] = rng.standard_normal(draws)
+    for t in range(1, years.size):  # AR(1), rho 0.6, stationary variance 1
+        ar[:, t] = 0.6 * ar[:, t - 1] + np.sqrt(1 - 0.6 ** 2) * rng.standard_normal(draws)
+    print(f"false trend rate with no true trend ({draws:,} simulated series, nominal 5%):")
+    print(f"  independent annual values              {rate(independent, years, 1.0):6.1%}")
+    print(f"  rolling 3-year means, thinned          {rate(rolling, years, 3.0):6.1%}")
+    print(f"  rolling 3-year means, old (overlapping) {rate(rolling, years, 0.0):6.1%}")
+    print(f"  AR(1) rho = 0.6 annual values          {rate(ar, years, 1.0):6.1%}")
 
 
 def width_by_source(ctx: query.Context) -> None:
@@ -146,6 +177,7 @@ def main() -> None:
     ctx = query.context()
     leave_one_out(ctx)
     flags_998(ctx)
+    false_trends()
     scaling_switch(ctx)
     width_by_source(ctx)
     timings(ctx)
