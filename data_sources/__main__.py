@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--geographr-url", help="base URL of the LSOA lookup and rural-urban R data files")
     r.add_argument("--asc-url", help="URL of Oflog's adult social care CSV")
     r.add_argument("--source-note", help="free text recorded in the manifest about where the source came from")
-    r.add_argument("--only", nargs="+", metavar="SLUG", help="refresh only these datasets; keep the rest")
+    r.add_argument("--only", nargs="+", metavar="SLUG", help="refresh only these datasets (or `deprivation` for the deprivation and rural-urban tables); keep the rest")
     r.add_argument("--snapshot", type=Path, help="snapshot directory (default: data/)")
     r.add_argument("--quiet", action="store_true", help="no progress bars")
     r.add_argument("--accept-shrink", action="store_true",

@@ -85,7 +85,7 @@ def read_rda(name: str, body: bytes) -> pd.DataFrame:
             fh.write(body)
         try:
             objects = pyreadr.read_r(path)
-        except (pyreadr.custom_errors.PyreadrError, ValueError, OSError) as exc:
+        except (pyreadr.custom_errors.PyreadrError, pyreadr.custom_errors.LibrdataError, ValueError, OSError) as exc:
             raise ValidationError(f"{name}.rda", f"not a readable R data file ({exc})") from exc
     finally:
         os.unlink(path)

@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 PARSER_VERSION = 1
 GEOGRAPHY_TABLES = ("areas_hierarchy", "neighbours", "clusters", "boundary_changes", "geometry")
 USABLE = {"ok", "fallback", "not_modified"}
+# `--only deprivation` refreshes the deprivation, LSOA lookup and rural-urban tables alone.
+DEPRIVATION = "deprivation"
 CLUSTER_FILES = {
     "global": "global-neighbours.csv",
     "economic": "economic-neighbours.csv",
@@ -114,9 +116,10 @@ def refresh(settings: Settings, only: list[str] | None = None, *, on_bytes: OnBy
     target = Path(settings.snapshot_dir)
     specs = load_dataset_specs()
     known = {s.slug for s in specs}
-    unknown = sorted(set(only or ()) - known)
+    unknown = sorted(set(only or ()) - known - {DEPRIVATION})
     if unknown:
-        raise RefreshFailed(f"unknown dataset(s) {', '.join(unknown)}: not listed in data_sources/datasets.yaml")
+        raise RefreshFailed(f"unknown dataset(s) {', '.join(unknown)}: not listed in data_sources/datasets.yaml "
+                            f"(or '{DEPRIVATION}' for the deprivation and rural-urban tables)")
     limits = sanity.shrink_limits()
     if set(limits) - known:
         raise RefreshFailed("datasets.yaml shrink_limits names unknown dataset(s) "
@@ -158,9 +161,13 @@ def refresh(settings: Settings, only: list[str] | None = None, *, on_bytes: OnBy
         if on_done and geo is not None:
             on_done("geography", "ok")
         dep_previous = (previous or {}).get("deprivation")
-        dep = (_refresh_deprivation(settings, fetcher, previous, target) if only is None or not dep_previous
+        dep = (_refresh_deprivation(settings, fetcher, previous, target)
+               if only is None or DEPRIVATION in only or not dep_previous
                else _carry_deprivation(previous, target, keep_status=True))
         fetcher.check_deadline("while fetching the indices of deprivation; the snapshot was not touched")
+        if only is not None and DEPRIVATION in only and dep.status not in USABLE and not any(
+                o.status in USABLE for o in attempted):
+            raise RefreshFailed(f"nothing usable could be fetched: {DEPRIVATION}: {dep.error}")
         if on_done:
             on_done("deprivation", dep.status)
         result = _write(target, settings, specs, outcomes, geo, previous, prev_obs, dep)
