@@ -12,6 +12,7 @@ import streamlit as st
 from indicators import geo, profile, significance, views
 from indicators.catalogue import PILLAR_LABELS
 from app_pages import common as ui
+from app_pages import profile_deprivation
 
 TREND_WORDS = {"improving": "↑ improving", "worsening": "↓ worsening", "increasing": "↑ increasing",
                "decreasing": "↓ decreasing"}
@@ -61,6 +62,7 @@ def main() -> None:
         _table(prof, bench_name, sel.place)
     with tab_neighbours:
         _neighbours(c, place, level)
+    profile_deprivation.render(sel.place)
 
 
 def _headline(prof: pd.DataFrame, bench_name: str) -> None:

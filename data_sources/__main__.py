@@ -33,8 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--geo-metadata-url", help="URL of the ELS app's geo-metadata.json")
     r.add_argument("--areas-list-url", help="URL of the ELS app's areas-list.json")
     r.add_argument("--clusters-url", help="base URL of the ELS app's clusters folder")
+    r.add_argument("--imd-url", help="base URL of the indices of deprivation R data files")
+    r.add_argument("--geographr-url", help="base URL of the LSOA lookup and rural-urban R data files")
+    r.add_argument("--asc-url", help="URL of Oflog's adult social care CSV")
     r.add_argument("--source-note", help="free text recorded in the manifest about where the source came from")
-    r.add_argument("--only", nargs="+", metavar="SLUG", help="refresh only these datasets; keep the rest")
+    r.add_argument("--only", nargs="+", metavar="SLUG", help="refresh only these datasets (or `deprivation` for the deprivation and rural-urban tables); keep the rest")
     r.add_argument("--snapshot", type=Path, help="snapshot directory (default: data/)")
     r.add_argument("--quiet", action="store_true", help="no progress bars")
     r.add_argument("--accept-shrink", action="store_true",
@@ -76,6 +79,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         "geo_metadata_url": getattr(args, "geo_metadata_url", None),
         "areas_list_url": getattr(args, "areas_list_url", None),
         "clusters_base_url": getattr(args, "clusters_url", None),
+        "imd_base_url": getattr(args, "imd_url", None),
+        "geographr_base_url": getattr(args, "geographr_url", None),
+        "oflog_asc_url": getattr(args, "asc_url", None),
         "snapshot_dir": getattr(args, "snapshot", None),
         "source_note": getattr(args, "source_note", None),
     }

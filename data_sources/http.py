@@ -24,7 +24,9 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 USER_AGENT = "good-growth/0.1 (+https://github.com/good-growth/good-growth; public-statistics dashboard)"
-Kind = Literal["csv", "json"]
+Kind = Literal["csv", "json", "rda"]
+# Compressed R data files (`save()` output) start with one of these signatures.
+RDA_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"RDX2\n", b"RDX3\n")
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 
 
@@ -96,7 +98,8 @@ def fetch(
 
     Raises NotFoundError for 404 and FetchError for every other failure, each naming the URL.
     """
-    headers = {"Accept": "application/json" if expect == "json" else "text/csv, text/plain;q=0.9, */*;q=0.1"}
+    headers = {"Accept": {"json": "application/json", "rda": "application/octet-stream, */*;q=0.1"}.get(
+        expect, "text/csv, text/plain;q=0.9, */*;q=0.1")}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -239,6 +242,10 @@ def check_body(url: str, body: bytes, expect: Kind, content_type: str = "") -> N
         raise FetchError(url, f"expected {expect.upper()} but got an HTML page")
     if not body.strip():
         raise FetchError(url, "empty body")
+    if expect == "rda":
+        if not body.startswith(RDA_MAGIC):
+            raise FetchError(url, "expected an R data file (compressed .rda) but the body starts with other bytes")
+        return
     if b"\x00" in body[:65536]:
         raise FetchError(url, f"expected {expect.upper()} but got binary bytes")
     try:

@@ -16,6 +16,8 @@ from .errors import SnapshotError
 
 MANIFEST = "manifest.json"
 TABLES = ("observations", "catalogue", "areas", "neighbours", "clusters", "boundary_changes", "geometry")
+# Built when their sources could be had (a snapshot without them still works, without the deprivation view).
+OPTIONAL_TABLES = ("lsoa_deprivation", "deprivation_summaries", "rural_urban")
 
 
 def sha256_file(path: Path) -> str:

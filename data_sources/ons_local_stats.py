@@ -51,6 +51,7 @@ class DatasetSpec:
     companion: str | None = None
     comparability: str | None = None
     skip: str | None = None
+    source: str = "els"  # els: <slug>/<slug>.csv + .json of the ELS repository; oflog-asc: Oflog's ASC CSV
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from typing import Any, Callable
 import pandas as pd
 import requests
 
-from . import geography, sanity
+from . import deprivation, geography, oflog_asc, sanity
 from .errors import DataSourceError, FetchError, NotFoundError, ValidationError
 from .http import Fetched, fetch, make_session
 from .ons_local_stats import (
@@ -32,6 +32,7 @@ from .ons_local_stats import (
 )
 from .settings import Settings
 from .store import clean_leftovers, has_snapshot, read_manifest, read_table, refresh_lock, staged
+from .integrity import OPTIONAL_TABLES
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 PARSER_VERSION = 1
 GEOGRAPHY_TABLES = ("areas_hierarchy", "neighbours", "clusters", "boundary_changes", "geometry")
 USABLE = {"ok", "fallback", "not_modified"}
+# `--only deprivation` refreshes the deprivation, LSOA lookup and rural-urban tables alone.
+DEPRIVATION = "deprivation"
 CLUSTER_FILES = {
     "global": "global-neighbours.csv",
     "economic": "economic-neighbours.csv",
@@ -113,9 +116,10 @@ def refresh(settings: Settings, only: list[str] | None = None, *, on_bytes: OnBy
     target = Path(settings.snapshot_dir)
     specs = load_dataset_specs()
     known = {s.slug for s in specs}
-    unknown = sorted(set(only or ()) - known)
+    unknown = sorted(set(only or ()) - known - {DEPRIVATION})
     if unknown:
-        raise RefreshFailed(f"unknown dataset(s) {', '.join(unknown)}: not listed in data_sources/datasets.yaml")
+        raise RefreshFailed(f"unknown dataset(s) {', '.join(unknown)}: not listed in data_sources/datasets.yaml "
+                            f"(or '{DEPRIVATION}' for the deprivation and rural-urban tables)")
     limits = sanity.shrink_limits()
     if set(limits) - known:
         raise RefreshFailed("datasets.yaml shrink_limits names unknown dataset(s) "
@@ -156,7 +160,17 @@ def refresh(settings: Settings, only: list[str] | None = None, *, on_bytes: OnBy
         fetcher.check_deadline("while fetching geography; the snapshot was not touched")
         if on_done and geo is not None:
             on_done("geography", "ok")
-        result = _write(target, settings, specs, outcomes, geo, previous, prev_obs)
+        dep_previous = (previous or {}).get("deprivation")
+        dep = (_refresh_deprivation(settings, fetcher, previous, target)
+               if only is None or DEPRIVATION in only or not dep_previous
+               else _carry_deprivation(previous, target, keep_status=True))
+        fetcher.check_deadline("while fetching the indices of deprivation; the snapshot was not touched")
+        if only is not None and DEPRIVATION in only and dep.status not in USABLE and not any(
+                o.status in USABLE for o in attempted):
+            raise RefreshFailed(f"nothing usable could be fetched: {DEPRIVATION}: {dep.error}")
+        if on_done:
+            on_done("deprivation", dep.status)
+        result = _write(target, settings, specs, outcomes, geo, previous, prev_obs, dep)
     return RefreshResult(manifest=result, outcomes=[outcomes[s.slug] for s in specs])
 
 
@@ -226,6 +240,8 @@ def _refresh_dataset(spec: DatasetSpec, settings: Settings, fetcher: _Fetcher, p
                      prev_rows: _PreviousRows) -> Outcome:
     if spec.skip:
         return Outcome(spec.slug, "skipped", note=spec.skip)
+    if spec.source == "oflog-asc":
+        return _refresh_single_csv(spec, settings.oflog_asc_url, oflog_asc.parse, fetcher, previous, prev_rows)
     base = settings.source_base_url
     json_url = _join(base, f"{spec.slug}/{spec.slug}.json")
     csv_url = _join(base, f"{spec.slug}/{spec.slug}.csv")
@@ -285,6 +301,72 @@ def _fallback(spec: DatasetSpec, settings: Settings, fetcher: _Fetcher, metadata
                    note=f"{csv_missing}; values from the ELS app's published indicator files (older vintage)")
 
 
+def _refresh_single_csv(spec: DatasetSpec, url: str, parse: Callable[[bytes], Parsed], fetcher: _Fetcher,
+                        previous: dict[str, Any] | None, prev_rows: _PreviousRows) -> Outcome:
+    """A dataset published as one CSV (no ELS metadata JSON): conditional GET, parse, carry over on failure."""
+    prev_sources = _previous_sources(previous, spec.slug)
+    try:
+        f = fetcher.get(url, "csv", prev_sources.get(url))
+        if f.not_modified and prev_rows.has(spec.slug):
+            return Outcome(spec.slug, "not_modified", sources=[{**prev_sources[url], "checked_at": f.fetched_at}],
+                           parsed=prev_rows.parsed(spec.slug))
+        if f.not_modified:
+            f = fetcher.get(url, "csv")
+        return Outcome(spec.slug, "ok", sources=[_source_entry(f)], parsed=parse(f.body or b""))
+    except NotFoundError as exc:
+        if prev_rows.has(spec.slug):
+            return _carry_over(spec.slug, previous, prev_rows, error=str(exc))
+        return Outcome(spec.slug, "missing", error=str(exc))
+    except (FetchError, ValidationError) as exc:
+        log.warning("dataset %s failed: %s", spec.slug, exc)
+        return _carry_over(spec.slug, previous, prev_rows, error=str(exc))
+
+
+@dataclass
+class _Deprivation:
+    """The deprivation tables for the new snapshot: fresh frames, or the previous files to copy."""
+
+    status: str  # ok | not_modified | stale | carried_over | missing
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    frames: dict[str, pd.DataFrame] | None = None
+    copy_from: Path | None = None
+    error: str | None = None
+
+
+def _refresh_deprivation(settings: Settings, fetcher: _Fetcher, previous: dict[str, Any] | None,
+                         target: Path) -> _Deprivation:
+    """Indices of deprivation, LSOA lookup and rural–urban class. Not required: when a file fails, the
+    previous tables are kept (stale); a first snapshot without them simply has no deprivation tables."""
+    prev_entry = (previous or {}).get("deprivation") or {}
+    prev_sources = {s["url"]: s for s in prev_entry.get("sources", [])} if prev_entry.get("tables") else {}
+    urls = {stem: _join(getattr(settings, setting), f"{stem}.rda") for setting, stem in deprivation.stems_in_order()}
+    fetched: dict[str, Fetched] = {}
+    try:
+        for stem, url in urls.items():
+            fetched[stem] = fetcher.get(url, "rda", prev_sources.get(url))
+        if all(f.not_modified for f in fetched.values()):
+            return _Deprivation("not_modified", [{**prev_sources[urls[stem]], "checked_at": f.fetched_at}
+                                                 for stem, f in fetched.items()], copy_from=target)
+        for stem, f in fetched.items():
+            if f.not_modified:  # others changed: the tables are rebuilt, so this file is needed in full
+                fetched[stem] = fetcher.get(urls[stem], "rda")
+        sources = [_source_entry(f) for f in fetched.values()]
+        tables = deprivation.parse_all({stem: f.body or b"" for stem, f in fetched.items()})
+    except (FetchError, ValidationError) as exc:
+        log.warning("deprivation tables failed: %s", exc)
+        return _carry_deprivation(previous, target, error=str(exc))
+    return _Deprivation("ok", sources, frames=tables.frames())
+
+
+def _carry_deprivation(previous: dict[str, Any] | None, target: Path, *, keep_status: bool = False,
+                       error: str | None = None) -> _Deprivation:
+    entry = (previous or {}).get("deprivation") or {}
+    if not entry.get("tables"):
+        return _Deprivation("missing", error=error)
+    status = entry.get("status", "ok") if keep_status else "stale"
+    return _Deprivation(status, entry.get("sources", []), copy_from=target, error=error or entry.get("error"))
+
+
 @dataclass
 class _Geo:
     tables: dict[str, Any]
@@ -340,7 +422,8 @@ def _areas_table(hierarchy: pd.DataFrame, obs: pd.DataFrame, boundaries: pd.Data
 
 
 def _write(target: Path, settings: Settings, specs: list[DatasetSpec], outcomes: dict[str, Outcome],
-           geo: _Geo | None, previous: dict[str, Any] | None, prev_rows: _PreviousRows) -> dict[str, Any]:
+           geo: _Geo | None, previous: dict[str, Any] | None, prev_rows: _PreviousRows,
+           dep: _Deprivation) -> dict[str, Any]:
     frames = [o.parsed.observations for o in outcomes.values() if o.parsed is not None]
     cats = [o.parsed.catalogue for o in outcomes.values() if o.parsed is not None]
     obs = pd.concat(frames, ignore_index=True)[OBSERVATION_COLUMNS]
@@ -384,9 +467,24 @@ def _write(target: Path, settings: Settings, specs: list[DatasetSpec], outcomes:
             else:
                 shutil.copy2(target / f"{name}.parquet", stage.path / f"{name}.parquet")
                 rows[name] = previous["files"][f"{name}.parquet"]["rows"]  # type: ignore[index]
+        dep_tables = []
+        if dep.frames is not None:
+            for name, frame in dep.frames.items():
+                rows[name] = stage.write_table(name, frame)["rows"]
+                dep_tables.append(name)
+        elif dep.copy_from is not None:
+            for name in OPTIONAL_TABLES:
+                if f"{name}.parquet" in (previous or {}).get("files", {}):
+                    shutil.copy2(dep.copy_from / f"{name}.parquet", stage.path / f"{name}.parquet")
+                    rows[name] = previous["files"][f"{name}.parquet"]["rows"]  # type: ignore[index]
+                    dep_tables.append(name)
         current = boundaries.loc[(boundaries["level"] == "ltla") & boundaries["end"].isna(), "areacd"]
         manifest = _manifest(settings, specs, outcomes, obs, catalogue, areas, set(current), geo_sources,
                              geo is None)
+        manifest["deprivation"] = {"status": dep.status, "tables": dep_tables, "sources": dep.sources,
+                                   "error": dep.error,
+                                   "note": "Indices from different nations are built differently and are never "
+                                           "compared; the 2019 and 2025 English indices are not a time series."}
         manifest = stage.write_manifest(manifest, rows)
         stage.commit()
     return manifest
@@ -453,4 +551,11 @@ ATTRIBUTION = [
     "source: Office for National Statistics and other government departments.",
     "Boundaries: Source: Office for National Statistics licensed under the Open Government Licence v.3.0. "
     "Contains OS data © Crown copyright and database right 2025.",
+    "Indices of deprivation: Ministry of Housing, Communities and Local Government (English Indices of "
+    "Deprivation 2025 and 2019), Welsh Government (WIMD 2019), Scottish Government (SIMD 2020), NISRA "
+    "(NIMDM 2017), via the humaniverse IMD package; LSOA lookup and 2021 rural-urban classification: "
+    "Office for National Statistics (Open Geography Portal) and Defra, via humaniverse geographr; "
+    "all licensed under the Open Government Licence v3.0. Contains OS data © Crown copyright and database right.",
+    "Adult social care: Office for Local Government (Oflog) Local Authority Data Explorer, from NHS England's "
+    "Adult Social Care Outcomes Framework and Skills for Care, licensed under the Open Government Licence v3.0.",
 ]

@@ -16,6 +16,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ELS_DATA = "https://raw.githubusercontent.com/ONSdigital/explore-local-statistics-data/main/"
 ELS_APP = "https://raw.githubusercontent.com/ONSdigital/explore-local-statistics-app/main/"
 UK_TOPOJSON = "https://raw.githubusercontent.com/ONSvisual/uk-topojson/main/"
+# Pinned commits: these repositories re-publish official files in R data form; a pinned raw URL
+# means a refresh reads exactly the files whose checksums and quirks were checked.
+IMD_DATA = "https://raw.githubusercontent.com/humaniverse/IMD/2f6c9050afee99a40041eb63b02b6b0c58850704/data/"
+GEOGRAPHR_DATA = "https://raw.githubusercontent.com/humaniverse/geographr/c026be5cc76cb576358082b53f1f13d69ab577ae/data/"
+OFLOG_ASC = ("https://raw.githubusercontent.com/communitiesuk/oflog-automated-text/"
+             "8036fa87bff7902004956b0561765af21af665da/src/lib/ASC_data.csv")
 
 
 class Settings(BaseSettings):
@@ -33,6 +39,9 @@ class Settings(BaseSettings):
     geo_metadata_url: str = Field(ELS_APP + "src/lib/data/geo-metadata.json", description="area hierarchy")
     areas_list_url: str = Field(ELS_APP + "src/lib/data/areas-list.json")
     clusters_base_url: str = Field(ELS_APP + "scripts/config/clusters/", description="statistical neighbours")
+    imd_base_url: str = Field(IMD_DATA, description="Indices of deprivation (.rda files of humaniverse/IMD)")
+    geographr_base_url: str = Field(GEOGRAPHR_DATA, description="LSOA lookup and rural-urban class (.rda, geographr)")
+    oflog_asc_url: str = Field(OFLOG_ASC, description="Oflog adult social care measures (CSV)")
     source_note: str | None = Field(None, description="recorded in the manifest: where the sources came from")
     snapshot_dir: Path = Field(PROJECT_ROOT / "data")
     public_mode: bool = False

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import RefreshLockedError, SnapshotError
-from .integrity import MANIFEST, TABLES, file_problems, load_manifest, sha256_file  # noqa: F401 - re-exported
+from .integrity import MANIFEST, OPTIONAL_TABLES, TABLES, file_problems, load_manifest, sha256_file  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def connect(snapshot: Path) -> "duckdb.DuckDBPyConnection":  # noqa: F821
 
     read_manifest(snapshot)
     con = duckdb.connect(":memory:")
-    for name in TABLES:
+    for name in (*TABLES, *OPTIONAL_TABLES):
         path = snapshot / f"{name}.parquet"
         if path.exists():
             literal = str(path).replace("'", "''")

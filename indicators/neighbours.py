@@ -39,10 +39,14 @@ __all__ = [
     "neighbour_mean",
     "neighbour_set",
     "peer_panel",
+    "rural_urban_neighbours",
 ]
 
 # The three ONS neighbour/cluster sets: on all variables, on economic ones, on demographic ones.
-NEIGHBOUR_KINDS = ("global", "economic", "demographic")
+ONS_KINDS = ("global", "economic", "demographic")
+# Besides them, districts of the same 2021 rural–urban class (see rural_urban_neighbours).
+RURAL_URBAN = "rural_urban"
+NEIGHBOUR_KINDS = (*ONS_KINDS, RURAL_URBAN)
 POLARITIES = ("higher_is_better", "lower_is_better", "neutral")
 # The minimum data for a comparison, shared with the synthetic control (see counterfactual).
 MIN_PRE_PERIODS = cf.MIN_PRE_PERIODS
@@ -80,11 +84,40 @@ def neighbour_set(neighbours: pd.DataFrame, areacd: str, kind: str = "global", n
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     rows = neighbours[(_text(neighbours["areacd"]) == areacd) & (_text(neighbours["kind"]) == kind)]
+    if rows.empty and kind == RURAL_URBAN:
+        raise UnknownAreaError(f"no districts of the same rural-urban class for area {areacd!r}: the 2021 "
+                               "classification covers districts of England and Wales only")
     if rows.empty:
         raise UnknownAreaError(f"no ONS {kind} nearest neighbours for area {areacd!r}: the ONS publishes "
                                "them for local authorities (and some counties and combined authorities) only")
     rows = rows.sort_values("rank", kind="stable")
     return [str(c) for c in rows["neighbour_areacd"].head(n)]
+
+
+def rural_urban_neighbours(rural_urban: pd.DataFrame, neighbours: pd.DataFrame) -> pd.DataFrame:
+    """Rural–urban peers in the shape of the ONS neighbour table (areacd, kind, rank, neighbour_areacd).
+
+    Why: "similar rural districts" is the comparison group rural places ask for, and the 2021
+    rural–urban classification (ONS/Defra) puts every district of England and Wales in one of
+    eight classes. A district's peers are the other districts of its class in its own nation
+    (the classification is shared, but the data compared often is not); the ONS global
+    neighbours among them come first in their ONS order, the rest follow by code, so a caller
+    asking for the first 20 gets the most similar places of the same class."""
+    ruc = pd.DataFrame({"areacd": _text(rural_urban["areacd"]), "ruc": _text(rural_urban["ruc21_code"])})
+    ruc["nation"] = ruc["areacd"].str[0]
+    pairs = ruc.merge(ruc, on=["ruc", "nation"], suffixes=("", "_peer"))
+    pairs = pairs.loc[pairs["areacd"] != pairs["areacd_peer"], ["areacd", "areacd_peer"]]
+    ons = neighbours.loc[_text(neighbours["kind"]) == "global", ["areacd", "neighbour_areacd", "rank"]]
+    ons = ons.astype({"areacd": str, "neighbour_areacd": str}).rename(
+        columns={"neighbour_areacd": "areacd_peer", "rank": "ons_rank"})
+    pairs = pairs.merge(ons, on=["areacd", "areacd_peer"], how="left")
+    pairs = pairs.sort_values(["areacd", "ons_rank", "areacd_peer"], na_position="last", kind="stable")
+    return pd.DataFrame({
+        "areacd": pairs["areacd"].to_numpy(),
+        "kind": RURAL_URBAN,
+        "rank": (pairs.groupby("areacd").cumcount() + 1).to_numpy(dtype="int64"),
+        "neighbour_areacd": pairs["areacd_peer"].to_numpy(),
+    })
 
 
 def cluster_of(clusters: pd.DataFrame, areacd: str, kind: str = "global") -> dict[str, Any] | None:
@@ -96,7 +129,8 @@ def cluster_of(clusters: pd.DataFrame, areacd: str, kind: str = "global") -> dic
     every area of the cluster (the place included), sorted by code. None when the area is not
     in the table or its cluster is blank (a few areas are left unclustered by the ONS).
     """
-    _check_kind(kind)
+    if kind not in ONS_KINDS:
+        raise ValueError(f"unknown cluster kind {kind!r}: expected one of {', '.join(ONS_KINDS)}")
     of_kind = clusters[_text(clusters["kind"]) == kind]
     codes = _text(of_kind["areacd"])
     row = of_kind[codes == areacd]

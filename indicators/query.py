@@ -19,8 +19,10 @@ from data_sources.errors import SnapshotError
 from data_sources.store import read_manifest, read_table
 
 from . import catalogue as catalogue_mod
+from . import deprivation as deprivation_mod
 from . import derived as derived_mod
 from . import memory
+from . import neighbours as neighbours_mod
 from . import snapshot as snapshot_mod
 from .cache import BoundedCache
 from .errors import IndicatorError, UnknownAreaError
@@ -125,6 +127,10 @@ def _context(path: Path, created_at: str) -> Context:
     names = areas.drop_duplicates("areacd").set_index("areacd")["areanm"]
     neighbours = read_table(snap.path, "neighbours").astype({"areacd": str, "kind": str, "neighbour_areacd": str})
     clusters = read_table(snap.path, "clusters")
+    dep = deprivation_mod.tables(snap.path)
+    if dep is not None:  # "similar rural districts" as one more peer kind beside the ONS sets
+        neighbours = pd.concat([neighbours, neighbours_mod.rural_urban_neighbours(dep.rural_urban, neighbours)],
+                               ignore_index=True)
     if read_manifest(snap.path)["created_at"] != snap.manifest["created_at"]:
         raise SnapshotError(f"{snap.path}: the snapshot was replaced while it was being read; reload the page")
     ctx = Context(snapshot=snap, catalogue=cat, cat=cat.frame().assign(local=False, local_source=None), areas=areas, names=names,

@@ -8,6 +8,8 @@ with the same HTTP client and writes it where ``tests/support/mirror.py`` serves
     ons-local-stats-fallback/app-individual-datasets/  <- the ELS app's per-indicator files
     ons-local-stats-app/geo-metadata.json, areas-list.json, clusters/
     geography/topo.json, changes.csv                 <- uk-topojson
+    deprivation/*.rda                                <- humaniverse IMD and geographr (pinned commits)
+    oflog-adult-social-care/ASC_data.csv             <- Oflog's oflog-automated-text (pinned commit)
 
     python -m tests.support.build_mirror --out ../shared/data
 
@@ -82,7 +84,8 @@ def build(out: Path, settings: Settings | None = None) -> int:
         session = make_session(settings)
         staged = work / "copy"
         for url in urls:
-            got = fetch(session, url, settings, expect="json" if url.endswith(".json") else "csv")
+            kind = "json" if url.endswith(".json") else "rda" if url.endswith(".rda") else "csv"
+            got = fetch(session, url, settings, expect=kind)
             dest = staged / copy_path(url, pairs)
             if not dest.resolve().is_relative_to(staged.resolve()):
                 raise ValueError(f"{url} does not map to a file inside the copy")

@@ -190,6 +190,9 @@ def url_overrides(base: str) -> dict[str, str]:
         "geo_metadata_url": base + "ons-local-stats-app/geo-metadata.json",
         "areas_list_url": base + "ons-local-stats-app/areas-list.json",
         "clusters_base_url": base + "ons-local-stats-app/clusters/",
+        "imd_base_url": base + "deprivation/",
+        "geographr_base_url": base + "deprivation/",
+        "oflog_asc_url": base + "oflog-adult-social-care/ASC_data.csv",
     }
 
 
@@ -198,7 +201,8 @@ def cli_flags(base: str) -> list[str]:
         "source_base_url": "--source-url", "fallback_base_url": "--fallback-url",
         "boundaries_url": "--boundaries-url", "boundary_changes_url": "--changes-url",
         "geo_metadata_url": "--geo-metadata-url", "areas_list_url": "--areas-list-url",
-        "clusters_base_url": "--clusters-url",
+        "clusters_base_url": "--clusters-url", "imd_base_url": "--imd-url",
+        "geographr_base_url": "--geographr-url", "oflog_asc_url": "--asc-url",
     }
     flags: list[str] = []
     for key, url in url_overrides(base).items():
@@ -224,7 +228,8 @@ def main() -> int:
                 pass
             return 0
         note = ("offline byte-exact copy of the public ONS repositories (explore-local-statistics-data, "
-                "explore-local-statistics-app, uk-topojson) served from a local HTTP mirror; the copy's "
+                "explore-local-statistics-app, uk-topojson, humaniverse IMD and geographr, Oflog's "
+                "oflog-automated-text) served from a local HTTP mirror; the copy's "
                 "PROVENANCE.md names the upstream commits")
         cmd = [sys.executable, "-m", "data_sources", "refresh", *cli_flags(mirror.url), "--source-note", note,
                *args.rest]

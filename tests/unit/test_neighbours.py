@@ -251,7 +251,7 @@ def test_neighbour_set_with_no_neighbours_of_that_kind_is_an_unknown_area_error(
 def test_neighbour_set_rejects_an_unknown_kind():
     with pytest.raises(ValueError, match="unknown neighbour kind 'social'"):
         neighbour_set(NEIGHBOURS, PLACE, kind="social")
-    assert NEIGHBOUR_KINDS == ("global", "economic", "demographic")
+    assert NEIGHBOUR_KINDS == ("global", "economic", "demographic", "rural_urban")
 
 
 CLUSTERS = pd.DataFrame({
