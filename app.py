@@ -25,6 +25,8 @@ PAGES = [
     st.Page("app_pages/compare.py", title="Compare places", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("app_pages/good_growth.py", title="Good growth", icon=":material/trending_up:", url_path="good-growth"),
     st.Page("app_pages/plan_evaluation.py", title="Plan evaluation", icon=":material/checklist:", url_path="plan"),
+    st.Page("app_pages/priorities.py", title="What matters here?", icon=":material/how_to_vote:",
+            url_path="priorities"),
     st.Page("app_pages/data_methods.py", title="Data & methods", icon=":material/description:", url_path="data"),
 ]
 

@@ -84,6 +84,13 @@ def _sqlite_path(url: str) -> Path | None:
     return Path(u.database)
 
 
+def exists(url: str) -> bool:
+    """False for a SQLite file not yet made (so it cannot hold responses); True for a server database.
+    Lets a page that only reads (good growth) avoid creating an empty database as a side effect."""
+    path = _sqlite_path(url)
+    return path is None or path.exists()
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`. SQLite gets its folder made, WAL journalling (readers never block the
     writer) and a busy timeout so that concurrent writers queue instead of failing."""
