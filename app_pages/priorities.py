@@ -79,7 +79,7 @@ def _choose(text: str) -> Match | None:
 
 
 def _community(place: Match, cw: CommunityWeights) -> None:
-    st.header(f"What {place.areanm}'s residents said")
+    st.header(f"What residents of {place.areanm} said")
     if not cw.enough:
         said = "No one has" if cw.n == 0 else f"{cw.n} {'resident has' if cw.n == 1 else 'residents have'}"
         st.info(f"{ui.md(said)} shared their priorities for {ui.md(place.areanm)} so far. Community weights need "
