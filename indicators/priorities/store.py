@@ -14,7 +14,7 @@ from typing import Annotated
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
-from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy import Engine, Float, case, cast, create_engine, event, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from .errors import AlreadyAnswered, InvalidResponse, PrioritiesError
 from .models import Response
 from .themes import MAX_TEXT_CHARS, SCALE, THEME_LABELS, THEMES
-from .weights import community_weights, summarise
+from .weights import ECONOMY, SERVICES, VALUES, from_moments, from_summary
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
@@ -218,10 +218,29 @@ class ResponseStore:
         frame.loc[frame["text_hidden"].astype(bool), "free_text"] = None
         return frame
 
+    def summary(self, areacd: str | None = None) -> pd.DataFrame:
+        """Community weights' numbers for every place (or one), aggregated by the database: one row per
+        place with n, first, last and each theme's and the economy share's mean, lo, hi (weights.py)."""
+        econ = sum(cast(getattr(Response, t), Float) for t in ECONOMY) / len(ECONOMY)
+        services = sum(cast(getattr(Response, t), Float) for t in SERVICES) / len(SERVICES)
+        share = case((econ + services > 0, econ / (econ + services)), else_=None)
+        exprs = {t: cast(getattr(Response, t), Float) for t in VALUES if t != "economy_share"}
+        exprs["economy_share"] = share
+        cols = [func.count(Response.id).label("n"), func.min(Response.created_at).label("first"),
+                func.max(Response.created_at).label("last")]
+        for v, e in exprs.items():
+            cols += [func.count(e).label(f"{v}_count"), func.sum(e).label(f"{v}_sum"),
+                     func.sum(e * e).label(f"{v}_sumsq")]
+        q = select(Response.areacd, *cols).group_by(Response.areacd).order_by(Response.areacd)
+        if areacd is not None:
+            q = q.where(Response.areacd == areacd)
+        with self.engine.connect() as conn:
+            result = conn.execute(q)
+            moments = pd.DataFrame(result.all(), columns=list(result.keys())).set_index("areacd")
+        for col in ("first", "last"):
+            moments[col] = pd.to_datetime(moments[col], utc=True)
+        return from_moments(moments)
+
     def community(self, areacd: str):  # noqa: ANN201 - CommunityWeights
         """The place's community weights (or how many more responses they need)."""
-        return community_weights(self.ratings(areacd), areacd)
-
-    def community_all(self) -> pd.DataFrame:
-        """Summary for every place with a response: one row each (see weights.summarise)."""
-        return summarise(self.ratings())
+        return from_summary(self.summary(areacd), areacd)

@@ -35,30 +35,46 @@ def _economy_share(frame: pd.DataFrame) -> pd.Series:
     return (econ / total).where(total > 0)
 
 
+VALUES = [*THEMES, "economy_share"]
+COLUMNS = ["n", "first", "last"] + [f"{v}_{k}" for v in VALUES for k in ("mean", "lo", "hi")]
+
+
+def from_moments(m: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
+    """Means and t intervals from per-place moments: `m` indexed by areacd with n, first, last and,
+    for each value v (the themes and economy_share), v_count, v_sum and v_sumsq. The database can
+    compute those moments itself (ResponseStore.summary), so 100,000 responses never cross the wire;
+    s² = (Σx² − (Σx)²/k) / (k − 1). Intervals need k ≥ 2 (NaN otherwise)."""
+    out = pd.DataFrame(index=m.index)
+    out["n"] = m["n"].astype(int)
+    out["first"], out["last"] = m["first"], m["last"]
+    for v in VALUES:
+        k = m[f"{v}_count"].astype("float64")
+        total, squares = m[f"{v}_sum"].astype("float64"), m[f"{v}_sumsq"].astype("float64")
+        mean = total / k.where(k > 0)
+        var = ((squares - total * total / k.where(k > 0)) / (k - 1).where(k >= 2)).clip(lower=0)
+        half = stats.t.ppf(0.5 + level / 2, np.maximum(k - 1, 1)) * np.sqrt(var / k)
+        out[f"{v}_mean"], out[f"{v}_lo"], out[f"{v}_hi"] = mean, mean - half, mean + half
+    return out[COLUMNS]
+
+
 def summarise(frame: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
     """One row per place: n, first, last, and for each theme and for `economy_share` the mean, lo, hi.
 
-    `frame` is one row per response (areacd, created_at, one column per theme), as the store gives it.
-    Intervals need n ≥ 2 (NaN otherwise)."""
-    cols = ["n", "first", "last"] + [f"{v}_{k}" for v in (*THEMES, "economy_share") for k in ("mean", "lo", "hi")]
+    `frame` is one row per response (areacd, created_at, one column per theme), as the store's
+    `ratings()` gives it; the same numbers as the store's `summary()`, computed in pandas."""
     if frame.empty:
-        return pd.DataFrame(columns=cols, index=pd.Index([], name="areacd"))
+        return pd.DataFrame(columns=COLUMNS, index=pd.Index([], name="areacd"))
     data = frame[["areacd", *THEMES]].astype({t: "float64" for t in THEMES})
     data["economy_share"] = _economy_share(data)
-    values = [*THEMES, "economy_share"]
-    g = data.groupby("areacd", sort=True)
-    mean, sd, count = g[values].mean(), g[values].std(ddof=1), g[values].count()
-    half = stats.t.ppf(0.5 + level / 2, np.maximum(count - 1, 1)) * sd / np.sqrt(count)
-    half = half.where(count >= 2)
-    out = pd.DataFrame(index=mean.index)
+    squares = (data[VALUES] ** 2).add_suffix("_sq")
+    g = pd.concat([data, squares], axis=1).groupby("areacd", sort=True)
+    m = pd.DataFrame({"n": g.size()})
     times = frame.groupby("areacd", sort=True)["created_at"]
-    out["n"] = g.size()
-    out["first"], out["last"] = times.min(), times.max()
-    for v in values:
-        out[f"{v}_mean"] = mean[v]
-        out[f"{v}_lo"] = mean[v] - half[v]
-        out[f"{v}_hi"] = mean[v] + half[v]
-    return out[cols]
+    m["first"], m["last"] = times.min(), times.max()
+    counts, sums, sumsq = g[VALUES].count(), g[VALUES].sum(), g[[f"{v}_sq" for v in VALUES]].sum()
+    for v in VALUES:
+        m[f"{v}_count"], m[f"{v}_sum"], m[f"{v}_sumsq"] = counts[v], sums[v], sumsq[f"{v}_sq"]
+    return from_moments(m, level)
 
 
 @dataclass(frozen=True)
@@ -87,7 +103,12 @@ class CommunityWeights:
 
 def community_weights(frame: pd.DataFrame, areacd: str, minimum: int = MIN_RESPONSES) -> CommunityWeights:
     """The place's community weights from its responses (the store's `ratings(areacd)` frame)."""
-    rows = summarise(frame.loc[frame["areacd"] == areacd])
+    return from_summary(summarise(frame.loc[frame["areacd"] == areacd]), areacd, minimum)
+
+
+def from_summary(summary: pd.DataFrame, areacd: str, minimum: int = MIN_RESPONSES) -> CommunityWeights:
+    """The place's community weights from a summary frame (summarise() or ResponseStore.summary())."""
+    rows = summary.loc[summary.index == areacd]
     if rows.empty:
         empty = pd.DataFrame({"theme": list(THEMES), "label": [THEME_LABELS[t] for t in THEMES],
                               "mean": np.nan, "lo": np.nan, "hi": np.nan})

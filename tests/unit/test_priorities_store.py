@@ -139,3 +139,21 @@ def test_two_processes_writing_at_once_store_every_response_once(store, db_url):
     frame = store.export(LEEDS)
     assert len(frame) == 160
     assert store.count(LEEDS) == 160
+
+
+def test_the_database_aggregates_the_same_community_weights_as_pandas(store):
+    import numpy as np
+    from indicators.priorities.weights import summarise
+
+    rng = np.random.default_rng(7)
+    for i in range(40):
+        areacd = (LEEDS, YORK)[i % 2]
+        r = {t: int(v) for t, v in zip(THEMES, rng.integers(0, 11, len(THEMES)))}
+        if i == 5:
+            r = {t: 0 for t in THEMES}  # no economy/public-services split: left out of the share only
+        store.submit(submission(areacd=areacd, session_token=f"agg-session-{i:04d}", ratings=r))
+    in_db, in_pandas = store.summary(), summarise(store.ratings())
+    pd.testing.assert_frame_equal(in_db.drop(columns=["first", "last"]), in_pandas.drop(columns=["first", "last"]),
+                                  check_dtype=False, check_index_type=False, rtol=1e-9)
+    assert (in_db["first"] == in_pandas["first"]).all() and (in_db["last"] == in_pandas["last"]).all()
+    assert store.community(LEEDS).n == 20 and store.summary(YORK).index.tolist() == [YORK]

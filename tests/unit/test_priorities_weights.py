@@ -107,7 +107,7 @@ def test_a_malformed_rate_limit_setting_is_named():
 ])
 def test_t_interval_covers_the_true_mean_about_95_percent_at_the_minimum(name, weights, floor):
     """Known truth: 10,000 places of MIN_RESPONSES residents drawn from a rating distribution; the
-    95% interval (through `summarise`, as the page computes it) should hold the true mean about 95% of
+    95% interval (through `summarise`, whose formula the database path shares) should hold the true mean about 95% of
     the time. Heavily skewed ratings cover a little less (about 92%): methods.md says so."""
     rng = np.random.default_rng(20261130)
     p = np.asarray(weights, float) / sum(weights)
