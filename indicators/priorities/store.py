@@ -221,19 +221,23 @@ class ResponseStore:
     def summary(self, areacd: str | None = None) -> pd.DataFrame:
         """Community weights' numbers for every place (or one), aggregated by the database: one row per
         place with n, first, last and each theme's and the economy share's mean, lo, hi (weights.py)."""
+        # The per-resident share is worked out once per row in a subquery, then aggregated: SQLite does
+        # not reuse a repeated expression, and this keeps the aggregate a plain sum of columns.
         econ = sum(cast(getattr(Response, t), Float) for t in ECONOMY) / len(ECONOMY)
         services = sum(cast(getattr(Response, t), Float) for t in SERVICES) / len(SERVICES)
         share = case((econ + services > 0, econ / (econ + services)), else_=None)
-        exprs = {t: cast(getattr(Response, t), Float) for t in VALUES if t != "economy_share"}
-        exprs["economy_share"] = share
-        cols = [func.count(Response.id).label("n"), func.min(Response.created_at).label("first"),
-                func.max(Response.created_at).label("last")]
-        for v, e in exprs.items():
-            cols += [func.count(e).label(f"{v}_count"), func.sum(e).label(f"{v}_sum"),
-                     func.sum(e * e).label(f"{v}_sumsq")]
-        q = select(Response.areacd, *cols).group_by(Response.areacd).order_by(Response.areacd)
+        rows = select(Response.areacd, Response.created_at,
+                      *[getattr(Response, t).label(t) for t in THEMES], share.label("economy_share"))
         if areacd is not None:
-            q = q.where(Response.areacd == areacd)
+            rows = rows.where(Response.areacd == areacd)
+        sub = rows.subquery()
+        cols = [func.count().label("n"), func.min(sub.c.created_at).label("first"),
+                func.max(sub.c.created_at).label("last")]
+        for v in VALUES:
+            c = sub.c[v]
+            cols += [func.count(c).label(f"{v}_count"), func.sum(c).label(f"{v}_sum"),
+                     func.sum(c * c).label(f"{v}_sumsq")]
+        q = select(sub.c.areacd, *cols).group_by(sub.c.areacd).order_by(sub.c.areacd)
         with self.engine.connect() as conn:
             result = conn.execute(q)
             moments = pd.DataFrame(result.all(), columns=list(result.keys())).set_index("areacd")
