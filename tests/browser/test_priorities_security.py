@@ -1,6 +1,7 @@
 """Poisoned free-text answers on the "What matters here?" page, in a real browser: answers that are
 script, HTML and Markdown payloads are stored as written and drawn as text, in the public list and in
-the local-mode moderation view; nothing runs, no element is injected, no link is made."""
+the local-mode moderation view; nothing runs, no element is injected, no link is made. The page, its
+form and its answers have no serious accessibility violations (axe-core)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -11,8 +12,8 @@ import pytest
 
 from indicators.priorities import ResponseStore, THEMES, migrate
 from indicators.priorities.store import submission
-from tests.support.browser import (OUTPUT, VIEWPORT, StreamlitServer, chromium_path, exceptions_shown,
-                                   generic_errors_shown, open_app, screenshot_full)
+from tests.support.browser import (OUTPUT, VIEWPORT, StreamlitServer, chromium_path, describe_violations,
+                                   exceptions_shown, generic_errors_shown, open_app, run_axe, screenshot_full)
 from tests.support.poisoned_snapshot import IFRAME, IMG, MD_LINK, SCRIPT, SVG
 
 pytestmark = pytest.mark.browser
@@ -78,5 +79,16 @@ def test_poisoned_answers_are_drawn_as_text_in_the_list_and_the_moderation_view(
         text = page.locator("body").inner_text()
         for answer in ANSWERS:
             assert text.count(answer) >= 2, f"{answer!r} is not shown as text in the list and the moderation view"
+    finally:
+        ctx.close()
+
+
+def test_the_form_and_answers_have_no_serious_accessibility_violations(chromium, local_url):
+    ctx = chromium.new_context(viewport=VIEWPORT)
+    try:
+        page = ctx.new_page()
+        open_app(page, local_url + f"/priorities?place={LEEDS}", timeout_ms=180_000)
+        bad = [v for v in run_axe(page) if v["impact"] in ("critical", "serious")]
+        assert not bad, describe_violations(bad)
     finally:
         ctx.close()
