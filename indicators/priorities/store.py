@@ -106,7 +106,9 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # A database that does not answer must not hang a page view: give up connecting after 5 s.
+    args = {"connect_timeout": 5} if make_url(url).get_backend_name() == "postgresql" else {}
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=args)
 
 
 def alembic_config(url: str):  # noqa: ANN201 - alembic.config.Config, imported lazily

@@ -174,3 +174,21 @@ def test_public_mode_offers_no_export_or_moderation_and_writes_only_the_database
     changed = {p for p, m in _files(tmp_path).items() if before_tmp.get(p) != m}
     assert {Path(p).name for p in changed} <= {"priorities.db", "priorities.db-wal", "priorities.db-shm"}
     assert ResponseStore(db).count(LEEDS) == 3
+
+
+def test_an_unreachable_database_gets_one_plain_message_and_good_growth_still_works(monkeypatch, caplog):
+    url = "postgresql+psycopg://someone:hunter2@127.0.0.1:1/nowhere"  # nothing listens on port 1
+    monkeypatch.setenv("GOOD_GROWTH_DATABASE_URL", url)
+    monkeypatch.setenv("GOOD_GROWTH_PUBLIC_MODE", "true")
+    get_settings.cache_clear()
+    try:
+        at = open_page(PAGE, {"place": LEEDS})
+        assert_clean(at, caplog)
+        shown = texts(at)
+        assert "cannot be reached just now" in shown
+        assert "127.0.0.1" not in shown and "hunter2" not in shown and "nowhere" not in shown
+        at = open_page(GOOD_GROWTH, {"place": LEEDS, "residents": "1"})
+        assert_clean(at, caplog)
+        assert not [t for t in at.toggle if t.key == "use_residents"]
+    finally:
+        get_settings.cache_clear()
