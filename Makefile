@@ -51,6 +51,7 @@ run: install
 # About 9-10 minutes on 2 cores.
 test: install-test
 	bash tests/support/setup_browser.sh
+	bash tests/support/setup_services.sh
 	$(BIN)/python -m pytest
 
 # Unit and app tests only: no offline copy, no browser, no root. A few minutes.

@@ -27,6 +27,8 @@ PAGES = [
     st.Page("app_pages/plan_evaluation.py", title="Plan evaluation", icon=":material/checklist:", url_path="plan"),
     st.Page("app_pages/prevention.py", title="Prevention value", icon=":material/savings:", url_path="prevention"),
     st.Page("app_pages/local_data.py", title="Local data", icon=":material/upload_file:", url_path="local-data"),
+    st.Page("app_pages/priorities.py", title="What matters here?", icon=":material/how_to_vote:",
+            url_path="priorities"),
     st.Page("app_pages/data_methods.py", title="Data & methods", icon=":material/description:", url_path="data"),
 ]
 

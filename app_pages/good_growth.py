@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from indicators import scoring
+from indicators import priorities, query, scoring
 from app_pages import common as ui
+from app_pages import residents
 
 
 @st.cache_data(show_spinner="Scoring every place (1,000 draws for rank intervals)…", max_entries=16)
@@ -32,6 +33,20 @@ def main() -> None:
     ui.set_params(economy=None if economy_pct == 50 else economy_pct)
     if economy_pct in (0, 100):
         st.info("With all the weight on one pillar the overall rank ignores the other; the quadrant still shows both.")
+    # --- Residents' priorities (the "What matters here?" page): when the chosen place has enough responses,
+    # its residents' split between the economy and public services may replace the slider's weights.
+    cw = residents.community(sel.place)
+    if cw is not None and cw.enough and st.toggle(
+            "Use residents' priorities", value=ui.param("residents") == "1", key="use_residents",
+            help="Weights from what this place's residents said matters to them (What matters here? page)"):
+        economy_pct = round(dict(priorities.pillar_weights(cw))["economy"] * 100)
+        ui.set_params(residents="1")
+        st.info(f"Scored with {ui.md(query.area_name(ui.ctx(), sel.place))} residents' priorities, n = {cw.n}: "
+                f"{economy_pct}% of the weight on the economy, {100 - economy_pct}% on public services "
+                "(the slider above is set aside).")
+    else:
+        ui.set_params(residents=None)
+    # --- end of residents' priorities
     scores = _scores(ui.created_at(), level, sel.period, economy_pct / 100)
     if scores.empty:
         st.info("No place at this level has enough data to score.")

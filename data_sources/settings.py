@@ -66,6 +66,14 @@ class Settings(BaseSettings):
         description="share by which a dataset's rows, areas or periods may fall from the previous snapshot "
                     "before refresh keeps the previous rows (datasets.yaml `shrink_limits` overrides per dataset)")
 
+    database_url: str = Field(
+        f"sqlite:///{PROJECT_ROOT / 'local' / 'priorities.db'}",
+        description="SQLAlchemy URL of the residents' priorities database: a SQLite file in local/ (ignored by "
+                    "git) by default; postgresql+psycopg://user:password@host/db for replicas that share one")
+    priorities_rate_limit: str = Field(
+        "5/minute;30/hour",
+        description="responses one client may submit (limits' notation, several joined by ';'); per replica")
+
     def with_source(self, source_base_url: str | None) -> "Settings":
         """A copy with another ELS base URL (the CLI's --source-url)."""
         if not source_base_url:
