@@ -461,12 +461,21 @@ def plan_error(plan: Plan, loc: tuple[Any, ...], message: str) -> PlanError:
                      field=_field(loc))
 
 
-def json_schema() -> dict[str, Any]:
-    schema = Plan.model_json_schema()
+def schema_of(model: type[BaseModel], file_name: str) -> dict[str, Any]:
+    """A model's JSON Schema (draft 2020-12) as shipped in plans/: editors validate files against it."""
+    schema = model.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = "https://good-growth.example/plan.schema.json"
+    schema["$id"] = f"https://good-growth.example/{file_name}"
     return schema
 
 
+def schema_json(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def json_schema() -> dict[str, Any]:
+    return schema_of(Plan, "plan.schema.json")
+
+
 def schema_text() -> str:
-    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    return schema_json(json_schema())

@@ -9,7 +9,6 @@ YAML reader (no aliases, anchors, complex keys, huge integers, impossible dates 
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, model_validator
 
 from ..plan_model import AREA_CODE, HORIZON_YEARS, PREVENTION_FILE, PlanError, _field, _line_of, read_plan_bytes
+from .. import plan_model
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "plans" / "prevention.schema.json"
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "plans" / "examples" / "prevention"
@@ -263,11 +263,8 @@ def read_example(name: str) -> bytes:
 
 
 def json_schema() -> dict[str, Any]:
-    schema = PreventionModel.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = "https://good-growth.example/prevention.schema.json"
-    return schema
+    return plan_model.schema_of(PreventionModel, "prevention.schema.json")
 
 
 def schema_text() -> str:
-    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    return plan_model.schema_json(json_schema())
