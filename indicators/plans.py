@@ -26,14 +26,17 @@ horizon and pillar show whether economic and public-service targets move togethe
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from . import aggregate, query, similar_places, trends
 from . import counterfactual as cf
@@ -52,6 +55,38 @@ MIN_PROJECTION_POINTS = trends.MIN_POINTS
 # The line is fitted to the most recent non-overlapping points, as many as the trend window.
 PROJECTION_POINTS = trends.DEFAULT_MAX_POINTS
 LEVEL_ORDER = ("ltla", "utla", "combined_authority", "region", "country", "uk")
+# Damping and scale of the projection, estimated from the snapshot by plan_calibration.estimate.
+CALIBRATION_FILE = Path(__file__).with_name("plan_calibration.yaml")
+
+
+@dataclass(frozen=True)
+class ProjectionCalibration:
+    """How far a recent trend is carried on (``damping``) and how wide its predictive spread is (``scale``).
+
+    Why: a straight line through five points, carried years ahead, overshoots on real data (trends
+    bend back), and its spread is too narrow for the tails; both are measured on earlier data than
+    any check of them (see ``plan_calibration.estimate`` and methods.md, "Plan statuses").
+    Identity (1, 1) leaves the fitted line and its interval as they are.
+    """
+
+    damping: float = 1.0
+    scale: float = 1.0
+
+
+@functools.lru_cache(maxsize=1)
+def calibration() -> ProjectionCalibration:
+    """The calibration checked in beside this module (computed by code, never typed by hand)."""
+    data = yaml.safe_load(CALIBRATION_FILE.read_text(encoding="utf-8"))
+    return ProjectionCalibration(float(data["damping"]), float(data["scale"]))
+
+
+def projection(years, values, target_year: float, *, lci=None, uci=None, length=None,
+               calibrated: ProjectionCalibration | None = None) -> trends.Projection:
+    """The projection a plan status is read from: the recent trend with its trend-change widening,
+    damped and scaled by the snapshot's calibration (``calibrated`` overrides it, for checks)."""
+    c = calibrated or calibration()
+    return trends.project(years, values, float(target_year), PROJECTION_POINTS, lci=lci, uci=uci, length=length,
+                          trend_change=True, damping=c.damping, scale=c.scale)
 
 
 @dataclass
@@ -394,8 +429,7 @@ def _evaluate_target(ctx: query.Context, plan: Plan, place: Place, objective: Ob
                                                  f"latest value ({_fmt(latest, ind.unit)}, "
                                                  f"{last['period_label']}) does not meet the target")
         return TargetResult(**result)
-    proj = trends.project(years, values, float(target.year), PROJECTION_POINTS, lci=lci, uci=uci, length=length,
-                          trend_change=True)
+    proj = projection(years, values, float(target.year), lci=lci, uci=uci, length=length)
     result["projection_points"] = proj.n_points
     if proj.n_points < MIN_PROJECTION_POINTS or proj.value is None or proj.se is None:
         result.update(status="too few points",
@@ -414,8 +448,9 @@ def _evaluate_target(ctx: query.Context, plan: Plan, place: Place, objective: Ob
     if trends.is_money(ind.unit):
         reason += "; projected in cash terms, as the target is"
     fit_args = dict(lci=lci, uci=uci, length=length, bounds=bounds, trend_change=True)
+    c = calibration()
     path = trends.project_path(years, values, np.linspace(np.nanmax(years), target.year, 25), PROJECTION_POINTS,
-                               **fit_args)
+                               damping=c.damping, scale=c.scale, **fit_args)
     fit = trends.project_path(years, values, trends.fit_span(years, values, PROJECTION_POINTS, lci=lci, uci=uci,
                                                              length=length), PROJECTION_POINTS, **fit_args)
     result.update(status=status, reason=reason, probability=p, projected_value=central, projection_low=low,
