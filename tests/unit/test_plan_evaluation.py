@@ -20,6 +20,12 @@ Var = 0.37 + 1.75 = 2.12, SE = 1.456022 and the 95% interval is 80.7 ± 3.182446
 [76.066, 85.334]; in 2028 (h = 5) Var = 0.61 + (1/3)·5·2.25 = 4.36, SE = 2.088061.
 The chance of reaching a value g is P(T₃ ≥ (g − 80.7) / 1.456022): 0.668 for 80, 0.030 for 85.
 The plan's baseline is 2022 (value 75) and the latest period 2023 (value 76).
+
+These hand-worked numbers are for the line as fitted: an autouse fixture sets the projection's
+calibration to the identity (damping 1, scale 1). The stored calibration (plan_calibration.yaml)
+damps the slope beyond the last fitted point by φ and multiplies the predictive SE by k; in 2026
+(3 years past 2023) the centre is 76.2 + φ·1.5·3 and the SE k·1.456022, checked separately below,
+and the simulations with known truth use it, as the product does.
 """
 from __future__ import annotations
 
@@ -44,9 +50,20 @@ FALLING = {2019: 5.0, 2020: 4.6, 2021: 4.1, 2022: 3.9, 2023: 3.4}
 T975 = 3.182446305284263
 
 
+# The calibration the product uses, read before any test replaces it.
+STORED = plans.calibration()
+IDENTITY = plans.ProjectionCalibration(1.0, 1.0)
+
+
 @pytest.fixture(scope="module")
 def ctx():
     return query.context()
+
+
+@pytest.fixture(autouse=True)
+def as_fitted(monkeypatch):
+    """Hand-worked tests check the straight line as fitted; calibrated tests pass ``STORED`` explicitly."""
+    monkeypatch.setattr(plans, "calibration", lambda: IDENTITY)
 
 
 def make_series(values: dict[int, float]) -> pd.DataFrame:
@@ -493,10 +510,37 @@ def test_a_period_code_baseline_is_matched_exactly(ctx, monkeypatch):
     assert (r.baseline_period, r.baseline_value) == ("2021", 73.0)
 
 
+# ------------------------------------------------------------------ the stored calibration
+
+def test_the_stored_calibration_damps_the_trend_beyond_the_last_point_and_widens_the_spread():
+    phi, k = STORED.damping, STORED.scale
+    assert 0.5 <= phi < 1.0 and 1.0 < k <= 2.0
+    x, y = years_values(HAND)
+    p = plans.projection(x, y, 2026, calibrated=STORED)
+    # the fitted level at 2023 is 76.2; only the 3 years beyond it are damped
+    assert p.value == pytest.approx(76.2 + phi * 1.5 * 3)
+    assert p.se == pytest.approx(k * SE_2026) and p.df == 3
+    assert p.slope == pytest.approx(1.5) and p.last_year == 2023.0  # the trend's own slope and sign
+    # inside the data the line is untouched
+    assert plans.projection(x, y, 2023, calibrated=STORED).value == pytest.approx(76.2)
+
+
+def test_the_evaluation_uses_the_stored_calibration(ctx, monkeypatch):
+    monkeypatch.setattr(plans, "calibration", lambda: STORED)
+    phi, k = STORED.damping, STORED.scale
+    centre, se = 76.2 + phi * 4.5, k * SE_2026
+    r = evaluate(ctx, monkeypatch, HIGHER, HAND, reach(80.0))
+    assert r.projected_value == pytest.approx(centre)
+    assert r.probability == pytest.approx(t3_chance(80.0, centre, se), abs=1e-3)
+    # 80 against an undamped 80.7 was on track; damped, the centre misses it
+    assert centre < 80.0 and r.status == "at risk" and "falls short of the target of 80%" in r.reason
+    assert r.projection_path[-1]["value"] == pytest.approx(centre)
+
+
 # ------------------------------------------------------------------ simulations with known truth
 
 def _status(x: np.ndarray, y: np.ndarray, goal: float, year: float, direction: int = 1) -> str:
-    proj = trends.project(x, y, year, plans.PROJECTION_POINTS, trend_change=True)
+    proj = plans.projection(x, y, year, calibrated=STORED)  # as the product projects
     if proj.n_points < plans.MIN_PROJECTION_POINTS or proj.se is None:
         return "too few points"
     return plans.judge(proj, goal, direction, (-math.inf, math.inf)).status
