@@ -245,23 +245,28 @@ def _peers(ctx: query.Context, plan: Plan, codes: list[str], custom: bool) -> tu
 
 
 def place_series(ctx: query.Context, place: Place, indicator: str) -> tuple[pd.DataFrame, str | None]:
-    """The place's series for an indicator (aggregated for a footprint), or a reason it has none."""
+    """The place's series for an indicator (aggregated for a footprint), or a reason it has none.
+
+    Cached in the context: every target and the counterfactual of an objective ask for it again.
+    """
+    key = ("place_series", tuple(place.codes), place.level, place.custom, indicator)
+    if key not in ctx._cache:
+        ctx._cache[key] = _place_series(ctx, place, indicator)
+    series, why = ctx._cache[key]
+    return series.copy(), why
+
+
+def _place_series(ctx: query.Context, place: Place, indicator: str) -> tuple[pd.DataFrame, str | None]:
     if not place.custom:
         s = query.series(ctx, place.codes[0], indicator, place.level)
         return s.loc[s["value"].notna()].reset_index(drop=True), None
-    p = query.periods(ctx, indicator, "ltla")
-    rows = []
-    for code, label, start in zip(p["period_code"], p["period_label"], p["period_start"]):
-        try:
-            agg = aggregate.aggregate(ctx, indicator, place.codes, code)
-        except NotAggregableError as exc:
-            return pd.DataFrame(columns=query.VALUE_COLUMNS), str(exc)
-        if agg.value is not None:
-            rows.append({"period_code": code, "period_label": label, "period_start": start, "value": agg.value,
-                         "lci": agg.lci, "uci": agg.uci})
-    if not rows:
+    try:
+        rows = aggregate.aggregate_series(ctx, indicator, place.codes)
+    except NotAggregableError as exc:
+        return pd.DataFrame(columns=query.VALUE_COLUMNS), str(exc)
+    if rows.empty:
         return pd.DataFrame(columns=query.VALUE_COLUMNS), "no period has a value for every district"
-    return pd.DataFrame(rows), None
+    return rows, None
 
 
 def _comparator_value(ctx: query.Context, place: Place, plan_benchmark: str, indicator: str, period_code: str,

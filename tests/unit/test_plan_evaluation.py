@@ -658,3 +658,24 @@ def test_json_report_is_valid_json_when_a_horizon_has_nothing_judged(ctx):
     data = json.loads(plan_report.to_json(ev), parse_constant=refuse_constant)
     assert [h["share_met_or_on_track"] for h in data["by_horizon"]] == [1.0, None]
     assert [p["share_met_or_on_track"] for p in data["by_pillar"]] == [1.0, None]
+
+
+# ------------------------------------------------------------------ a footprint's series
+
+FYLDE = ["E06000009", "E07000119", "E07000128"]
+
+
+@pytest.mark.parametrize("indicator", ["employment-rate", "active-businesses", "4g-coverage",
+                                       "aged-10-to-11-years-obese", "claimant-count"])
+def test_a_footprint_series_is_the_per_period_aggregate_of_every_period(ctx, indicator):
+    from indicators import aggregate
+    fast = aggregate.aggregate_series(ctx, indicator, FYLDE)
+    p = query.periods(ctx, indicator, "ltla")
+    slow = [(str(code), aggregate.aggregate(ctx, indicator, FYLDE, code)) for code in p["period_code"]]
+    slow = [(code, a) for code, a in slow if a.value is not None]
+    assert len(fast) == len(slow) > 0
+    assert fast["period_code"].tolist() == [code for code, _ in slow]
+    nan = lambda v: math.nan if v is None else v  # noqa: E731
+    assert fast["value"].to_numpy() == pytest.approx([a.value for _, a in slow], rel=1e-12)
+    assert fast["lci"].to_numpy() == pytest.approx([nan(a.lci) for _, a in slow], rel=1e-12, nan_ok=True)
+    assert fast["uci"].to_numpy() == pytest.approx([nan(a.uci) for _, a in slow], rel=1e-12, nan_ok=True)
