@@ -601,6 +601,11 @@ def _summary(by_pillar: pd.DataFrame) -> str:
         return "Not enough targets could be judged in both the economy and public services to compare them."
     gap = e - s
     both = f"{e:.0%} of economic targets and {s:.0%} of public-service targets are met or on track"
+    if set(JUDGED) <= set(by_pillar.columns):  # name how few targets a share may rest on
+        judged = dict(zip(by_pillar["pillar"], by_pillar[list(JUDGED)].sum(axis=1).astype(int)))
+        n_e, n_s = judged.get("economy", 0), judged.get("public_services", 0)
+        both += (f" (weighted shares of the targets that could be judged: {n_e} economic, "
+                 f"{n_s} public-service)")
     if abs(gap) < 0.15:
         return f"Economic and public-service targets are moving together: {both}."
     lead = "economic" if gap > 0 else "public-service"

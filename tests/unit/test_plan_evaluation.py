@@ -679,3 +679,12 @@ def test_a_footprint_series_is_the_per_period_aggregate_of_every_period(ctx, ind
     assert fast["value"].to_numpy() == pytest.approx([a.value for _, a in slow], rel=1e-12)
     assert fast["lci"].to_numpy() == pytest.approx([nan(a.lci) for _, a in slow], rel=1e-12, nan_ok=True)
     assert fast["uci"].to_numpy() == pytest.approx([nan(a.uci) for _, a in slow], rel=1e-12, nan_ok=True)
+
+
+def test_summary_names_how_many_judged_targets_each_share_rests_on():
+    frame = plans._rollup(ROWS, "pillar", ["economy", "public_services", "environment"])
+    text = plans._summary(frame)
+    # economy: met 0.2 of judged 0.3; public services: on track 0.3 of judged 0.3 (the no-data target is not judged)
+    assert text == ("The plan's public-service targets are doing better: 67% of economic targets and 100% of "
+                    "public-service targets are met or on track (weighted shares of the targets that could be "
+                    "judged: 2 economic, 1 public-service).")
