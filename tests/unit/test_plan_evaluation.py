@@ -688,3 +688,26 @@ def test_summary_names_how_many_judged_targets_each_share_rests_on():
     assert text == ("The plan's public-service targets are doing better: 67% of economic targets and 100% of "
                     "public-service targets are met or on track (weighted shares of the targets that could be "
                     "judged: 2 economic, 1 public-service).")
+
+
+# ------------------------------------------------------------------ the example plans
+
+@pytest.mark.parametrize("name", ["cambridge-housing-illustrative", "fylde-coast-footprint-illustrative",
+                                  "greater-manchester-illustrative"])
+def test_no_example_target_is_on_track_while_its_central_projection_misses(ctx, monkeypatch, name):
+    from pathlib import Path
+
+    from indicators.plan_model import load_plan
+    monkeypatch.setattr(plans, "calibration", lambda: STORED)  # as the product evaluates
+    path = Path(__file__).resolve().parents[2] / "plans" / "examples" / f"{name}.yaml"
+    ev = plans.evaluate(ctx, load_plan(path.read_bytes(), str(path), set(ctx.catalogue.ids()), set(ctx.names.index)))
+    for t in (t for o in ev.objectives for t in o.targets):
+        if t.projected_value is None:
+            assert "reaches" not in t.reason
+            continue
+        sign = {"higher_is_better": 1, "lower_is_better": -1}.get(t.polarity) or (
+            1 if t.target_value >= t.baseline_value else -1)
+        reaches = sign * (t.projected_value - t.target_value) >= -1e-9
+        assert ("which reaches the target" in t.reason) == reaches, t.reason
+        if t.status == "on track":
+            assert reaches and t.probability >= 0.5, t.reason
