@@ -12,7 +12,8 @@ Then the calibration of the statuses themselves (indicators.plan_calibration): f
 hide the latest three years of every series with at least eight non-overlapping values, project them
 as a plan target would be, and print how often the 95% prediction interval covered the published
 value, and, for targets one forecast SD either side of it, how often each status came true against
-the chance it claimed.
+the chance it claimed: with the stored projection calibration (indicators/plan_calibration.yaml) and,
+for comparison, with the straight line as fitted.
 
     python bench/plans.py [--areas N]
 """
@@ -114,18 +115,22 @@ def main() -> int:
 
 def calibration(ctx: query.Context, areas: int) -> None:
     """Print the hold-out figures: interval coverage and how often each status came true."""
-    t = time.perf_counter()
-    cal = plan_calibration.holdout(ctx, level="ltla", areas_per_indicator=areas, seed=0)
-    seconds = time.perf_counter() - t
-    f = cal.forecasts
-    print(f"\ncalibration: latest 3 years held out, {len(f)} series ({f['indicator_id'].nunique()} indicators, "
-          f"up to {areas} districts each), {seconds:.1f} s")
-    _print_calibration(cal)
+    stored = plans.calibration()
+    print(f"\nprojection calibration (plan_calibration.yaml): damping {stored.damping:.4f}, scale {stored.scale:.4f}")
+    for label, calibrated in (("calibrated", None), ("as fitted (no calibration)", plan_calibration.IDENTITY)):
+        t = time.perf_counter()
+        cal = plan_calibration.holdout(ctx, level="ltla", areas_per_indicator=areas, seed=0, calibrated=calibrated)
+        seconds = time.perf_counter() - t
+        f = cal.forecasts
+        print(f"\ncalibration check, {label}: latest 3 years held out, {len(f)} series "
+              f"({f['indicator_id'].nunique()} indicators, up to {areas} districts each), {seconds:.1f} s")
+        _print_calibration(cal)
     t = time.perf_counter()
     cal = plan_calibration.holdout(ctx, level="ltla", areas_per_indicator=max(areas // 2, 1), seed=0,
                                    every_origin=True)
     print(f"\ncalibration, every origin (each value held out in turn, 3 years ahead), {len(cal.forecasts)} "
-          f"forecasts, {time.perf_counter() - t:.1f} s")
+          f"forecasts, {time.perf_counter() - t:.1f} s; in sample for the calibration, which was learned from "
+          "origins like these (all but each series' latest 3 years)")
     for label, early in (("held-out year to 2019", True), ("held-out year 2020 on", False)):
         part = plan_calibration.Calibration(cal.forecasts.loc[(cal.forecasts["year"] < 2020) == early],
                                             cal.targets.loc[(cal.targets["year"] < 2020) == early])

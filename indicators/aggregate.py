@@ -64,10 +64,24 @@ def _population_column(ctx: query.Context, indicator: str, members: list[str], y
 def population_weights(ctx: query.Context, members: list[str], period_start: pd.Timestamp | str,
                        denominator: str = "population") -> tuple[pd.Series, str | None]:
     """Each district's mid-year population in the rate's denominator group (children, working age...)
-    for the period's year, or the nearest earlier year published; for `area`, its land area in km²."""
+    for the period's year, or the nearest earlier year published; for `area`, its land area in km².
+
+    Cached per (members, year, denominator) in the context: a footprint's series asks for the
+    same year's weights for every period in it, and the weights depend on the year alone.
+    """
+    year = pd.Timestamp(str(period_start)).year
+    key = ("population_weights", tuple(members), year, denominator)
+    hit = ctx._cache.get(key)
+    if hit is None:
+        hit = ctx._cache[key] = _population_weights(ctx, members, year, denominator)
+    weights, code = hit
+    return weights.copy(), code
+
+
+def _population_weights(ctx: query.Context, members: list[str], year: int, denominator: str
+                        ) -> tuple[pd.Series, str | None]:
     if query.periods(ctx, POPULATION, "ltla").empty:
         return pd.Series(np.nan, index=members), None
-    year = pd.Timestamp(str(period_start)).year
     weights, code = _population_column(ctx, POPULATION, members, year)
     for share_id, complement in DENOMINATOR_SHARES[denominator]:
         share, _ = _population_column(ctx, share_id, members, year)
@@ -126,6 +140,99 @@ def aggregate(ctx: query.Context, indicator: str, members: list[str], period: qu
                      len(members), len(members), pop_code,
                      f"Mean of the districts weighted by their {DENOMINATOR_WORDS[ind.denominator or 'population']} "
                      f"(mid-year {pop_code})" + ("; the CI assumes independent district estimates." if with_ci else "."))
+
+
+def _panel(ctx: query.Context, indicator: str, members: list[str]
+           ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """The members' values of one indicator in every district period at once: (periods, value,
+    lci, uci), the arrays members × periods, NaN where missing. Own code first, then the code a
+    member replaced, as ``query.matrix`` reads one period. Cached in the context."""
+    key = ("member_panel", indicator, tuple(members))
+    hit = ctx._cache.get(key)
+    if hit is not None:
+        return hit
+    p = query.periods(ctx, indicator, "ltla")
+    shape = (len(members), len(p))
+    value, lci, uci = (np.full(shape, np.nan) for _ in range(3))
+    if len(p):
+        rows = ctx.slice(indicator, "ltla")
+        col = pd.Index(p["period_code"].astype(str)).get_indexer(rows["period_code"].astype(str))
+        index = pd.Index(members)
+        successor_of = {old: new for new, old in ctx.predecessor.items()}
+        own = rows["areacd"].astype(str)
+        for lookup in (own, own.map(successor_of).fillna("")):
+            pos = index.get_indexer(lookup)
+            ok = (pos >= 0) & (col >= 0) & rows["value"].notna().to_numpy()
+            ok[ok] = np.isnan(value[pos[ok], col[ok]])
+            for out, name in ((value, "value"), (lci, "lci"), (uci, "uci")):
+                out[pos[ok], col[ok]] = rows[name].to_numpy(dtype=float)[ok]
+    ctx._cache[key] = (p, value, lci, uci)
+    return p, value, lci, uci
+
+
+def _column_for_years(ctx: query.Context, indicator: str, members: list[str], years: np.ndarray) -> np.ndarray:
+    """``_population_column`` for many years: members × years, each year's latest period starting in or
+    before it (else the first period)."""
+    p, value, _, _ = _panel(ctx, indicator, members)
+    if p.empty:
+        return np.full((len(members), len(years)), np.nan)
+    starts = pd.to_datetime(p["period_start"].astype(str)).dt.year.to_numpy()
+    pick = np.maximum(np.searchsorted(starts, years, side="right") - 1, 0)
+    return value[:, pick]
+
+
+def _weights_for_years(ctx: query.Context, members: list[str], years: np.ndarray, denominator: str) -> np.ndarray:
+    """``population_weights`` for many years at once (members × years), normalised to sum to 1."""
+    if query.periods(ctx, POPULATION, "ltla").empty:
+        return np.full((len(members), len(years)), np.nan)
+    weights = _column_for_years(ctx, POPULATION, members, years)
+    for share_id, complement in DENOMINATOR_SHARES[denominator]:
+        share = _column_for_years(ctx, share_id, members, years)
+        weights = weights * ((100 - share) if complement else share) / 100
+    if denominator == "area":
+        density = _column_for_years(ctx, DENSITY, members, years)
+        weights = weights / np.where(density > 0, density, np.nan)
+    return weights / weights.sum(axis=0)
+
+
+def aggregate_series(ctx: query.Context, indicator: str, members: list[str]) -> pd.DataFrame:
+    """``aggregate`` for every district period of the indicator at once: one row per period in which
+    every member has a value (and, for a rate, a population weight), with columns period_code,
+    period_label, period_start, value, lci, uci, in time order.
+
+    Why: a footprint's plan needs the whole series of several indicators; one ``aggregate`` call
+    per period re-read the districts' values and population weights period by period (most of a
+    footprint plan's evaluation time). Here the members' values for all periods, and those of the
+    population series behind the weights, are read once each. The numbers are the same as
+    ``aggregate``'s, period by period (tested).
+    """
+    ind = ctx.catalogue.get(indicator)
+    unknown = [c for c in members if c not in ctx.names.index]
+    if unknown:
+        raise UnknownAreaError(f"unknown district code(s): {', '.join(unknown)}")
+    if ind.aggregation == "not_aggregable":
+        reason = ind.note or "it is a median, ratio or rate whose denominator is not population"
+        raise NotAggregableError(f"{ind.label} cannot be aggregated across areas: {reason}")
+    p, value, lci, uci = _panel(ctx, indicator, members)
+    if p.empty:
+        return pd.DataFrame(columns=["period_code", "period_label", "period_start", "value", "lci", "uci"])
+    complete = ~np.isnan(value).any(axis=0)
+    se = (uci - lci) / (2 * 1.959963984540054)
+    with_ci = ~np.isnan(se).any(axis=0)
+    if ind.aggregation == "count":
+        total = value.sum(axis=0)
+        half = 1.959963984540054 * np.sqrt((se ** 2).sum(axis=0))
+    else:
+        years = pd.to_datetime(p["period_start"].astype(str)).dt.year.to_numpy()
+        w = _weights_for_years(ctx, members, years, ind.denominator or "population")
+        complete &= ~np.isnan(w).any(axis=0)
+        total = (w * value).sum(axis=0)
+        half = 1.959963984540054 * np.sqrt(((w * se) ** 2).sum(axis=0))
+    half = np.where(with_ci, half, np.nan)
+    out = pd.DataFrame({"period_code": p["period_code"].astype(str).to_numpy(),
+                        "period_label": p["period_label"].to_numpy(), "period_start": p["period_start"].to_numpy(),
+                        "value": total, "lci": total - half, "uci": total + half})
+    return out.loc[complete].reset_index(drop=True)
 
 
 def members_of(ctx: query.Context, target: str) -> list[str]:

@@ -26,14 +26,17 @@ horizon and pillar show whether economic and public-service targets move togethe
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from . import aggregate, query, similar_places, trends
 from . import counterfactual as cf
@@ -52,6 +55,38 @@ MIN_PROJECTION_POINTS = trends.MIN_POINTS
 # The line is fitted to the most recent non-overlapping points, as many as the trend window.
 PROJECTION_POINTS = trends.DEFAULT_MAX_POINTS
 LEVEL_ORDER = ("ltla", "utla", "combined_authority", "region", "country", "uk")
+# Damping and scale of the projection, estimated from the snapshot by plan_calibration.estimate.
+CALIBRATION_FILE = Path(__file__).with_name("plan_calibration.yaml")
+
+
+@dataclass(frozen=True)
+class ProjectionCalibration:
+    """How far a recent trend is carried on (``damping``) and how wide its predictive spread is (``scale``).
+
+    Why: a straight line through five points, carried years ahead, overshoots on real data (trends
+    bend back), and its spread is too narrow for the tails; both are measured on earlier data than
+    any check of them (see ``plan_calibration.estimate`` and methods.md, "Plan statuses").
+    Identity (1, 1) leaves the fitted line and its interval as they are.
+    """
+
+    damping: float = 1.0
+    scale: float = 1.0
+
+
+@functools.lru_cache(maxsize=1)
+def calibration() -> ProjectionCalibration:
+    """The calibration checked in beside this module (computed by code, never typed by hand)."""
+    data = yaml.safe_load(CALIBRATION_FILE.read_text(encoding="utf-8"))
+    return ProjectionCalibration(float(data["damping"]), float(data["scale"]))
+
+
+def projection(years, values, target_year: float, *, lci=None, uci=None, length=None,
+               calibrated: ProjectionCalibration | None = None) -> trends.Projection:
+    """The projection a plan status is read from: the recent trend with its trend-change widening,
+    damped and scaled by the snapshot's calibration (``calibrated`` overrides it, for checks)."""
+    c = calibrated or calibration()
+    return trends.project(years, values, float(target_year), PROJECTION_POINTS, lci=lci, uci=uci, length=length,
+                          trend_change=True, damping=c.damping, scale=c.scale)
 
 
 @dataclass
@@ -210,23 +245,28 @@ def _peers(ctx: query.Context, plan: Plan, codes: list[str], custom: bool) -> tu
 
 
 def place_series(ctx: query.Context, place: Place, indicator: str) -> tuple[pd.DataFrame, str | None]:
-    """The place's series for an indicator (aggregated for a footprint), or a reason it has none."""
+    """The place's series for an indicator (aggregated for a footprint), or a reason it has none.
+
+    Cached in the context: every target and the counterfactual of an objective ask for it again.
+    """
+    key = ("place_series", tuple(place.codes), place.level, place.custom, indicator)
+    if key not in ctx._cache:
+        ctx._cache[key] = _place_series(ctx, place, indicator)
+    series, why = ctx._cache[key]
+    return series.copy(), why
+
+
+def _place_series(ctx: query.Context, place: Place, indicator: str) -> tuple[pd.DataFrame, str | None]:
     if not place.custom:
         s = query.series(ctx, place.codes[0], indicator, place.level)
         return s.loc[s["value"].notna()].reset_index(drop=True), None
-    p = query.periods(ctx, indicator, "ltla")
-    rows = []
-    for code, label, start in zip(p["period_code"], p["period_label"], p["period_start"]):
-        try:
-            agg = aggregate.aggregate(ctx, indicator, place.codes, code)
-        except NotAggregableError as exc:
-            return pd.DataFrame(columns=query.VALUE_COLUMNS), str(exc)
-        if agg.value is not None:
-            rows.append({"period_code": code, "period_label": label, "period_start": start, "value": agg.value,
-                         "lci": agg.lci, "uci": agg.uci})
-    if not rows:
+    try:
+        rows = aggregate.aggregate_series(ctx, indicator, place.codes)
+    except NotAggregableError as exc:
+        return pd.DataFrame(columns=query.VALUE_COLUMNS), str(exc)
+    if rows.empty:
         return pd.DataFrame(columns=query.VALUE_COLUMNS), "no period has a value for every district"
-    return pd.DataFrame(rows), None
+    return rows, None
 
 
 def _comparator_value(ctx: query.Context, place: Place, plan_benchmark: str, indicator: str, period_code: str,
@@ -394,8 +434,7 @@ def _evaluate_target(ctx: query.Context, plan: Plan, place: Place, objective: Ob
                                                  f"latest value ({_fmt(latest, ind.unit)}, "
                                                  f"{last['period_label']}) does not meet the target")
         return TargetResult(**result)
-    proj = trends.project(years, values, float(target.year), PROJECTION_POINTS, lci=lci, uci=uci, length=length,
-                          trend_change=True)
+    proj = projection(years, values, float(target.year), lci=lci, uci=uci, length=length)
     result["projection_points"] = proj.n_points
     if proj.n_points < MIN_PROJECTION_POINTS or proj.value is None or proj.se is None:
         result.update(status="too few points",
@@ -414,8 +453,9 @@ def _evaluate_target(ctx: query.Context, plan: Plan, place: Place, objective: Ob
     if trends.is_money(ind.unit):
         reason += "; projected in cash terms, as the target is"
     fit_args = dict(lci=lci, uci=uci, length=length, bounds=bounds, trend_change=True)
+    c = calibration()
     path = trends.project_path(years, values, np.linspace(np.nanmax(years), target.year, 25), PROJECTION_POINTS,
-                               **fit_args)
+                               damping=c.damping, scale=c.scale, **fit_args)
     fit = trends.project_path(years, values, trends.fit_span(years, values, PROJECTION_POINTS, lci=lci, uci=uci,
                                                              length=length), PROJECTION_POINTS, **fit_args)
     result.update(status=status, reason=reason, probability=p, projected_value=central, projection_low=low,
@@ -561,6 +601,11 @@ def _summary(by_pillar: pd.DataFrame) -> str:
         return "Not enough targets could be judged in both the economy and public services to compare them."
     gap = e - s
     both = f"{e:.0%} of economic targets and {s:.0%} of public-service targets are met or on track"
+    if set(JUDGED) <= set(by_pillar.columns):  # name how few targets a share may rest on
+        judged = dict(zip(by_pillar["pillar"], by_pillar[list(JUDGED)].sum(axis=1).astype(int)))
+        n_e, n_s = judged.get("economy", 0), judged.get("public_services", 0)
+        both += (f" (weighted shares of the targets that could be judged: {n_e} economic, "
+                 f"{n_s} public-service)")
     if abs(gap) < 0.15:
         return f"Economic and public-service targets are moving together: {both}."
     lead = "economic" if gap > 0 else "public-service"

@@ -539,6 +539,7 @@ class Projection:
     df: int | None = None
     slope: float | None = None
     weighted: bool = False
+    last_year: float | None = None  # the last fitted point: the projection extrapolates beyond it
 
 
 def _drift_variance(f: _Fit, x0) -> np.ndarray:
@@ -560,8 +561,22 @@ def _drift_variance(f: _Fit, x0) -> np.ndarray:
     return var_d * h * (1.0 + h / d.size)
 
 
+def _damped(f: _Fit, x0, value, damping: float):
+    """The centre with the slope beyond the last fitted point damped by ``damping`` (1: the straight line).
+
+    The level is the fitted line at the last point; only the extrapolated part, slope × years beyond
+    it, is multiplied by ``damping`` (a damped trend, Gardner & McKenzie 1985, in its simplest form).
+    Why: held-out checks on the snapshot show recent trends carry on only in part.
+    """
+    if damping == 1.0:
+        return value
+    h = np.maximum(np.asarray(x0, dtype=float) - f.x[-1], 0.0)
+    return value - (1.0 - damping) * f.slope * h
+
+
 def project(years, values, target_year: float, max_points: int = DEFAULT_MAX_POINTS,
-            alpha: float = 0.05, *, lci=None, uci=None, length=None, trend_change: bool = False) -> Projection:
+            alpha: float = 0.05, *, lci=None, uci=None, length=None, trend_change: bool = False,
+            damping: float = 1.0, scale: float = 1.0) -> Projection:
     """Project the recent linear trend to ``target_year`` with its prediction interval.
 
     Why a prediction interval: a reader asking "where will this be in 2030?" wants the range
@@ -572,6 +587,9 @@ def project(years, values, target_year: float, max_points: int = DEFAULT_MAX_POI
     the straight line through them and everything else is None. With ``trend_change`` the
     prediction variance also carries ``_drift_variance`` (the line itself may move), which is what
     plan statuses use; without it the interval is the textbook one and assumes the line continues.
+    ``damping`` (see ``_damped``) and ``scale`` (a factor on the predictive standard error) are the
+    empirical calibration plan statuses apply (``plans.projection``); the defaults leave the line
+    and its interval as fitted. ``slope`` stays the fitted slope, so its sign is the trend's.
     """
     _check_options(max_points, alpha)
     target = float(target_year)
@@ -583,19 +601,22 @@ def project(years, values, target_year: float, max_points: int = DEFAULT_MAX_POI
         return Projection(target, None, None, None, None, None, n)
     if n == 2:
         slope = float((y[1] - y[0]) / (x[1] - x[0]))
-        return Projection(target, float(y[0] + slope * (target - x[0])), None, None, None, None, n, slope=slope)
+        return Projection(target, float(y[0] + slope * (target - x[0])), None, None, None, None, n, slope=slope,
+                          last_year=float(x[-1]))
     f = _fit(x, y, w)
     value, se_mean, se_obs = (float(v) for v in f.predict(target))
     if trend_change:
         se_obs = math.sqrt(se_obs ** 2 + float(_drift_variance(f, target)))
+    value = float(_damped(f, target, value, damping))
+    se_mean, se_obs = scale * se_mean, scale * se_obs
     t = float(stats.t.ppf(1.0 - alpha / 2.0, f.dof))
     return Projection(target, value, value - t * se_obs, value + t * se_obs, value - t * se_mean,
-                      value + t * se_mean, n, se_obs, f.dof, f.slope, weighted)
+                      value + t * se_mean, n, se_obs, f.dof, f.slope, weighted, float(x[-1]))
 
 
 def project_path(years, values, to_years, max_points: int = DEFAULT_MAX_POINTS, alpha: float = 0.05, *,
                  lci=None, uci=None, length=None, bounds: tuple[float, float] = (-math.inf, math.inf),
-                 trend_change: bool = False) -> pd.DataFrame:
+                 trend_change: bool = False, damping: float = 1.0, scale: float = 1.0) -> pd.DataFrame:
     """The projection at several years at once (for drawing the band): columns year, value,
     pi_lower, pi_upper, the value clipped and the interval truncated to ``bounds``. Empty when
     fewer than three points."""
@@ -607,6 +628,7 @@ def project_path(years, values, to_years, max_points: int = DEFAULT_MAX_POINTS, 
     value, _, se = f.predict(at)
     if trend_change:
         se = np.sqrt(se ** 2 + _drift_variance(f, at))
+    value, se = _damped(f, at, value, damping), scale * se
     lo, hi = truncated_interval(value, se, f.dof, bounds, alpha)
     return pd.DataFrame({"year": at, "value": np.clip(value, *bounds), "pi_lower": lo, "pi_upper": hi})
 

@@ -20,6 +20,12 @@ Var = 0.37 + 1.75 = 2.12, SE = 1.456022 and the 95% interval is 80.7 ± 3.182446
 [76.066, 85.334]; in 2028 (h = 5) Var = 0.61 + (1/3)·5·2.25 = 4.36, SE = 2.088061.
 The chance of reaching a value g is P(T₃ ≥ (g − 80.7) / 1.456022): 0.668 for 80, 0.030 for 85.
 The plan's baseline is 2022 (value 75) and the latest period 2023 (value 76).
+
+These hand-worked numbers are for the line as fitted: an autouse fixture sets the projection's
+calibration to the identity (damping 1, scale 1). The stored calibration (plan_calibration.yaml)
+damps the slope beyond the last fitted point by φ and multiplies the predictive SE by k; in 2026
+(3 years past 2023) the centre is 76.2 + φ·1.5·3 and the SE k·1.456022, checked separately below,
+and the simulations with known truth use it, as the product does.
 """
 from __future__ import annotations
 
@@ -44,9 +50,20 @@ FALLING = {2019: 5.0, 2020: 4.6, 2021: 4.1, 2022: 3.9, 2023: 3.4}
 T975 = 3.182446305284263
 
 
+# The calibration the product uses, read before any test replaces it.
+STORED = plans.calibration()
+IDENTITY = plans.ProjectionCalibration(1.0, 1.0)
+
+
 @pytest.fixture(scope="module")
 def ctx():
     return query.context()
+
+
+@pytest.fixture(autouse=True)
+def as_fitted(monkeypatch):
+    """Hand-worked tests check the straight line as fitted; calibrated tests pass ``STORED`` explicitly."""
+    monkeypatch.setattr(plans, "calibration", lambda: IDENTITY)
 
 
 def make_series(values: dict[int, float]) -> pd.DataFrame:
@@ -493,10 +510,37 @@ def test_a_period_code_baseline_is_matched_exactly(ctx, monkeypatch):
     assert (r.baseline_period, r.baseline_value) == ("2021", 73.0)
 
 
+# ------------------------------------------------------------------ the stored calibration
+
+def test_the_stored_calibration_damps_the_trend_beyond_the_last_point_and_widens_the_spread():
+    phi, k = STORED.damping, STORED.scale
+    assert 0.5 <= phi < 1.0 and 1.0 < k <= 2.0
+    x, y = years_values(HAND)
+    p = plans.projection(x, y, 2026, calibrated=STORED)
+    # the fitted level at 2023 is 76.2; only the 3 years beyond it are damped
+    assert p.value == pytest.approx(76.2 + phi * 1.5 * 3)
+    assert p.se == pytest.approx(k * SE_2026) and p.df == 3
+    assert p.slope == pytest.approx(1.5) and p.last_year == 2023.0  # the trend's own slope and sign
+    # inside the data the line is untouched
+    assert plans.projection(x, y, 2023, calibrated=STORED).value == pytest.approx(76.2)
+
+
+def test_the_evaluation_uses_the_stored_calibration(ctx, monkeypatch):
+    monkeypatch.setattr(plans, "calibration", lambda: STORED)
+    phi, k = STORED.damping, STORED.scale
+    centre, se = 76.2 + phi * 4.5, k * SE_2026
+    r = evaluate(ctx, monkeypatch, HIGHER, HAND, reach(80.0))
+    assert r.projected_value == pytest.approx(centre)
+    assert r.probability == pytest.approx(t3_chance(80.0, centre, se), abs=1e-3)
+    # 80 against an undamped 80.7 was on track; damped, the centre misses it
+    assert centre < 80.0 and r.status == "at risk" and "falls short of the target of 80%" in r.reason
+    assert r.projection_path[-1]["value"] == pytest.approx(centre)
+
+
 # ------------------------------------------------------------------ simulations with known truth
 
 def _status(x: np.ndarray, y: np.ndarray, goal: float, year: float, direction: int = 1) -> str:
-    proj = trends.project(x, y, year, plans.PROJECTION_POINTS, trend_change=True)
+    proj = plans.projection(x, y, year, calibrated=STORED)  # as the product projects
     if proj.n_points < plans.MIN_PROJECTION_POINTS or proj.se is None:
         return "too few points"
     return plans.judge(proj, goal, direction, (-math.inf, math.inf)).status
@@ -614,3 +658,56 @@ def test_json_report_is_valid_json_when_a_horizon_has_nothing_judged(ctx):
     data = json.loads(plan_report.to_json(ev), parse_constant=refuse_constant)
     assert [h["share_met_or_on_track"] for h in data["by_horizon"]] == [1.0, None]
     assert [p["share_met_or_on_track"] for p in data["by_pillar"]] == [1.0, None]
+
+
+# ------------------------------------------------------------------ a footprint's series
+
+FYLDE = ["E06000009", "E07000119", "E07000128"]
+
+
+@pytest.mark.parametrize("indicator", ["employment-rate", "active-businesses", "4g-coverage",
+                                       "aged-10-to-11-years-obese", "claimant-count"])
+def test_a_footprint_series_is_the_per_period_aggregate_of_every_period(ctx, indicator):
+    from indicators import aggregate
+    fast = aggregate.aggregate_series(ctx, indicator, FYLDE)
+    p = query.periods(ctx, indicator, "ltla")
+    slow = [(str(code), aggregate.aggregate(ctx, indicator, FYLDE, code)) for code in p["period_code"]]
+    slow = [(code, a) for code, a in slow if a.value is not None]
+    assert len(fast) == len(slow) > 0
+    assert fast["period_code"].tolist() == [code for code, _ in slow]
+    nan = lambda v: math.nan if v is None else v  # noqa: E731
+    assert fast["value"].to_numpy() == pytest.approx([a.value for _, a in slow], rel=1e-12)
+    assert fast["lci"].to_numpy() == pytest.approx([nan(a.lci) for _, a in slow], rel=1e-12, nan_ok=True)
+    assert fast["uci"].to_numpy() == pytest.approx([nan(a.uci) for _, a in slow], rel=1e-12, nan_ok=True)
+
+
+def test_summary_names_how_many_judged_targets_each_share_rests_on():
+    frame = plans._rollup(ROWS, "pillar", ["economy", "public_services", "environment"])
+    text = plans._summary(frame)
+    # economy: met 0.2 of judged 0.3; public services: on track 0.3 of judged 0.3 (the no-data target is not judged)
+    assert text == ("The plan's public-service targets are doing better: 67% of economic targets and 100% of "
+                    "public-service targets are met or on track (weighted shares of the targets that could be "
+                    "judged: 2 economic, 1 public-service).")
+
+
+# ------------------------------------------------------------------ the example plans
+
+@pytest.mark.parametrize("name", ["cambridge-housing-illustrative", "fylde-coast-footprint-illustrative",
+                                  "greater-manchester-illustrative"])
+def test_no_example_target_is_on_track_while_its_central_projection_misses(ctx, monkeypatch, name):
+    from pathlib import Path
+
+    from indicators.plan_model import load_plan
+    monkeypatch.setattr(plans, "calibration", lambda: STORED)  # as the product evaluates
+    path = Path(__file__).resolve().parents[2] / "plans" / "examples" / f"{name}.yaml"
+    ev = plans.evaluate(ctx, load_plan(path.read_bytes(), str(path), set(ctx.catalogue.ids()), set(ctx.names.index)))
+    for t in (t for o in ev.objectives for t in o.targets):
+        if t.projected_value is None:
+            assert "reaches" not in t.reason
+            continue
+        sign = {"higher_is_better": 1, "lower_is_better": -1}.get(t.polarity) or (
+            1 if t.target_value >= t.baseline_value else -1)
+        reaches = sign * (t.projected_value - t.target_value) >= -1e-9
+        assert ("which reaches the target" in t.reason) == reaches, t.reason
+        if t.status == "on track":
+            assert reaches and t.probability >= 0.5, t.reason
