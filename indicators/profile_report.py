@@ -42,7 +42,6 @@ VERDICT_STYLE: dict[str, tuple[str, str, str]] = {
 TREND_ARROWS = {"improving": "↑", "worsening": "↓", "increasing": "↑", "decreasing": "↓",
                 "no significant change": "→", "too few points": "·"}
 _MD_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
-SPINE_W, SPINE_H = 160, 22
 
 
 # ---------------------------------------------------------------- words and numbers
@@ -186,36 +185,29 @@ def spine_positions(prof: pd.DataFrame) -> pd.DataFrame:
                          "q_hi": np.fmax(p25, p75), "here": pos("value")}, index=prof.index)
 
 
-def _marker(shape: str, x: float, y: float, fill: str, r: float = 6.5) -> str:
-    style = f'fill="{fill}" stroke="#000" stroke-width="1.2"'
-    if shape == "up":
-        return f'<polygon points="{x:.1f},{y - r:.1f} {x + r:.1f},{y + r * .8:.1f} {x - r:.1f},{y + r * .8:.1f}" {style}/>'
-    if shape == "down":
-        return f'<polygon points="{x:.1f},{y + r:.1f} {x + r:.1f},{y - r * .8:.1f} {x - r:.1f},{y - r * .8:.1f}" {style}/>'
-    if shape == "square":
-        s = r * .8
-        return f'<rect x="{x - s:.1f}" y="{y - s:.1f}" width="{2 * s:.1f}" height="{2 * s:.1f}" {style}/>'
-    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r * .85:.1f}" {style}/>'
+GLYPHS = {"up": "▲", "down": "▼", "circle": "●", "square": "■"}
 
 
-def spine_svg(pos: pd.Series, verdict: str, words: str) -> str:
-    """One row's spine: range across areas (light), middle half (dark), benchmark (black line), the place."""
+def _marker(verdict: str, left: float | None = None) -> str:
+    """The place's marker: shape and colour by verdict, outlined in black. Drawn as a text glyph, not SVG,
+    because the app's HTML element admits no SVG; the glyph prints and scales with the text."""
+    fill, _, shape = VERDICT_STYLE[verdict]
+    where = f"left:{left * 100:.1f}%;" if left is not None else ""
+    return f'<span class="mk mk-{shape}" style="{where}color:{fill}" aria-hidden="true">{GLYPHS[shape]}</span>'
+
+
+def spine_html(pos: pd.Series, verdict: str, words: str) -> str:
+    """One row's spine: range across areas (light), middle half (dark), benchmark (black line), the place.
+    Positions are percentages of the spine's width, so it draws the same on a phone, a desktop and paper."""
     if _missing(pos["worst"]) or _missing(pos["here"]):
         return '<span class="muted">no spread across areas</span>'
-    pad, w, mid = 8.0, SPINE_W - 16.0, SPINE_H / 2
 
-    def x(v: float) -> float:
-        return pad + w * float(v)
+    def bar(cls: str, lo: float, hi: float) -> str:
+        return f'<span class="{cls}" style="left:{lo * 100:.1f}%;width:{max(hi - lo, 0.005) * 100:.1f}%"></span>'
 
-    fill = VERDICT_STYLE[verdict][0]
-    return (f'<svg class="spine" viewBox="0 0 {SPINE_W} {SPINE_H}" width="{SPINE_W}" height="{SPINE_H}" '
-            f'role="img" aria-label="{_esc(words)}">'
-            f'<rect x="{x(pos["worst"]):.1f}" y="{mid - 5:.1f}" width="{max(x(pos["best"]) - x(pos["worst"]), 1):.1f}" '
-            f'height="10" fill="#d9d9d9"/>'
-            f'<rect x="{x(pos["q_lo"]):.1f}" y="{mid - 5:.1f}" width="{max(x(pos["q_hi"]) - x(pos["q_lo"]), 1):.1f}" '
-            f'height="10" fill="#8c8c8c"/>'
-            f'<line x1="{x(0.5):.1f}" x2="{x(0.5):.1f}" y1="1" y2="{SPINE_H - 1}" stroke="#000" stroke-width="2"/>'
-            f'{_marker(VERDICT_STYLE[verdict][2], x(pos["here"]), mid, fill)}</svg>')
+    return (f'<div class="spine" role="img" aria-label="{_esc(words)}">'
+            f'{bar("rng", pos["worst"], pos["best"])}{bar("iqr", pos["q_lo"], pos["q_hi"])}'
+            f'<span class="bm"></span>{_marker(verdict, float(pos["here"]))}</div>')
 
 
 # ---------------------------------------------------------------- rows and tables
@@ -274,11 +266,11 @@ def _row(row: pd.Series, pos: pd.Series, meta: pd.DataFrame, bench_name: str, pl
     return (f'<tr><th scope="row" class="ind"><details><summary>{_esc(row["label"])}</summary>'
             f'<div class="about">{_about(str(row["indicator_id"]), row, meta)}</div></details>'
             f'<span class="sub">{period}{unit_line}</span></th>'
-            f'<td class="num">{_esc(value)}<span class="sub">{_esc(ci) if ci else "no interval published"}</span></td>'
+            f'<td class="num">{_esc(value)}<span class="sub">{_esc(ci) if ci else "no interval"}</span></td>'
             f'<td class="num">{_esc(bench)}{bench_note}</td>'
             f'<td>{_badge(verdict)}{verdict_sub}{flag}</td>'
             f'<td class="trend"><span aria-hidden="true">{arrow}</span> {_esc(trend_words)}</td>'
-            f'<td class="spinecell">{spine_svg(pos, verdict, words)}</td></tr>')
+            f'<td class="spinecell">{spine_html(pos, verdict, words)}</td></tr>')
 
 
 def ordered(prof: pd.DataFrame) -> pd.DataFrame:
@@ -307,7 +299,7 @@ def profile_tables(prof: pd.DataFrame, meta: pd.DataFrame, bench_name: str, plac
         bodies = []
         for theme, rows in part.groupby(part["theme"].map(theme_label), sort=False):
             body = "".join(_row(r, pos.loc[i], meta, bench_name, place_name) for i, r in rows.iterrows())
-            bodies.append(f'<tbody><tr class="theme"><th scope="colgroup" colspan="6">{_esc(theme)}</th></tr>'
+            bodies.append(f'<tbody><tr class="theme"><th scope="colgroup" colspan="6"><span>{_esc(theme)}</span></th></tr>'
                           f'{body}</tbody>')
         out.append(f'<section class="pillar"><h3>{_esc(name)} <span class="count">({len(part)} indicators)</span>'
                    f'</h3><div class="scroll" role="region" tabindex="0" aria-label="{_esc(name)} indicators">'
@@ -323,9 +315,7 @@ def legend(bench_name: str) -> str:
                              ("worse", "the interval is wholly on the worse side"),
                              ("not compared", "no published interval or no comparator figure: the place's fifth "
                                               "among areas is shown instead (a position, not a test)")]:
-        fill, _, shape = VERDICT_STYLE[verdict]
-        icon = (f'<svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">'
-                f'{_marker(shape, 8, 8, fill, 6)}</svg>')
+        icon = f'<span class="key">{_marker(verdict)}</span>'
         keys.append(f"<li>{icon} <strong>{_esc(verdict)}</strong>: {_esc(meaning)}</li>")
     return (f'<div class="legend"><p>Each row: the value with its 95% confidence interval, {_esc(bench_name)}\'s '
             f'value, the comparison, the recent trend (improving or worsening only when significant, by '
@@ -341,7 +331,6 @@ CSS = """
 .gg-profile h3 .count{font-weight:normal;color:var(--muted);font-size:.9rem}
 .gg-profile .legend ul{list-style:none;padding:0;margin:.3rem 0 0}
 .gg-profile .legend li{margin:.15rem 0}
-.gg-profile .legend svg{vertical-align:-2px}
 .gg-profile .legend p{margin:.2rem 0}
 .gg-profile .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}
 .gg-profile table.profile{border-collapse:separate;border-spacing:0;width:100%;min-width:56rem}
@@ -359,11 +348,20 @@ CSS = """
 .gg-profile .flag{display:block;font-weight:700;font-size:.8rem;color:#000}
 .gg-profile .flag::before{content:"⚠ "}
 .gg-profile td.trend{white-space:nowrap;font-size:.9rem}
-.gg-profile td.spinecell{width:170px;min-width:170px}
-.gg-profile svg.spine{display:block}
+.gg-profile td.spinecell{width:11rem;min-width:11rem;vertical-align:middle}
+.gg-profile .spine{position:relative;height:22px;margin:0 8px}
+.gg-profile .spine span{position:absolute;display:block}
+.gg-profile .spine .rng{top:6px;height:10px;background:#d9d9d9}
+.gg-profile .spine .iqr{top:6px;height:10px;background:#8c8c8c}
+.gg-profile .spine .bm{left:50%;top:0;width:2px;height:22px;margin-left:-1px;background:#000}
+.gg-profile .mk{font-size:17px;line-height:1;-webkit-text-stroke:1.2px #000;paint-order:stroke fill}
+.gg-profile .spine .mk{top:50%;transform:translate(-50%,-52%)}
+.gg-profile .key{display:inline-block;width:1.1rem;text-align:center}
+.gg-profile .mk-square{font-size:14px}
 .gg-profile details summary{cursor:pointer;color:#0b5394;text-decoration:underline dotted}
 .gg-profile details .about{font-weight:normal;font-size:.85rem;max-width:32rem;white-space:normal}
-.gg-profile details .about p{margin:.25rem 0}
+.gg-profile details .about p{margin:.25rem 0;font-size:.85rem;line-height:1.35}
+.gg-profile tr.theme th span{position:sticky;left:.5rem}
 .gg-profile .muted{color:var(--muted)}
 .gg-profile .url{overflow-wrap:anywhere;font-family:monospace}
 .gg-profile a{color:#0b5394;overflow-wrap:anywhere}
