@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 
 from .catalogue import PILLAR_LABELS
-from .plan_report import fmt_value as _plan_fmt
 
 PILLAR_ORDER = ["economy", "public_services", "environment", "context"]
 THEME_LABELS = {"pay_income": "Pay and income", "crime_safety": "Crime and safety", "labour_market": "Labour market",
@@ -60,28 +59,60 @@ def _missing(v: Any) -> bool:
         return True
 
 
-def value_text(v: Any, unit: str) -> str:
-    """A value with its unit where the unit is short ('£608', '26.6%', '79.1 years'); '–' when missing.
-    Long units ('Rate per 100,000 population') are named once beside the indicator instead."""
+def decimals_for(v: Any, published: Any = None, unit: str = "") -> int:
+    """The decimals a row is written with: the publisher's where its metadata gives them (at least one
+    below 10), else by size (0 from 1,000, 1 from 10, 2 below; whole pounds from £100). One choice per row, so value, interval and benchmark line up."""
+    a = abs(float(v)) if not _missing(v) else 0.0
+    if not _missing(published) and 0 <= float(published) <= 4:
+        return max(int(published), 1) if 0 < a < 10 else int(published)  # '3%' would hide 2.7 against 3.4
+    if _unit_parts(unit)[0] == "£" and a >= 100:  # whole pounds
+        return 0
+    return 0 if a >= 1000 else 1 if a >= 10 else 2
+
+
+def _unit_parts(unit: str) -> tuple[str, str]:
+    """(prefix, suffix) written with a value: '£' + '608' + ' per head', '26.6' + '%', '79.1' + ' years'.
+    Long units ('Rate per 100,000 population') would swamp every number: they are named beside the label."""
+    u = (unit or "").strip()
+    low = u.lower()
+    if u == "%":
+        return "", "%"
+    if u == "£":
+        return "£", ""
+    if low in ("£ million", "£m"):
+        return "£", " million"
+    if low.startswith("£ per "):
+        return "£", u[1:]
+    if low in ("yrs", "years", "year"):
+        return "", " years"
+    if low in ("mins", "minutes"):
+        return "", " min"
+    return "", ""
+
+
+def value_text(v: Any, unit: str, decimals: int | None = None, bare: bool = False) -> str:
+    """A value with thousands separators and its short unit ('£236,213', '26.6%', '£608 per head');
+    '–' when missing. `bare` leaves the unit off (interval limits beside a value that carries it)."""
     if _missing(v):
         return "–"
-    u = (unit or "").strip()
-    if u.lower().startswith("£ per "):  # '£ per head' reads as '£608 per head'
-        return _plan_fmt(float(v), "£") + u[1:]
-    return _plan_fmt(float(v), u)
+    x = float(v)
+    d = decimals_for(x, unit=unit) if decimals is None else decimals
+    text = f"{abs(x):,.{d}f}"
+    prefix, suffix = ("", "") if bare else _unit_parts(unit)
+    sign = "−" if x < 0 and float(text.replace(",", "")) != 0 else ""
+    return sign + prefix + text + suffix
 
 
 def unit_named_apart(unit: str) -> bool:
     """True when values are written bare, so the unit must be named beside the indicator."""
-    u = (unit or "").strip()
-    return bool(u) and value_text(1.0, u) == "1"
+    return bool((unit or "").strip()) and _unit_parts(unit) == ("", "")
 
 
-def ci_text(lo: Any, hi: Any, unit: str) -> str:
-    """'(24.0 to 29.1)' or '' when the publisher gives no interval."""
+def ci_text(lo: Any, hi: Any, unit: str, decimals: int | None = None) -> str:
+    """'24.0 to 29.2' (limits written bare, as Fingertips does) or '' when no interval is published."""
     if _missing(lo) or _missing(hi):
         return ""
-    return f"{value_text(lo, unit)} to {value_text(hi, unit)}"
+    return f"{value_text(lo, unit, decimals, bare=True)} to {value_text(hi, unit, decimals, bare=True)}"
 
 
 def theme_label(theme: Any) -> str:
@@ -150,7 +181,7 @@ def long_date(value: Any) -> str:
 # ---------------------------------------------------------------- metadata
 
 META_COLUMNS = ["title", "subtitle", "description", "caveats", "source_org", "source_url", "source_date_text",
-                "next_release", "note", "kind"]
+                "next_release", "decimal_places", "note", "kind"]
 
 
 def metadata(snapshot_catalogue: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
@@ -245,9 +276,11 @@ def _about(ind: str, row: pd.Series, meta: pd.DataFrame) -> str:
 def _row(row: pd.Series, pos: pd.Series, meta: pd.DataFrame, bench_name: str, place_name: str) -> str:
     unit = str(row.get("unit") or "")
     verdict = verdict_of(row)
-    value = value_text(row["value"], unit)
-    ci = ci_text(row.get("lci"), row.get("uci"), unit)
-    bench = value_text(row.get("benchmark_value"), unit)
+    d = decimals_for(row["value"], meta.at[row["indicator_id"], "decimal_places"]
+                     if row["indicator_id"] in meta.index else None, unit)
+    value = value_text(row["value"], unit, d)
+    ci = ci_text(row.get("lci"), row.get("uci"), unit, d)
+    bench = value_text(row.get("benchmark_value"), unit, d)
     who = row.get("benchmark_name")
     bench_note = ""
     if _missing_text(who):

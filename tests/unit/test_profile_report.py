@@ -75,7 +75,7 @@ def test_the_file_stands_alone():
 
 def test_numbers_are_written_for_people():
     doc = _doc()
-    assert "£236,213" in doc and "£230,000 to £240,000" in doc and "£250,000" in doc
+    assert "£236,213" in doc and "230,000 to 240,000" in doc and "£250,000" in doc
     text = re.sub(r"<[^>]+>", " ", doc)
     assert not re.search(r"\b(None|nan|NaN)\b", text)
 
@@ -91,6 +91,13 @@ def test_verdict_trend_and_position_are_in_words():
     assert "too few points" in gva and "↓" not in gva and "↑" not in gva
 
 
+def test_value_interval_and_benchmark_share_the_publishers_decimals():
+    meta = _meta()
+    meta.loc["pay", "decimal_places"] = 1
+    doc = pr.profile_tables(_prof(), meta, "England", "Leeds")
+    assert "£236,213.0" in doc and "230,000.0 to 240,000.0" in doc and "£250,000.0" in doc
+
+
 def test_definition_and_source_are_in_each_row():
     doc = _doc()
     pay = doc[doc.index("<summary>Median weekly pay"):]
@@ -101,7 +108,7 @@ def test_definition_and_source_are_in_each_row():
 def test_rows_are_grouped_by_pillar_then_theme():
     doc = _doc()
     assert doc.index("<h3>Economy") < doc.index("<h3>Public services")
-    assert "Pay and income" in doc and "Productivity</th>" in doc
+    assert "Pay and income" in doc and "<span>Productivity</span></th>" in doc
 
 
 def test_spine_puts_the_benchmark_in_the_middle_and_the_worst_area_on_the_left():
@@ -114,7 +121,8 @@ def test_spine_puts_the_benchmark_in_the_middle_and_the_worst_area_on_the_left()
 
 @pytest.mark.parametrize(("value", "unit", "text"), [(236213.0, "£", "£236,213"), (26.55, "%", "26.6%"),
                                                      (608.0, "£ per head", "£608 per head"),
-                                                     (79.12, "yrs", "79.1 years"), (np.nan, "%", "–"),
+                                                     (79.12, "yrs", "79.1 years"), (np.nan, "%", "–"), (-0.001, "%", "0.00%"),
+                                                     (-12.34, "£", "−£12.3"),
                                                      (1234.5, "Rate per 100,000 population", "1,234")])
 def test_value_text(value, unit, text):
     assert pr.value_text(value, unit) == text
