@@ -23,7 +23,8 @@ PRINT_CSS = """<style>
 @page{size:A4 landscape;margin:10mm}
 @media print{
  [data-testid="stSidebar"],[data-testid="stHeader"],[data-testid="stToolbar"],[data-testid="stDecoration"],
- [data-testid="stStatusWidget"],[data-testid="stSidebarCollapsedControl"],[data-baseweb="tab-list"],
+ [data-testid="stStatusWidget"],[data-testid="stSidebarCollapsedControl"],[data-baseweb="tab-list"],[role="tablist"],
+ [data-testid="stPageLink"],
  [data-testid="stDownloadButton"],[data-testid="stDeckGlJsonChart"],[data-testid="stElementToolbar"]{display:none !important}
  [data-testid="stMain"],[data-testid="stAppViewContainer"],[data-testid="stMainBlockContainer"]{overflow:visible !important;
   padding:0 !important;margin:0 !important;max-width:100% !important}
@@ -51,12 +52,14 @@ def main() -> None:
     if not sel.place:
         st.info("Choose a place in the sidebar (type a name or code), search on the Home page by postcode, or "
                 "click an area on the map explorer.")
+        st.page_link("app_pages/home.py", label="Find a place by postcode or name", icon=":material/search:")
         return
     facts = views.place_facts(c, sel.place)
     level = sel.level if sel.level in facts["levels"] else ui.level_of(sel.place)
     bench = ui.benchmark_code(c, sel, sel.place, per_place=True) or profile.default_benchmark(sel.place)
     st.markdown(f"## {ui.md(facts['areanm'])} ({ui.md(facts['areacd'])})")
     st.caption(ui.md(" · ".join(f"{k}: {v}" for k, v in facts["parents"].items())))
+    st.page_link("app_pages/home.py", label="Another place: search by postcode or name", icon=":material/search:")
     for notice in facts["notices"]:
         st.info("Boundary or code change: " + ui.md(notice))
     prof = _profile(ui.created_at(), sel.place, level, bench)

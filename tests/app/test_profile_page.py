@@ -105,3 +105,22 @@ def test_the_print_stylesheet_hides_the_sidebar(caplog):
     at = open_page(PROFILE, {"place": LEEDS})
     css = [m.value for m in at.markdown if "@media print" in m.value]
     assert css and 'stSidebar' in css[0] and "A4" in css[0]
+
+
+def test_without_a_place_the_search_is_one_tap_away_on_the_page(caplog):
+    at = open_page(PROFILE)
+    assert_clean(at, caplog)
+    links = [e for e in at.get("page_link")]
+    assert any("postcode" in link.proto.label for link in links)  # not only in the sidebar, hidden on phones
+
+
+def test_a_poisoned_area_name_is_escaped_in_the_rows():
+    from indicators import profile_report as pr
+    import pandas as pd
+    prof = pd.DataFrame({"indicator_id": ["a"], "label": ["<b>x</b>"], "pillar": ["economy"], "theme": ["pay"],
+                         "polarity": ["higher_is_better"], "unit": ["%"], "value": [1.0],
+                         "benchmark_value": [1.0], "benchmark_name": ["<i>E</i>"], "significance_95": ["similar"],
+                         "area_min": [0.0], "area_max": [2.0], "area_p25": [0.5], "area_median": [1.0],
+                         "area_p75": [1.5]})
+    body = pr.profile_tables(prof, pd.DataFrame(), "<i>E</i>", "<script>")
+    assert "<script>" not in body and "<b>x" not in body and "<i>E" not in body

@@ -124,7 +124,12 @@ def test_the_profile_at_1440_prints_and_downloads(desktop, app_url):
     # print: the sidebar and buttons are left out; an A4 PDF is made
     page.emulate_media(media="print")
     assert page.locator('[data-testid="stSidebar"]').evaluate("e => getComputedStyle(e).display") == "none"
-    page.pdf(path=str(OUTPUT / "profile-leeds.pdf"), format="A4", landscape=True, print_background=True)
+    page.set_viewport_size({"width": 1123, "height": 794})  # A4 landscape at 96 dpi
+    page.wait_for_timeout(500)
+    screenshot_full(page, "profile-leeds-print")
+    pdf = page.pdf(path=str(OUTPUT / "profile-leeds.pdf"), format="A4", landscape=True, print_background=True)
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert 1 <= pages <= 40, f"{pages} A4 pages"
     page.emulate_media(media="screen")
     # the downloaded file, opened by itself on a phone-sized screen
     page.set_viewport_size(PHONE)
