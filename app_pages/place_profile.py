@@ -114,7 +114,7 @@ def _rows(prof: pd.DataFrame, meta: pd.DataFrame, bench_name: str, place_name: s
     st.html(f"<style>{profile_report.CSS}</style>"
             + profile_report.profile_tables(prof, meta, bench_name, place_name))
     report = profile_report.to_html(prof, meta, place_name=place_name, areacd=areacd,
-                                    level_name=ui.LEVEL_LABELS.get(level, level), bench_name=bench_name,
+                                    level_name=profile_report.level_name(level), bench_name=bench_name,
                                     manifest=ui.ctx().snapshot.manifest, generated=dt.date.today())
     st.download_button("Download this profile (HTML, prints to A4)", report.encode("utf-8"),
                        file_name=f"profile-{areacd}.html", mime="text/html", key="dl-profile-html")

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .catalogue import PILLAR_LABELS
+from .plan_report import LEVEL_NAMES
 
 PILLAR_ORDER = ["economy", "public_services", "environment", "context"]
 THEME_LABELS = {"pay_income": "Pay and income", "crime_safety": "Crime and safety", "labour_market": "Labour market",
@@ -453,6 +454,11 @@ def _sources(prof: pd.DataFrame, meta: pd.DataFrame) -> str:
         items.append(f"<li><strong>{_esc(org or 'Source not stated')}</strong>{when}{link} "
                      f"<span class=\"muted\">({_esc('; '.join(labels))})</span></li>")
     return f'<ul class="sources">{"".join(items)}</ul>'
+
+
+def level_name(level: str) -> str:
+    """A level in words, singular: 'district', 'combined authority'."""
+    return LEVEL_NAMES.get(level, str(level).replace("_", " "))
 
 
 def to_html(prof: pd.DataFrame, meta: pd.DataFrame, *, place_name: str, areacd: str, level_name: str,
