@@ -70,10 +70,9 @@ def main() -> None:
     bench_name = place.benchmark_name
     st.markdown(PRINT_CSS, unsafe_allow_html=True)
     _headline(prof, bench_name)
-    meta = _metadata(ui.created_at())
     tab_profile, tab_table, tab_neighbours = st.tabs(["Profile", "All indicators (table)", "Statistical neighbours"])
     with tab_profile:
-        _rows(prof, meta, bench_name, facts["areanm"], sel.place, level)
+        _rows(sel.place, level, bench, facts["areanm"], bench_name)
     with tab_table:
         _table(prof, bench_name, sel.place)
     with tab_neighbours:
@@ -107,15 +106,25 @@ def _headline(prof: pd.DataFrame, bench_name: str) -> None:
                    f"compared with {ui.md(names)} instead, as each row says.")
 
 
-def _rows(prof: pd.DataFrame, meta: pd.DataFrame, bench_name: str, place_name: str, areacd: str,
-          level: str) -> None:
-    """Every indicator as a labelled row beside its spine (indicators/profile_report.py builds the HTML,
-    escaping every name), then the print and download buttons' notes."""
-    st.html(f"<style>{profile_report.CSS}</style>"
-            + profile_report.profile_tables(prof, meta, bench_name, place_name))
+@st.cache_data(max_entries=64)
+def _profile_html(created_at: str, areacd: str, level: str, benchmark: str, place_name: str,
+                  bench_name: str, today: dt.date) -> tuple[str, str]:
+    """The rows as HTML for the page, and the same rows as a self-contained file to download."""
+    prof = _profile(created_at, areacd, level, benchmark)
+    meta = _metadata(created_at)
+    tables = profile_report.profile_tables(prof, meta, bench_name, place_name)
     report = profile_report.to_html(prof, meta, place_name=place_name, areacd=areacd,
                                     level_name=profile_report.level_name(level), bench_name=bench_name,
-                                    manifest=ui.ctx().snapshot.manifest, generated=dt.date.today())
+                                    manifest=ui.ctx().snapshot.manifest, generated=today, tables=tables)
+    return tables, report
+
+
+def _rows(areacd: str, level: str, benchmark: str, place_name: str, bench_name: str) -> None:
+    """Every indicator as a labelled row beside its spine (indicators/profile_report.py builds the HTML,
+    escaping every name), and the same profile as a file to download."""
+    tables, report = _profile_html(ui.created_at(), areacd, level, benchmark, place_name, bench_name,
+                                   dt.date.today())
+    st.html(f"<style>{profile_report.CSS}</style>{tables}")
     st.download_button("Download this profile (HTML, prints to A4)", report.encode("utf-8"),
                        file_name=f"profile-{areacd}.html", mime="text/html", key="dl-profile-html")
     st.caption("Click an indicator's name for its definition, caveats and source. To print this page, use your "

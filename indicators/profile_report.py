@@ -249,9 +249,8 @@ def _badge(verdict: str) -> str:
     return f'<span class="verdict" style="background:{fill};color:{ink}">{_esc(verdict)}</span>'
 
 
-def _about(ind: str, row: pd.Series, meta: pd.DataFrame) -> str:
+def _about(row: pd.Series, m: dict[str, Any]) -> str:
     """The indicator's definition and source, from the snapshot's metadata."""
-    m = meta.loc[ind] if ind in meta.index else pd.Series({c: "" for c in META_COLUMNS})
     parts = []
     if m["title"] and str(m["title"]) != str(row["label"]):
         parts.append(f"<p><strong>{_esc(m['title'])}</strong></p>")
@@ -274,11 +273,11 @@ def _about(ind: str, row: pd.Series, meta: pd.DataFrame) -> str:
     return "".join(parts)
 
 
-def _row(row: pd.Series, pos: pd.Series, meta: pd.DataFrame, bench_name: str, place_name: str) -> str:
+def _row(row: pd.Series, pos: pd.Series, meta: dict[str, dict[str, Any]], bench_name: str, place_name: str) -> str:
     unit = str(row.get("unit") or "")
+    m = {**dict.fromkeys(META_COLUMNS, ""), **meta.get(str(row["indicator_id"]), {})}
     verdict = verdict_of(row)
-    d = decimals_for(row["value"], meta.at[row["indicator_id"], "decimal_places"]
-                     if row["indicator_id"] in meta.index else None, unit)
+    d = decimals_for(row["value"], m["decimal_places"], unit)
     value = value_text(row["value"], unit, d)
     ci = ci_text(row.get("lci"), row.get("uci"), unit, d)
     bench = value_text(row.get("benchmark_value"), unit, d)
@@ -298,7 +297,7 @@ def _row(row: pd.Series, pos: pd.Series, meta: pd.DataFrame, bench_name: str, pl
     words = (f"{row['label']}: {place_name} {value}; {verdict} compared with the benchmark; range across areas "
              f"from worst (left) to best (right), {centre} at the centre line")
     return (f'<tr><th scope="row" class="ind"><details><summary>{_esc(row["label"])}</summary>'
-            f'<div class="about">{_about(str(row["indicator_id"]), row, meta)}</div></details>'
+            f'<div class="about">{_about(row, m)}</div></details>'
             f'<span class="sub">{period}{unit_line}</span></th>'
             f'<td class="num">{_esc(value)}<span class="sub">{_esc(ci) if ci else "no interval"}</span></td>'
             f'<td class="num">{_esc(bench)}{bench_note}</td>'
@@ -320,6 +319,7 @@ def profile_tables(prof: pd.DataFrame, meta: pd.DataFrame, bench_name: str, plac
     Wrapped in a horizontally scrolling box whose first column stays in view."""
     prof = ordered(prof.reset_index(drop=True))
     pos = spine_positions(prof)
+    lookup = meta.to_dict("index") if len(meta) else {}
     head = (f'<thead><tr><th scope="col" class="ind">Indicator <span class="sub">period · unit; '
             f'click for definition and source</span></th>'
             f'<th scope="col" class="num">{_esc(place_name)} <span class="sub">95% confidence interval</span></th>'
@@ -332,7 +332,7 @@ def profile_tables(prof: pd.DataFrame, meta: pd.DataFrame, bench_name: str, plac
         name = PILLAR_LABELS.get(str(pillar), str(pillar).replace("_", " ").capitalize())
         bodies = []
         for theme, rows in part.groupby(part["theme"].map(theme_label), sort=False):
-            body = "".join(_row(r, pos.loc[i], meta, bench_name, place_name) for i, r in rows.iterrows())
+            body = "".join(_row(r, pos.loc[i], lookup, bench_name, place_name) for i, r in rows.iterrows())
             bodies.append(f'<tbody><tr class="theme"><th scope="colgroup" colspan="6"><span>{_esc(theme)}</span></th></tr>'
                           f'{body}</tbody>')
         out.append(f'<section class="pillar"><h3>{_esc(name)} <span class="count">({len(part)} indicators)</span>'
@@ -462,8 +462,10 @@ def level_name(level: str) -> str:
 
 
 def to_html(prof: pd.DataFrame, meta: pd.DataFrame, *, place_name: str, areacd: str, level_name: str,
-            bench_name: str, manifest: dict | None = None, generated: date | None = None) -> str:
-    """The whole profile as one self-contained HTML page: inline CSS and SVG, no scripts, no fetched files."""
+            bench_name: str, manifest: dict | None = None, generated: date | None = None,
+            tables: str | None = None) -> str:
+    """The whole profile as one self-contained HTML page: inline CSS, no scripts, no fetched files.
+    `tables` is the page's ``profile_tables`` output when the caller has it already (it is the slow part)."""
     manifest = manifest or {}
     attribution = "".join(f"<p>{_esc(a)}</p>" for a in (manifest.get("attribution") or []))
     generated = generated or date.today()
@@ -490,7 +492,7 @@ def to_html(prof: pd.DataFrame, meta: pd.DataFrame, *, place_name: str, areacd: 
 <p class="summary">{_esc(summary(prof, bench_name))}</p>
 </header>
 <main>
-{profile_tables(prof, meta, bench_name, place_name)}
+{tables if tables is not None else profile_tables(prof, meta, bench_name, place_name)}
 </main>
 <footer>
 <h2>Methods in brief</h2>
