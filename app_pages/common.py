@@ -286,9 +286,12 @@ def period_arg(sel: Selection) -> query.Period:
 # ---------------------------------------------------------------- formatting
 
 def fmt(value: Any, unit: str = "", decimals: int | None = None) -> str:
+    """A number for people: thousands separators, sensible decimals, short units written with it
+    ('£236,213', '26.6%', '£608 per head', '79.1 years'); '–' when missing, never 'None' or 'nan'."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
         return "–"
     v = float(value)
+    unit = unit if isinstance(unit, str) else ""
     if decimals is None:
         decimals = 0 if abs(v) >= 1000 else (1 if abs(v) >= 10 else 2)
     text = f"{v:,.{decimals}f}"
@@ -298,6 +301,12 @@ def fmt(value: Any, unit: str = "", decimals: int | None = None) -> str:
         return "£" + text
     if unit == "£ million":
         return f"£{text}m"
+    if unit.startswith("£ per "):
+        return "£" + text + unit[1:]
+    if unit in ("yrs", "years"):
+        return text + " years"
+    if unit in ("mins", "minutes"):
+        return text + " min"
     return text
 
 

@@ -1,31 +1,38 @@
-"""Place profile: a Fingertips-style spine chart of every scored indicator against the chosen
-benchmark, with significance, significant trends, the 'worse and worsening' flag, sparklines and
-the place's statistical neighbours."""
+"""Place profile: every indicator for one place, Fingertips style: value with its confidence interval,
+the benchmark's value, the verdict, the recent trend and a spine on every labelled row, grouped by pillar
+and theme; the definition and source one click away. Prints to A4 and downloads as one HTML file.
+Also the table of every number and the place's statistical neighbours."""
 from __future__ import annotations
 
-import altair as alt
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from indicators import geo, profile, significance, views
+from indicators import geo, profile, profile_report, significance, views
 from indicators.catalogue import PILLAR_LABELS
 from app_pages import common as ui
 from app_pages import profile_deprivation
 
 TREND_WORDS = {"improving": "↑ improving", "worsening": "↓ worsening", "increasing": "↑ increasing",
                "decreasing": "↓ decreasing"}
-SIG_ORDER = ["better", "similar", "worse", "higher", "lower"]
-SIG_SHAPES = {"better": "triangle-up", "similar": "circle", "worse": "triangle-down", "higher": "triangle-up",
-              "lower": "triangle-down"}
-# Rows that cannot be tested (no CI, or no benchmark figure) show their position among areas instead.
-POSITION_MARKS = [f"position: {label}" for label in profile.QUINTILE_LABELS.values()]
-MARK_ORDER = [*SIG_ORDER, *POSITION_MARKS, significance.NOT_COMPARED]
-MARK_SHAPES = {**SIG_SHAPES, **{m: "diamond" for m in POSITION_MARKS}, significance.NOT_COMPARED: "square"}
-MARK_COLOURS = {**{k: ui.SIGNIFICANCE_COLOURS[k] for k in SIG_ORDER},
-                **dict(zip(POSITION_MARKS, ui.POSITION_COLOURS)),
-                significance.NOT_COMPARED: ui.SIGNIFICANCE_COLOURS[significance.NOT_COMPARED]}
+
+# A4 print: only the profile itself (no sidebar, toolbar, tab strip, buttons or map), tables unscrolled.
+PRINT_CSS = """<style>
+@page{size:A4 landscape;margin:10mm}
+@media print{
+ [data-testid="stSidebar"],[data-testid="stHeader"],[data-testid="stToolbar"],[data-testid="stDecoration"],
+ [data-testid="stStatusWidget"],[data-testid="stSidebarCollapsedControl"],[data-baseweb="tab-list"],[role="tablist"],
+ [data-testid="stPageLink"],
+ [data-testid="stDownloadButton"],[data-testid="stDeckGlJsonChart"],[data-testid="stElementToolbar"]{display:none !important}
+ [data-testid="stMain"],[data-testid="stAppViewContainer"],[data-testid="stMainBlockContainer"]{overflow:visible !important;
+  padding:0 !important;margin:0 !important;max-width:100% !important}
+ .stApp{position:static !important}
+ *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+}
+</style>"""
 
 
 @st.cache_data(show_spinner="Building the profile…", max_entries=64)
@@ -33,18 +40,27 @@ def _profile(created_at: str, areacd: str, level: str, benchmark: str) -> pd.Dat
     return profile.profile(ui.ctx(), areacd, level, benchmark)
 
 
+@st.cache_data(max_entries=4)
+def _metadata(created_at: str) -> pd.DataFrame:
+    c = ui.ctx()
+    return profile_report.metadata(c.snapshot.catalogue, c.cat)
+
+
 def main() -> None:
     sel = ui.sidebar()
     c = ui.ctx()
     st.title("Place profile")
     if not sel.place:
-        st.info("Choose a place in the sidebar (type a name or code), or click an area on the map explorer.")
+        st.info("Choose a place in the sidebar (type a name or code), search on the Home page by postcode, or "
+                "click an area on the map explorer.")
+        st.page_link("app_pages/home.py", label="Find a place by postcode or name", icon=":material/search:")
         return
     facts = views.place_facts(c, sel.place)
     level = sel.level if sel.level in facts["levels"] else ui.level_of(sel.place)
     bench = ui.benchmark_code(c, sel, sel.place, per_place=True) or profile.default_benchmark(sel.place)
     st.markdown(f"## {ui.md(facts['areanm'])} ({ui.md(facts['areacd'])})")
     st.caption(ui.md(" · ".join(f"{k}: {v}" for k, v in facts["parents"].items())))
+    st.page_link("app_pages/home.py", label="Another place: search by postcode or name", icon=":material/search:")
     for notice in facts["notices"]:
         st.info("Boundary or code change: " + ui.md(notice))
     prof = _profile(ui.created_at(), sel.place, level, bench)
@@ -53,16 +69,19 @@ def main() -> None:
         return
     place = profile.place_context(c, sel.place, level, bench)
     bench_name = place.benchmark_name
+    st.markdown(PRINT_CSS, unsafe_allow_html=True)
     _headline(prof, bench_name)
     ui.local_data_note(c, prof["indicator_id"].tolist())
-    tab_spine, tab_table, tab_neighbours = st.tabs(["Spine chart", "All indicators (table)", "Statistical neighbours"])
-    with tab_spine:
-        _spine(prof, bench_name)
+    tab_profile, tab_table, tab_neighbours, tab_deprivation = st.tabs(
+        ["Profile", "All indicators (table)", "Statistical neighbours", "Deprivation and rural–urban"])
+    with tab_profile:
+        _rows(sel.place, level, bench, facts["areanm"], bench_name)
     with tab_table:
         _table(prof, bench_name, sel.place)
     with tab_neighbours:
         _neighbours(c, place, level)
-    profile_deprivation.render(sel.place)
+    with tab_deprivation:
+        profile_deprivation.render(sel.place)
 
 
 def _headline(prof: pd.DataFrame, bench_name: str) -> None:
@@ -92,107 +111,65 @@ def _headline(prof: pd.DataFrame, bench_name: str) -> None:
                    f"compared with {ui.md(names)} instead, as each row says.")
 
 
-def _spine(prof: pd.DataFrame, bench_name: str) -> None:
-    """Each indicator's range across areas, worst on the left, with the benchmark in the middle."""
-    d = prof.loc[prof["scored"] & prof["area_min"].notna()].copy()
-    if d.empty:
-        st.info("No scored indicator is published for enough areas to draw a spine.")
-        return
-    sign = np.where(d["polarity"] == "lower_is_better", -1.0, 1.0)
-    # the spine's centre is the benchmark; a row with no benchmark figure is centred on the median area
-    b = d["benchmark_value"].fillna(d["area_median"]).to_numpy(float)
-    spread = np.maximum(np.abs(d["area_min"] - b), np.abs(d["area_max"] - b)).to_numpy(float)
-    spread = np.where(spread > 0, spread, 1.0)
-
-    def pos(x: pd.Series) -> np.ndarray:
-        return 0.5 + sign * (x.to_numpy(float) - b) / (2 * spread)
-
-    d["worst"] = np.minimum(pos(d["area_min"]), pos(d["area_max"]))
-    d["best"] = np.maximum(pos(d["area_min"]), pos(d["area_max"]))
-    d["q_lo"] = np.minimum(pos(d["area_p25"]), pos(d["area_p75"]))
-    d["q_hi"] = np.maximum(pos(d["area_p25"]), pos(d["area_p75"]))
-    d["here"] = pos(d["value"])
-    d["pillar_label"] = d["pillar"].map(PILLAR_LABELS)
-    other = " (vs " + d["benchmark_name"].fillna("") + ")"
-    centre_note = np.where(d["benchmark_value"].isna(), " (no benchmark)",
-                           np.where(d["benchmark_name"] != bench_name, other, ""))
-    d["row"] = d["pillar_label"] + " · " + d["label"] + centre_note
-    d["value_text"] = [ui.fmt(v, u) for v, u in zip(d["value"], d["unit"])]
-    d["bench_text"] = [ui.fmt(v, u) if pd.notna(v) else "–" for v, u in zip(d["benchmark_value"], d["unit"])]
-    d["bench_who"] = d["benchmark_name"].fillna("no benchmark figure")
-    d["mark"] = _marks(d)
-    d["position"] = [f"{profile.QUINTILE_LABELS[int(q)]} of {n} areas" if pd.notna(q) else "–"
-                     for q, n in zip(d["quintile"], d["areas_compared"])]
-    order = d.sort_values(["pillar", "theme", "label"])["row"].tolist()
-    y = alt.Y("row:N", sort=order, title=None, axis=alt.Axis(labelLimit=360))
-    base = alt.Chart(d).encode(y=y)
-    rng = base.mark_bar(color="#d9d9d9", height=10).encode(x=alt.X("worst:Q", scale=alt.Scale(domain=[0, 1]),
-                                                                 axis=alt.Axis(values=[0, 0.5, 1], labelFlush=True, labelExpr=
-                                                                               "datum.value == 0 ? 'Worst area' : datum.value == 1 ? 'Best area' : 'Benchmark'"),
-                                                                 title=None), x2="best:Q")
-    iqr = base.mark_bar(color="#8c8c8c", height=10).encode(x="q_lo:Q", x2="q_hi:Q")
-    mid = alt.Chart(pd.DataFrame({"x": [0.5]})).mark_rule(color="black").encode(x="x:Q")
-    shown = [s for s in MARK_ORDER if s in set(d["mark"])]  # the legend lists what is drawn
-    colours = alt.Scale(domain=shown, range=[MARK_COLOURS[s] for s in shown])
-    shapes = alt.Scale(domain=shown, range=[MARK_SHAPES[s] for s in shown])
-    legend = alt.Legend(orient="top", title=f"Compared with {bench_name} (95% confidence); diamonds: position "
-                        "among areas, not significance", titleLimit=700, columns=4, labelLimit=220,
-                        symbolStrokeColor="black", symbolStrokeWidth=0.5, symbolSize=160, labelFontSize=12,
-                        titleFontSize=12)
-    dots = base.mark_point(filled=True, size=110, stroke="black", strokeWidth=0.6).encode(
-        x="here:Q",
-        # colour and shape on the same field with the same legend: Vega draws one combined legend
-        color=alt.Color("mark:N", scale=colours, legend=legend),
-        shape=alt.Shape("mark:N", scale=shapes, legend=legend),
-        tooltip=[alt.Tooltip("label:N", title="Indicator"), alt.Tooltip("period_label:N", title="Period"),
-                 alt.Tooltip("value_text:N", title="Value"), alt.Tooltip("bench_who:N", title="Benchmark"),
-                 alt.Tooltip("bench_text:N", title="Benchmark value"),
-                 alt.Tooltip("significance_95:N", title="95%"), alt.Tooltip("significance_998:N", title="99.8%"),
-                 alt.Tooltip("position:N", title="Position"), alt.Tooltip("trend:N", title="Recent trend")])
-    chart = alt.layer(rng, iqr, mid, dots).properties(height=22 * len(d) + 40)
-    st.altair_chart(chart, width="stretch")
-    st.caption(f"Light grey: the range across areas, worst on the left and best on the right; dark grey: the middle "
-               f"half of areas; black line: {ui.md(bench_name)} (or the comparator named on the row; the median area on a row "
-               "marked 'no benchmark'). Marker colour "
-               "and shape show the comparison at 95% confidence (triangle up better, circle similar, triangle down "
-               "worse). Where no comparison is possible (no confidence interval, or no benchmark figure), a grey "
-               "diamond shows the place's position instead: its fifth among comparable areas, light for the best "
-               "fifth and dark for the worst. A position is not a significance test. The table tab holds every number.")
+@st.cache_data(max_entries=64)
+def _profile_html(created_at: str, areacd: str, level: str, benchmark: str, place_name: str,
+                  bench_name: str, today: dt.date) -> tuple[str, str]:
+    """The rows as HTML for the page, and the same rows as a self-contained file to download."""
+    prof = _profile(created_at, areacd, level, benchmark)
+    meta = _metadata(created_at)
+    tables = profile_report.profile_tables(prof, meta, bench_name, place_name)
+    report = profile_report.to_html(prof, meta, place_name=place_name, areacd=areacd,
+                                    level_name=profile_report.level_name(level), bench_name=bench_name,
+                                    manifest=ui.ctx().snapshot.manifest, generated=today, tables=tables)
+    return tables, report
 
 
-def _marks(d: pd.DataFrame) -> list[str]:
-    """The spine marker per row: the 95% verdict, else the position by quintile, else 'not compared'."""
-    return [sig if sig != significance.NOT_COMPARED else
-            f"position: {profile.QUINTILE_LABELS[int(q)]}" if pd.notna(q) else significance.NOT_COMPARED
-            for sig, q in zip(d["significance_95"], d["quintile"])]
+def _rows(areacd: str, level: str, benchmark: str, place_name: str, bench_name: str) -> None:
+    """Every indicator as a labelled row beside its spine (indicators/profile_report.py builds the HTML,
+    escaping every name), and the same profile as a file to download."""
+    tables, report = _profile_html(ui.created_at(), areacd, level, benchmark, place_name, bench_name,
+                                   dt.date.today())
+    st.html(f"<style>{profile_report.CSS}</style>{tables}")
+    st.download_button("Download this profile (HTML, prints to A4)", report.encode("utf-8"),
+                       file_name=f"profile-{areacd}.html", mime="text/html", key="dl-profile-html")
+    st.caption("Click an indicator's name for its definition, caveats and source. To print this page, use your "
+               "browser's Print command: the sidebar and buttons are left out. The downloaded file stands alone "
+               "(no scripts, nothing fetched) and prints the same way.")
 
 
 def _table(prof: pd.DataFrame, bench_name: str, areacd: str) -> None:
     t = prof.copy()
-    t["trend_shown"] = [TREND_WORDS.get(v, "no significant change" if v == "no significant change" else v)
-                        for v in t["trend"]]
+    unit = t["unit"].fillna("").astype(str)
+
+    def text(col: str) -> list[str]:
+        return [ui.fmt(v, u) for v, u in zip(t[col], unit)]
+
+    def interval(lo: str, hi: str) -> list[str]:
+        return ["–" if pd.isna(a) or pd.isna(b) else f"{ui.fmt(a, u)} to {ui.fmt(b, u)}"
+                for a, b, u in zip(t[lo], t[hi], unit)]
+
+    t["value_text"], t["bench_text"], t["neighbour_text"] = text("value"), text("benchmark_value"), text("neighbour_mean")
+    t["ci95"], t["ci998"] = interval("lci", "uci"), interval("lci_998", "uci_998")
+    t["trend_shown"] = [TREND_WORDS.get(v, v) for v in t["trend"].fillna("too few points")]
     t["flag"] = np.where(t["worse_and_worsening"], "⚠ worse and worsening", "")
-    t["pillar"] = t["pillar"].map(PILLAR_LABELS)
-    t["benchmark_name"] = t["benchmark_name"].fillna("–")
+    t["pillar"] = t["pillar"].map(PILLAR_LABELS).fillna(t["pillar"])
+    t["theme"] = t["theme"].map(profile_report.theme_label)
     t["position"] = [f"{int(q)} ({profile.QUINTILE_LABELS[int(q)]})" if pd.notna(q) else "–" for q in t["quintile"]]
-    shown = t[["pillar", "theme", "label", "period_label", "value", "lci", "uci", "lci_998", "uci_998",
-               "limits_method", "benchmark_name", "benchmark_value", "significance_95", "significance_998", "position",
-               "trend_shown", "flag", "spark_values", "neighbour_mean", "percentile", "unit"]]
+    t["percentile_text"] = ["–" if pd.isna(p) else f"{p:.0f}" for p in t["percentile"]]
+    for col in ("benchmark_name", "limits_method", "period_label", "significance_95", "significance_998"):
+        t[col] = t[col].where(t[col].notna(), "–").astype(str)
+    shown = t[["pillar", "theme", "label", "period_label", "value_text", "ci95", "ci998", "limits_method",
+               "benchmark_name", "bench_text", "significance_95", "significance_998", "position", "trend_shown", "flag",
+               "spark_values", "neighbour_text", "percentile_text", "unit"]]
     st.dataframe(shown, hide_index=True, width="stretch", height=560, column_config={
         "pillar": "Pillar", "theme": "Theme", "label": "Indicator", "period_label": "Period",
-        "value": st.column_config.NumberColumn("Value", format="%.2f"),
-        "lci": st.column_config.NumberColumn("Lower 95%", format="%.2f"),
-        "uci": st.column_config.NumberColumn("Upper 95%", format="%.2f"),
-        "lci_998": st.column_config.NumberColumn("Lower 99.8%", format="%.2f"),
-        "uci_998": st.column_config.NumberColumn("Upper 99.8%", format="%.2f"),
-        "limits_method": "99.8% limits by", "benchmark_name": "Benchmark",
-        "benchmark_value": st.column_config.NumberColumn("Benchmark value", format="%.2f"),
+        "value_text": "Value", "ci95": "95% confidence interval", "ci998": "99.8% limits",
+        "limits_method": "99.8% limits by", "benchmark_name": "Benchmark", "bench_text": "Benchmark value",
         "significance_95": "vs benchmark (95%)", "significance_998": "vs benchmark (99.8%)",
         "position": "Position (quintile, 1 = best fifth)",
         "trend_shown": "Recent trend", "flag": "Flag",
         "spark_values": st.column_config.LineChartColumn("Last 10 periods"),
-        "neighbour_mean": st.column_config.NumberColumn("Neighbours' mean", format="%.2f"),
-        "percentile": st.column_config.NumberColumn("Percentile", format="%.0f"), "unit": "Unit",
+        "neighbour_text": "Neighbours' mean", "percentile_text": "Percentile", "unit": "Unit",
     })
     st.caption("Trends are shown as improving or worsening only when the 95% confidence interval of the recent "
                "slope excludes zero. The 99.8% limits are rebuilt from the published 95% interval by the "
@@ -201,7 +178,10 @@ def _table(prof: pd.DataFrame, bench_name: str, areacd: str) -> None:
                "approx where the publisher's interval is symmetric. A benchmark other than the one chosen is named "
                "on its row; '–' means no comparator publishes a figure, and the row is not compared. Position is "
                "the place's fifth among comparable areas, not a significance test.")
-    ui.download_csv(shown.drop(columns=["spark_values"]), f"profile-{areacd}.csv")
+    numbers = t[["pillar", "theme", "label", "period_label", "value", "lci", "uci", "lci_998", "uci_998",
+                 "limits_method", "benchmark_name", "benchmark_value", "significance_95", "significance_998",
+                 "position", "trend_shown", "flag", "neighbour_mean", "percentile", "unit"]]
+    ui.download_csv(numbers, f"profile-{areacd}.csv")
 
 
 def _neighbours(c, place, level: str) -> None:
