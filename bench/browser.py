@@ -8,7 +8,9 @@ Prints:
   - bytes transferred for the landing page once the server is warm: HTTP response bodies and headers
     (as encoded on the wire) plus WebSocket frames (target ≤ 1 MB);
   - server memory (RSS of the server and its children) with 10 browser contexts loading the landing
-    page at once (target ≤ 500 MB).
+    page at once (target ≤ 500 MB);
+  - home page → verdict card visible for a typed postcode (LS1 4AP), warm server (target ≤ 2 s);
+  - place profile (Leeds) → first spine row painted, warm server (target ≤ 2 s).
 
 Everything runs on loopback, every loop is bounded, and the server and browser stop at the end.
 
@@ -235,6 +237,28 @@ def concurrent_landing(browser, url: str, n: int, server_pid: int, timeout_s: fl
 
 # ---------------------------------------------------------------- main
 
+def postcode_to_verdict(page, base: str, postcode: str = "LS1 4AP", heading: str = "Leeds (E08000035)",
+                        timeout_ms: int = 120_000) -> float:
+    """From typing a postcode on the loaded home page (Enter) to the place's verdict card heading."""
+    page.goto(base + "/", wait_until="domcontentloaded", timeout=timeout_ms)
+    box = page.get_by_role("textbox", name="Find your place", exact=False)
+    box.wait_for(timeout=timeout_ms)
+    wait_settled(page)
+    box.fill(postcode)
+    t = time.perf_counter()
+    box.press("Enter")
+    page.get_by_role("heading", name=heading).wait_for(timeout=timeout_ms)
+    return time.perf_counter() - t
+
+
+def profile_first_paint(page, base: str, place: str = "E08000035", timeout_ms: int = 120_000) -> float:
+    """From navigation to the profile to its first spine row (an indicator's row in the table) drawn."""
+    t = time.perf_counter()
+    page.goto(f"{base}/profile?place={place}", wait_until="commit", timeout=timeout_ms)
+    page.locator("table tbody tr").first.wait_for(state="visible", timeout=timeout_ms)
+    return time.perf_counter() - t
+
+
 def mb(n: float) -> str:
     return f"{n / 1e6:7.2f} MB"
 
@@ -323,6 +347,19 @@ def main() -> None:
             print(f"server RSS with {n} contexts loading the landing page: before {mb(m['before'])}, "
                   f"peak {mb(m['peak'])}, after {mb(m['settled'])} (all settled in {m['seconds']:.1f} s; "
                   f"{m['drawn']}/{n} maps drawn)   target ≤ 500 MB: {verdict(m['peak'] <= 500e6)}")
+
+            # 5. Verdict first: a typed postcode to the verdict card, and the profile's first row.
+            cards, paints = [], []
+            for _ in range(max(1, args.warm_loads)):
+                ctx = browser.new_context(viewport=VIEWPORT)
+                cards.append(postcode_to_verdict(ctx.new_page(), server.url))
+                paints.append(profile_first_paint(ctx.new_page(), server.url))
+                ctx.close()
+            c_med, p_med = statistics.median(cards), statistics.median(paints)
+            print(f"home: typed postcode → verdict card (median of {len(cards)}): {c_med:6.2f} s "
+                  f"[min {min(cards):.2f}, max {max(cards):.2f}]   target ≤ 2 s: {verdict(c_med <= 2.0)}")
+            print(f"profile (Leeds) → first spine row (median of {len(paints)}): {p_med:6.2f} s "
+                  f"[min {min(paints):.2f}, max {max(paints):.2f}]   target ≤ 2 s: {verdict(p_med <= 2.0)}")
         finally:
             browser.close()
 
