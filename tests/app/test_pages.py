@@ -30,6 +30,12 @@ DATA = "app_pages/data_methods.py"
 TITLES = {MAP: "Map explorer", PROFILE: "Place profile", COMPARE: "Compare places", GOOD_GROWTH: "Good growth",
           PLAN: "Plan evaluation", DATA: "Data & methods"}
 PAGES = list(TITLES)
+# The sidebar controls each page draws (a control that would change nothing there is hidden; its value
+# still travels in the URL). Pages not listed draw all four.
+CONTROLS = {COMPARE: ("place_select", "benchmark_select"),
+            GOOD_GROWTH: ("place_select", "level_select", "period_input")}
+PARAM_OF = {"place_select": "place", "level_select": "level", "period_input": "period", "benchmark_select": "benchmark"}
+DEFAULTS = {"level_select": "ltla", "period_input": "latest", "benchmark_select": "nation"}
 IDS = [Path(p).stem for p in PAGES]
 
 LEEDS, SCILLY, CITY = "E08000035", "E06000053", "E09000001"
@@ -68,6 +74,16 @@ def assert_clean(at: AppTest, caplog: pytest.LogCaptureFixture) -> None:
         pytest.fail("page failed:\n" + "\n".join(problems) + "\n\nlogged:\n" + "\n\n".join(logged[-2:]))
 
 
+def control_value(at: AppTest, page: str, key: str) -> str | None:
+    """The sidebar control's value where the page draws it, else the value carried in the URL."""
+    if key in CONTROLS.get(page, tuple(PARAM_OF)):
+        widget = at.text_input(key=key) if key == "period_input" else at.selectbox(key=key)
+        return widget.value
+    drawn = [w.key for w in (*at.selectbox, *at.text_input)]
+    assert key not in drawn, f"{key} should be hidden on {page}"
+    return at.query_params.get(PARAM_OF[key], DEFAULTS.get(key))
+
+
 def assert_title_and_footer(at: AppTest, page: str) -> None:
     assert [t.value for t in at.title] == [TITLES[page]]
     assert any("Open Government Licence" in c.value for c in at.caption), "attribution footer missing"
@@ -81,9 +97,9 @@ def test_every_page_runs_with_default_inputs(page, caplog):
     assert_clean(at, caplog)
     assert_title_and_footer(at, page)
     assert at.selectbox(key="place_select").value is None
-    assert at.selectbox(key="level_select").value == "ltla"
-    assert at.text_input(key="period_input").value == "latest"
-    assert at.selectbox(key="benchmark_select").value == "nation"
+    assert control_value(at, page, "level_select") == "ltla"
+    assert control_value(at, page, "period_input") == "latest"
+    assert control_value(at, page, "benchmark_select") == "nation"
 
 
 def test_map_page_draws_a_choropleth_with_legend_and_ranked_table(caplog):
@@ -244,7 +260,7 @@ def test_an_unknown_place_in_the_url_is_ignored(page, caplog):
 def test_old_periods(page, period, caplog):
     at = open_page(page, {"period": period, "place": LEEDS})
     assert_clean(at, caplog)
-    assert at.text_input(key="period_input").value == period
+    assert control_value(at, page, "period_input") == period
 
 
 def test_map_explains_an_indicator_with_nothing_that_old(caplog):
@@ -274,7 +290,7 @@ def _level_cases():
 def test_every_level(page, level, caplog):
     at = open_page(page, {"level": level, "place": LEEDS})
     assert_clean(at, caplog)
-    assert at.selectbox(key="level_select").value == level
+    assert control_value(at, page, "level_select") == level
 
 
 def test_an_unknown_level_or_benchmark_falls_back_to_the_defaults(caplog):
@@ -315,7 +331,7 @@ def test_map_ignores_an_unknown_indicator(caplog):
 def test_benchmarks(page, benchmark, caplog):
     at = open_page(page, {"place": LEEDS, "benchmark": benchmark})
     assert_clean(at, caplog)
-    assert at.selectbox(key="benchmark_select").value == benchmark
+    assert control_value(at, page, "benchmark_select") == benchmark
     assert at.query_params.get("benchmark") == benchmark
 
 
