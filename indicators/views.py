@@ -216,3 +216,73 @@ def benchmark_series(ctx: query.Context, benchmark: str, indicators: list[str]) 
     compare_table's columns."""
     rows = [compare_table(ctx, [benchmark], [ind]) for ind in indicators]
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=COMPARE_COLUMNS)
+
+
+# Columns of score_places that depend on the pillar weights; every other column (pillar scores,
+# change over the window, quadrants and their probabilities) does not.
+WEIGHTED_COLUMNS = ["overall", "rank", "rank_lo", "rank_hi", "areas_ranked", "next_areacd", "p_above_next"]
+
+
+def ranks_for_weights(ctx: query.Context, options: scoring.Options) -> pd.DataFrame:
+    """The weight-dependent columns of scoring.score_places, and only those, for one set of pillar
+    weights: overall score, rank within its scope, 90% rank interval over the draws, and the chance of
+    ranking above the next place.
+
+    Why apart: the good-growth quadrant (change in each pillar over one window) does not depend on the
+    pillar weights, and it is the slow part of score_places. A page that lets the reader move the
+    weights computes the weight-free part once and this part per weight, with the same draws, seed
+    and rules as score_places (its tests compare the two)."""
+    ps = scoring.point_scores(ctx, options)
+    latest, cat = ps.latest, ps.cat
+    overall = scoring.combine_pillars(ps.pillars, options.weight_map)
+    overall = np.where(ps.reference, overall, np.nan)
+    group, _ = scoring.rank_groups(latest.areas, cat)
+    point = scoring.group_min_rank(overall, group)
+    lci = np.where(ps.applicable, latest.lci, np.nan)
+    uci = np.where(ps.applicable, latest.uci, np.nan)
+    samples = scoring.rank_draws(ps.value, lci, uci, ps.sign, ps.weights, ps.pillar_index, ps.applicable,
+                                 ps.pillar_weights, draws=options.draws, seed=options.seed, robust=options.robust,
+                                 coverage_rule=options.coverage_rule, family=scoring.family_codes(cat), group=group,
+                                 reference=ps.reference)
+    lo, hi = scoring.interval_of(samples, ps.reference & ~np.isnan(point))
+    ranked = ~np.isnan(point)
+    counts = pd.Series(group[ranked]).value_counts()
+    nxt = scoring._next_place(point, group)
+    p_above = np.full(len(point), np.nan)
+    has_next = nxt >= 0
+    if has_next.any():
+        p_above[has_next] = scoring.prob_ranks_above(samples, np.flatnonzero(has_next), nxt[has_next])
+    return pd.DataFrame({
+        "areacd": latest.areas, "overall": overall, "rank": point,
+        "rank_lo": np.fmin(lo, point), "rank_hi": np.fmax(hi, point),
+        "areas_ranked": np.where(ranked, pd.Series(group).map(counts).fillna(0).to_numpy(), np.nan),
+        "next_areacd": np.where(nxt >= 0, np.asarray(latest.areas)[np.maximum(nxt, 0)], None),
+        "p_above_next": p_above})
+
+
+def reweighted(scores: pd.DataFrame, ranks: pd.DataFrame) -> pd.DataFrame:
+    """score_places' table with its weight-dependent columns replaced by `ranks` (ranks_for_weights)."""
+    out = scores.drop(columns=WEIGHTED_COLUMNS).merge(ranks, on="areacd", how="left")
+    return out.sort_values(["rank_scope", "rank", "areacd"]).reset_index(drop=True)[list(scores.columns)]
+
+
+_PARENT_COLUMN = {"utla": "parent_utla", "combined_authority": "parent_combined_authority", "region": "parent_region",
+                  "country": "parent_country"}
+
+
+def area_at_level(ctx: query.Context, areacd: str | None, level: str) -> str | None:
+    """The area of `level` that is or contains `areacd` (Leeds → West Yorkshire at combined-authority
+    level), so a page at a higher level can still point at the reader's place; None where none does."""
+    if not areacd:
+        return None
+    rows = ctx.areas.loc[ctx.areas["areacd"] == areacd]
+    if rows.empty:
+        return None
+    if (rows["level"].astype(str) == level).any():
+        return areacd
+    col = _PARENT_COLUMN.get(level)
+    if col is None or col not in rows.columns:
+        return None
+    parents = rows[col].dropna().astype(str)
+    parents = parents.loc[parents != ""]
+    return str(parents.iloc[0]) if len(parents) else None
