@@ -401,10 +401,19 @@ class CompactDeck(pdk.Deck):
         return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
 
 
-def deck(layers: list[pdk.Layer], view: pdk.ViewState, tooltip: dict | None = None) -> pdk.Deck:
-    """A map with no basemap layer (the areas are the map) and a compact spec."""
+# The mouse wheel scrolls the page, not the map (a reader scrolling past a map should not get stuck
+# zooming it); drag, double-click, pinch and the page's zoom buttons still move it. deck.gl's
+# MapController options, passed through Streamlit's deck.gl component unchanged.
+CONTROLLER = {"scrollZoom": False, "dragPan": True, "dragRotate": False, "doubleClickZoom": True, "touchZoom": True,
+              "touchRotate": False, "keyboard": True}
+
+
+def deck(layers: list[pdk.Layer], view: pdk.ViewState, tooltip: dict | None = None,
+         controller: dict | bool = True) -> pdk.Deck:
+    """A map with no basemap layer (the areas are the map) and a compact spec; `controller` takes
+    deck.gl's controller options (CONTROLLER turns scroll-to-zoom off)."""
     return CompactDeck(layers=layers, initial_view_state=view, map_provider=None, map_style=NO_BASEMAP,
-                       tooltip=tooltip or False)
+                       tooltip=tooltip or False, views=[pdk.View(type="MapView", controller=controller)])
 
 
 # Quoted, so pydeck sends literal strings rather than accessor expressions.

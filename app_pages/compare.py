@@ -103,7 +103,8 @@ def main() -> None:
                "range lies wholly above or below the benchmark's value (OHID Fingertips' test); 'not compared' "
                "where the publisher gives no interval or the benchmark has no figure. The rank is among every "
                "area of the place's level (1 = best), with the range holding it in 90% of 1,000 redraws within "
-               "the intervals; a dash where the place's latest period is older than the level's.")
+               "the intervals; a dash where the place's latest period is older than the level's. '(older)' marks a value from "
+               "an earlier period than the other places'.")
     ui.download_csv(shown, "compare-latest.csv", "Download this table (CSV)")
     st.header("Over time")
     chart_bench, sharing = _chart_benchmark(c, sel, places)
@@ -147,7 +148,7 @@ def _latest_table(latest: pd.DataFrame, order: list[str]) -> pd.DataFrame:
     return pd.DataFrame({
         "Place": d["place"].to_numpy(),
         "Indicator": d["indicator"].to_numpy(),
-        "Period": d["period"].astype(str).to_numpy(),
+        "Period": [f"{per}" if newest else f"{per} (older)" for per, newest in zip(d["period"], d["newest_period"])],
         "Value": [ui.fmt(v, u) for v, u in zip(d["value"], d["unit"])],
         "95% CI": ci,
         "Benchmark": bench,

@@ -11,6 +11,11 @@ from indicators import geo, views
 from app_pages import common as ui
 
 DEFAULT_INDICATOR = "children-in-relative-poverty-before-housing-costs"
+SCALES = {"value": "Value", "verdict": "Compared with the benchmark"}
+VERDICT_WORDS = {"better": "Better than {b}", "similar": "Similar to {b}", "worse": "Worse than {b}",
+                 "higher": "Higher than {b}", "lower": "Lower than {b}",
+                 "not compared": "Not compared (no confidence interval or no benchmark figure)"}
+ZOOM = {"start": 4.6, "min": 3.5, "max": 11.0, "step": 1.0}
 
 
 def main() -> None:
@@ -20,10 +25,16 @@ def main() -> None:
     st.caption("Pick an indicator to map it for every area. Click an area to open its profile; a place chosen "
                "in the sidebar is outlined in red.")
     options = ui.indicator_options(c)
-    current = ui.choice_param("indicator", options, DEFAULT_INDICATOR)
+    current = ui.remembered_indicator(options, DEFAULT_INDICATOR)
     indicator = st.selectbox("Indicator", options, index=options.index(current) if current in options else 0,
                              format_func=lambda i: ui.indicator_label(c, i), key="indicator_select")
-    ui.set_params(indicator=indicator)
+    scale_now = ui.choice_param("colour", list(SCALES), "value")
+    scale = st.radio("Colour areas by", list(SCALES), index=list(SCALES).index(scale_now), format_func=SCALES.get,
+                     horizontal=True, key="map_scale",
+                     help="The value itself, or whether each area is better, similar or worse than the benchmark "
+                          "chosen in the sidebar (its 95% confidence interval excludes the benchmark's value).")
+    ui.set_params(indicator=indicator, colour=None if scale == "value" else scale)
+    ui.keep_indicator(indicator)
     bench_code = ui.benchmark_code(c, sel, sel.place) or "E92000001"
     ui.note_benchmark_fallback(sel, sel.place)
     table, info = _map_view(ui.created_at(), indicator, sel.level, sel.period, bench_code)
@@ -39,7 +50,7 @@ def main() -> None:
     _benchmark_note(info)
     left, right = st.columns([3, 2])
     with left:
-        _map(c, sel, table, info)
+        _map(c, sel, table, info, scale)
     with right:
         _distribution(table, info, sel.place)
     _ranked_table(table, info, indicator, sel)
@@ -52,13 +63,17 @@ def _map_view(created_at: str, indicator: str, level: str, period: str, benchmar
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _features(created_at: str, indicator: str, level: str, period: str, benchmark: str) -> tuple[dict, list[str]]:
+def _features(created_at: str, indicator: str, level: str, period: str, benchmark: str, scale: str = "value"
+              ) -> tuple[dict, list[str]]:
     """The map's GeoJSON with colours and tooltip text, built once per view for all visitors."""
     c = ui.ctx()
     table, info = _map_view(created_at, indicator, level, period, benchmark)
     gdf = geo.boundaries(c, level)
     values = table["value"].to_numpy(dtype=float)
     edges, colours = ui.colour_bins(values, info["sign"])
+    if scale == "verdict":
+        colours = np.where(np.isfinite(values), table["significance"].map(ui.SIGNIFICANCE_COLOURS)
+                           .fillna(ui.SIGNIFICANCE_COLOURS["not compared"]).to_numpy(object), ui.NO_DATA)
     props = table.assign(
         fill=[ui.hex_to_rgb(h) for h in colours],
         # plain text: Streamlit's deck.gl tooltip escapes interpolated values itself
@@ -82,25 +97,71 @@ def _benchmark_note(info) -> None:
                 f"every area is compared with {ui.md(info['benchmark_name'])} instead.")
 
 
-def _map(c, sel, table, info) -> None:
-    fc, edges = _features(ui.created_at(), info["indicator"], sel.level, sel.period, info["benchmark_asked"])
+def _map(c, sel, table, info, scale: str = "value") -> None:
+    fc, edges = _features(ui.created_at(), info["indicator"], sel.level, sel.period, info["benchmark_asked"], scale)
     gdf = geo.boundaries(c, sel.level)
     chosen = gdf.loc[gdf["areacd"] == sel.place].geometry.values
     layers = ui.area_layers(fc, geo.borders(c, sel.level), geo.outline_paths(chosen) if len(chosen) else None)
-    view = pdk.ViewState(latitude=54.6, longitude=-3.2, zoom=4.6, min_zoom=3.5, max_zoom=11)
+    zoom = _zoom_buttons()
+    lat, lon = 54.6, -3.2
+    if len(chosen) and zoom > ZOOM["start"]:  # zooming in goes towards the chosen place
+        centre = chosen[0].centroid
+        lat, lon = float(centre.y), float(centre.x)
+    view = pdk.ViewState(latitude=lat, longitude=lon, zoom=zoom, min_zoom=ZOOM["min"], max_zoom=ZOOM["max"])
     tooltip = {"html": "<b>{name}</b><br/>{value_text}<br/>{ci_text}<br/>Compared with "
                        + ui.esc(info["benchmark_name"] or "England") + ": {sig_text}",
                "style": {"backgroundColor": "#222", "color": "white", "fontSize": "13px"}}
+    shows = "each area's value" if scale == "value" else \
+        f"whether each area is better, similar or worse than {info['benchmark_name'] or 'England'}"
     alt_text = (f"Map of {info['label']} ({info['unit']}) for {ui.LEVEL_LABELS[sel.level].lower()}, "
-                f"{info['period_label']}; the ranked table below lists every area's value.")
-    event = st.pydeck_chart(ui.deck(layers, view, tooltip), on_select="rerun", selection_mode="single-object", key="map",
-                            height=560, alt=alt_text)
+                f"{info['period_label']}, coloured by {shows}; the ranked table below lists every area's value.")
+    event = st.pydeck_chart(ui.deck(layers, view, tooltip, controller=ui.CONTROLLER), on_select="rerun",
+                            selection_mode="single-object", key="map", height=560, alt=alt_text)
     clicked = _clicked_area(event)
     if clicked and clicked != ui.param("place"):
         keep = {k: v for k, v in st.query_params.to_dict().items() if k in ("level", "period", "benchmark")}
         st.switch_page("app_pages/place_profile.py", query_params={**keep, "place": clicked})
-    st.markdown(ui.LEGEND_CSS + ui.legend_html(edges, info["sign"], info["unit"], f"{info['label']} ({info['unit']})"),
-                unsafe_allow_html=True)
+    if scale == "verdict":
+        legend = _verdict_legend(table, info)
+        if not table["significance"].isin(["better", "similar", "worse", "higher", "lower"]).any():
+            st.info("No area can be compared with the benchmark here (no confidence intervals or no benchmark "
+                    "figure), so every area is grey: colour by value to see the pattern.")
+    else:
+        legend = ui.legend_html(edges, info["sign"], info["unit"],
+                                f"Colour shows the value: {info['label']} ({info['unit']})")
+    st.markdown(ui.LEGEND_CSS + legend, unsafe_allow_html=True)
+
+
+def _zoom_buttons() -> float:
+    """Zoom in / out / reset as buttons: the mouse wheel scrolls the page, so the map needs them."""
+    zoom = float(st.session_state.get("_map_zoom", ZOOM["start"]))
+    cols = st.columns([1, 1, 1, 4])
+    if cols[0].button("Zoom in", icon=":material/zoom_in:", key="zoom_in", disabled=zoom >= ZOOM["max"]):
+        zoom = min(zoom + ZOOM["step"], ZOOM["max"])
+    if cols[1].button("Zoom out", icon=":material/zoom_out:", key="zoom_out", disabled=zoom <= ZOOM["min"]):
+        zoom = max(zoom - ZOOM["step"], ZOOM["min"])
+    if cols[2].button("Reset view", icon=":material/fit_screen:", key="zoom_reset"):
+        zoom = ZOOM["start"]
+    st.session_state["_map_zoom"] = zoom
+    return zoom
+
+
+def _verdict_legend(table, info) -> str:
+    """Swatches in words, in Fingertips' order, with the count of areas in each."""
+    bench = info["benchmark_name"] or "England"
+    has_value = table["value"].notna()
+    counts = table.loc[has_value, "significance"].value_counts()
+    keys = ["higher", "similar", "lower"] if info["sign"] == 0 else ["better", "similar", "worse"]
+    items = []
+    for key in [*keys, "not compared"]:
+        items.append(f'<li><span class="gg-sw" style="background:{ui.SIGNIFICANCE_COLOURS[key]}"></span>'
+                     f"{ui.esc(VERDICT_WORDS[key].format(b=bench))}: {int(counts.get(key, 0))} areas</li>")
+    items.append(f'<li><span class="gg-sw" style="background:{ui.NO_DATA}"></span>No data: '
+                 f"{int((~has_value).sum())} areas</li>")
+    return (f'<div class="gg-legend" role="group" aria-label="Map legend"><strong>Colour shows the comparison with '
+            f"{ui.esc(bench)}</strong> ({ui.esc(info['label'])})<ul>{''.join(items)}</ul><small>Better or worse "
+            f"only where the area's 95% confidence interval excludes {ui.esc(bench)}'s value; colours chosen to be "
+            f"told apart with colour-blindness, and always named here.</small></div>")
 
 
 def _clicked_area(event) -> str | None:

@@ -175,7 +175,9 @@ def compare_latest(ctx: query.Context, table: pd.DataFrame, benchmarks: dict[str
     data = table.loc[table["value"].notna()]
     if data.empty:
         return pd.DataFrame(columns=LATEST_COLUMNS)
-    last = data.sort_values("period_start").groupby(["indicator_id", "place"], sort=False).tail(1).copy()
+    ordered = data.sort_values("period_start")
+    newest = ordered.groupby("indicator_id")["period_code"].last()
+    last = ordered.groupby(["indicator_id", "place"], sort=False).tail(1).copy()
     rows = []
     for r in last.itertuples():
         ind = ctx.catalogue.get(r.indicator_id)
@@ -193,7 +195,7 @@ def compare_latest(ctx: query.Context, table: pd.DataFrame, benchmarks: dict[str
                      "period": r.period, "value": r.value, "lci": r.lci, "uci": r.uci, "unit": ind.unit,
                      "sign": ind.sign, "benchmark": used, "benchmark_name": query.area_name(ctx, used) if used else None,
                      "benchmark_value": bvalue, "rank": rank, "rank_lo": lo, "rank_hi": hi, "areas_ranked": n,
-                     "level": level})
+                     "level": level, "newest_period": r.period_code == newest[r.indicator_id]})
     out = pd.DataFrame(rows, columns=LATEST_COLUMNS)
     out["significance"] = significance(out["lci"].to_numpy(float), out["uci"].to_numpy(float),
                                        out["benchmark_value"].to_numpy(float), out["sign"].to_numpy(int))
@@ -202,7 +204,7 @@ def compare_latest(ctx: query.Context, table: pd.DataFrame, benchmarks: dict[str
 
 LATEST_COLUMNS = ["place", "areacd", "indicator_id", "indicator", "period", "value", "lci", "uci", "unit", "sign",
                   "benchmark", "benchmark_name", "benchmark_value", "rank", "rank_lo", "rank_hi", "areas_ranked",
-                  "level", "significance"]
+                  "level", "newest_period", "significance"]
 
 
 def _rank_table(ctx: query.Context, indicator: str, level: str) -> tuple[pd.DataFrame, dict]:
