@@ -103,7 +103,7 @@ def main() -> None:
                "range lies wholly above or below the benchmark's value (OHID Fingertips' test); 'not compared' "
                "where the publisher gives no interval or the benchmark has no figure. The rank is among every "
                "area of the place's level (1 = best), with the range holding it in 90% of 1,000 redraws within "
-               "the intervals; a dash where the place's latest period is older than the level's. '(older)' marks a value from "
+               "the intervals (no range where no interval is published); a dash where the place's latest period is older than the level's. '(older)' marks a value from "
                "an earlier period than the other places'.")
     ui.download_csv(shown, "compare-latest.csv", "Download this table (CSV)")
     st.header("Over time")
@@ -130,9 +130,19 @@ def _benchmark_caption(sel: ui.Selection, latest: pd.DataFrame) -> None:
                 + ". Change it under *Compare with* in the sidebar.")
 
 
+# Widths sum to the content width at 1440 px, so every column shows without scrolling there; on a
+# narrower screen the place stays pinned while the rest scrolls.
 LATEST_CONFIG = {
-    "Place": st.column_config.TextColumn("Place", pinned=True),
-    "Indicator": st.column_config.TextColumn("Indicator", width="medium"),
+    "Place": st.column_config.TextColumn("Place", pinned=True, width=120),
+    "Indicator": st.column_config.TextColumn("Indicator", width=215),
+    "Period": st.column_config.TextColumn("Period", width=95),
+    "Value (95% CI)": st.column_config.TextColumn("Value (95% CI)", width=150,
+                                                  help="The latest value and its 95% confidence interval"),
+    "Benchmark": st.column_config.TextColumn("Benchmark", width=160, help="The benchmark's value and name"),
+    "Compared with benchmark": st.column_config.TextColumn(
+        "vs benchmark", width=105, help="Better, similar or worse: whether the 95% CI excludes the benchmark"),
+    "Rank (90% range)": st.column_config.TextColumn(
+        "Rank (90% range)", width=135, help="Rank among the level's areas, 1 = best; 90% range in brackets"),
 }
 
 
@@ -141,16 +151,15 @@ def _latest_table(latest: pd.DataFrame, order: list[str]) -> pd.DataFrame:
     (the place column stays pinned while the rest scrolls)."""
     d = latest.assign(_o=latest["place"].map({p: i for i, p in enumerate(order)}))
     d = d.sort_values(["indicator", "_o"])
-    ci = [f"{ui.fmt(lo, u)} to {ui.fmt(hi, u)}" if pd.notna(lo) and pd.notna(hi) else "not published"
-          for lo, hi, u in zip(d["lci"], d["uci"], d["unit"])]
+    value = [f"{ui.fmt(v, u)} ({ui.fmt(lo, u)} to {ui.fmt(hi, u)})" if pd.notna(lo) and pd.notna(hi)
+             else f"{ui.fmt(v, u)} (no CI)" for v, lo, hi, u in zip(d["value"], d["lci"], d["uci"], d["unit"])]
     bench = [f"{ui.fmt(v, u)} ({n})" if pd.notna(v) else "no figure"
              for v, u, n in zip(d["benchmark_value"], d["unit"], d["benchmark_name"])]
     return pd.DataFrame({
         "Place": d["place"].to_numpy(),
         "Indicator": d["indicator"].to_numpy(),
         "Period": [f"{per}" if newest else f"{per} (older)" for per, newest in zip(d["period"], d["newest_period"])],
-        "Value": [ui.fmt(v, u) for v, u in zip(d["value"], d["unit"])],
-        "95% CI": ci,
+        "Value (95% CI)": value,
         "Benchmark": bench,
         "Compared with benchmark": [_verdict_text(s) for s in d["significance"]],
         "Rank (90% range)": [_rank_text(r, lo, hi, n) for r, lo, hi, n in
@@ -171,7 +180,7 @@ def _rank_text(rank: float, lo: float, hi: float, n: float) -> str:
         return "–"
     of = f" of {int(n)}" if np.isfinite(n) else ""
     if lo == hi:
-        return f"{int(rank)}{of} (no interval)" if lo == rank else f"{int(rank)}{of}"
+        return f"{int(rank)}{of}"
     return f"{int(rank)}{of} ({int(lo)}–{int(hi)})"
 
 

@@ -170,7 +170,7 @@ def _quadrant_chart(scores: pd.DataFrame, place: str | None) -> None:
                                                    color="#d50000").encode(**at))
         layers.append(alt.Chart(chosen).mark_text(dy=-18, fontWeight="bold", fontSize=13, color="#d50000").encode(
             text="areanm:N", **at))
-    st.altair_chart(alt.layer(*layers).properties(height=520, width=MIN_CHART_WIDTH))
+    st.altair_chart(alt.layer(*layers).properties(height=520, width=MIN_CHART_WIDTH), width="content")
     counts = d["quadrant"].value_counts()
     st.caption("Places by reading: " + ", ".join(f"{k} {v}" for k, v in counts.items()) +
                ". A place is put in a quadrant only when the 90% ranges of both its changes, allowing for the "
@@ -262,7 +262,7 @@ def _rank_intervals(scores: pd.DataFrame, place: str | None) -> None:
         x="rank:Q", tooltip=[alt.Tooltip("areanm:N", title="Place"), alt.Tooltip("rank:Q", title="Rank"),
                              alt.Tooltip("rank_lo:Q", title="90% range from"), alt.Tooltip("rank_hi:Q", title="to"),
                              alt.Tooltip("p_above_next:Q", format=".0%", title="Chance it ranks above the next place")])
-    st.altair_chart((bars + dots).properties(height=24 * len(picks) + 40, width=MIN_CHART_WIDTH))
+    st.altair_chart((bars + dots).properties(height=24 * len(picks) + 40, width=MIN_CHART_WIDTH), width="content")
     st.caption(f"Ranks are within {scope}: the nations publish different public-service indicators, so a UK-wide "
                "league table would mix them. The top 15, the bottom 5 and the chosen place (red); each line is the "
                "range holding the place's rank in 90% of 1,000 re-scorings. Whether two places can be told apart "

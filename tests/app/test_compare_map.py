@@ -47,13 +47,13 @@ def test_compare_table_has_ci_verdict_benchmark_and_rank_range_for_ten_places(te
     at = ten_places
     assert not [e.value for e in at.error] and not at.exception
     table = at.dataframe[0].value
-    assert list(table.columns) == ["Place", "Indicator", "Period", "Value", "95% CI", "Benchmark",
+    assert list(table.columns) == ["Place", "Indicator", "Period", "Value (95% CI)", "Benchmark",
                                    "Compared with benchmark", "Rank (90% range)"]
     assert len(set(table["Place"])) == 10
     assert_readable(table)
     employment = table.loc[table["Indicator"] == "Employment rate"].set_index("Place")
     assert employment.loc["Birmingham", "Compared with benchmark"] == "▼ Worse"
-    assert employment.loc["Leeds", "95% CI"] == "71.0% to 78.4%"
+    assert employment.loc["Leeds", "Value (95% CI)"] == "74.7% (71.0% to 78.4%)"
     assert re.fullmatch(r"\d+ of \d+ \(\d+–\d+\)", employment.loc["Leeds", "Rank (90% range)"])
 
 
@@ -68,8 +68,8 @@ def test_a_value_without_a_ci_is_not_compared_and_has_no_rank_range(ten_places):
     table = ten_places.dataframe[0].value
     poverty = table.loc[table["Indicator"].str.startswith("Child poverty")]
     assert set(poverty["Compared with benchmark"]) == {"Not compared"}
-    assert set(poverty["95% CI"]) == {"not published"}
-    assert poverty["Rank (90% range)"].str.endswith("(no interval)").all()
+    assert poverty["Value (95% CI)"].str.endswith("(no CI)").all()
+    assert poverty["Rank (90% range)"].str.fullmatch(r"\d+ of \d+").all()
 
 
 def test_compare_chart_has_error_bars_and_a_benchmark_line(ten_places):

@@ -405,8 +405,8 @@ def test_compare_says_when_a_latest_value_is_from_an_older_period(caplog):
     assert_clean(at, caplog)
     table = at.dataframe[0].value.set_index(["Indicator", "Place"])
     leeds, scilly = table.loc[("Median weekly pay", "Leeds")], table.loc[("Median weekly pay", "Isles of Scilly")]
-    assert leeds["Value"] == "£610.7" and leeds["Period"] == "30 Apr 2025"
-    assert scilly["Value"] == "£422.3" and scilly["Period"] == "10 Apr 2019 (older)"
+    assert leeds["Value (95% CI)"].startswith("£610.7 (") and leeds["Period"] == "30 Apr 2025"
+    assert scilly["Value (95% CI)"] == "£422.3 (no CI)" and scilly["Period"] == "10 Apr 2019 (older)"
     assert ("Employment rate", "Isles of Scilly") not in table.index
 
 
