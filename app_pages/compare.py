@@ -212,10 +212,12 @@ def _small_multiples(data: pd.DataFrame, bench: pd.DataFrame | None, bench_name:
                  alt.Tooltip("value:Q", format=",.1f", title="Value"),
                  alt.Tooltip("lci:Q", format=",.1f", title="Lower 95% CI"),
                  alt.Tooltip("uci:Q", format=",.1f", title="Upper 95% CI")])
+    # Bars and the benchmark line are left out of the accessibility tree (aria=False): a panel without
+    # them would expose an empty, unnamed graphic, and the table above states every interval and verdict.
     bars = base.transform_filter(is_place & (alt.datum.lci != None)).mark_rule(  # noqa: E711 (Vega expression)
-        strokeWidth=1.5, opacity=0.7).encode(y="lci:Q", y2="uci:Q", color=colour)
+        strokeWidth=1.5, opacity=0.7, aria=False).encode(y="lci:Q", y2="uci:Q", color=colour)
     bench_line = base.transform_filter(alt.datum.kind == "benchmark").mark_line(
-        color="black", strokeDash=[5, 3], strokeWidth=2).encode(
+        color="black", strokeDash=[5, 3], strokeWidth=2, aria=False).encode(
         y="value:Q", tooltip=[alt.Tooltip("place:N", title="Benchmark"), alt.Tooltip("period:N", title="Period"),
                               alt.Tooltip("value:Q", format=",.1f", title="Value")])
     return alt.layer(bars, lines, bench_line, data=series).properties(
