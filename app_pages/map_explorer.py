@@ -135,12 +135,12 @@ def _map(c, sel, table, info, scale: str = "value") -> None:
 def _zoom_buttons() -> float:
     """Zoom in / out / reset as buttons: the mouse wheel scrolls the page, so the map needs them."""
     zoom = float(st.session_state.get("_map_zoom", ZOOM["start"]))
-    cols = st.columns([1, 1, 1, 4])
-    if cols[0].button("Zoom in", icon=":material/zoom_in:", key="zoom_in", disabled=zoom >= ZOOM["max"]):
+    row = st.container(horizontal=True, gap="small")
+    if row.button("Zoom in", icon=":material/zoom_in:", key="zoom_in", disabled=zoom >= ZOOM["max"]):
         zoom = min(zoom + ZOOM["step"], ZOOM["max"])
-    if cols[1].button("Zoom out", icon=":material/zoom_out:", key="zoom_out", disabled=zoom <= ZOOM["min"]):
+    if row.button("Zoom out", icon=":material/zoom_out:", key="zoom_out", disabled=zoom <= ZOOM["min"]):
         zoom = max(zoom - ZOOM["step"], ZOOM["min"])
-    if cols[2].button("Reset view", icon=":material/fit_screen:", key="zoom_reset"):
+    if row.button("Reset view", icon=":material/fit_screen:", key="zoom_reset"):
         zoom = ZOOM["start"]
     st.session_state["_map_zoom"] = zoom
     return zoom
@@ -209,12 +209,21 @@ def _distribution(table, info, place) -> None:
         st.markdown(f"**Compared with {bench_name}:** no area can be compared, as {reason}.")
         return
     st.markdown(f"**Compared with {bench_name}** (95% confidence intervals)")
-    st.dataframe(counts.rename_axis("significance").reset_index(name="areas"), hide_index=True,
-                 width="stretch")
+    st.dataframe(counts.rename_axis(f"Compared with {info['benchmark_name'] or 'England'}").reset_index(name="Areas"),
+                 hide_index=True, width="stretch")
+
+
+def _number_format(values) -> str:
+    """Decimals by size, as ui.fmt does: thousands with separators and no decimals ('236,213', not
+    '236213.00'), tens with one decimal, small numbers with two."""
+    finite = np.abs(values[np.isfinite(values)])
+    typical = float(np.median(finite)) if finite.size else 0.0
+    return "localized" if typical >= 1000 else ("%.1f" if typical >= 10 else "%.2f")
 
 
 def _ranked_table(table, info, indicator, sel) -> None:
     st.header("Ranked, with uncertainty")
+    number_format = _number_format(table["value"].to_numpy(dtype=float))
     has_ci = bool(table["lci"].notna().any())
     shown = table.assign(
         rank_range=[f"{int(a)}–{int(b)}" if np.isfinite(a) else "–" for a, b in zip(table["rank_lo"], table["rank_hi"])],
@@ -232,9 +241,9 @@ def _ranked_table(table, info, indicator, sel) -> None:
         "rank": st.column_config.NumberColumn("Rank", format="%d"),
         "rank_range": "Rank range (90%)",
         "areanm": "Area", "areacd": "Code",
-        "value": st.column_config.NumberColumn(f"Value ({info['unit']})", format="%.2f"),
-        "lci": st.column_config.NumberColumn("Lower 95% CI", format="%.2f"),
-        "uci": st.column_config.NumberColumn("Upper 95% CI", format="%.2f"),
+        "value": st.column_config.NumberColumn(f"Value ({info['unit']})", format=number_format),
+        "lci": st.column_config.NumberColumn("Lower 95% CI", format=number_format),
+        "uci": st.column_config.NumberColumn("Upper 95% CI", format=number_format),
         "significance": f"vs {info['benchmark_name'] or 'England'}",
         "percentile": st.column_config.NumberColumn("Percentile", format="%.0f"),
         "status": "Status",

@@ -137,7 +137,7 @@ def test_map_ranks_carry_intervals_where_published(caplog):
     at = open_page(MAP, {"indicator": "gross-median-weekly-pay"})
     assert_clean(at, caplog)
     counts, ranked = at.dataframe
-    assert {"better", "worse"} <= set(counts.value["significance"])
+    assert {"better", "worse"} <= set(counts.value["Compared with England"])
     assert {"rank_range", "lci", "uci"} <= set(ranked.value.columns)
     assert (ranked.value["rank_range"] != "–").sum() > 300
 
