@@ -238,45 +238,74 @@ def created_at() -> str:
     return c.snapshot.manifest["created_at"] + (f"+local:{c.local_fingerprint}" if c.local_fingerprint else "")
 
 
-def sidebar() -> Selection:
-    """The shared controls: place search (type to filter by name or code), level, period, benchmark."""
+SIDEBAR_CONTROLS = ("place", "level", "period", "benchmark")
+
+
+def sidebar(show: tuple[str, ...] = SIDEBAR_CONTROLS) -> Selection:
+    """The shared controls: place search (type to filter by name or code), level, period, benchmark.
+
+    `show` names the controls that change this page; the others are not drawn (a control that does
+    nothing confuses), but their last value is still carried in the URL and the session, so the next
+    page that uses them finds the reader's choice."""
     c = ctx()
     opts = place_options(created_at())
     codes = opts["areacd"].tolist()
     labels = dict(zip(opts["areacd"], opts["label"]))
+    level_keys, bench_keys = list(LEVEL_LABELS), list(BENCHMARKS)
+    current = remembered("place", options=codes)
+    level = remembered("level", "ltla", options=level_keys) or "ltla"
+    period = remembered_period()
+    benchmark = remembered("benchmark", DEFAULT_BENCHMARK, options=bench_keys) or DEFAULT_BENCHMARK
+    place = current if current in codes else None
     with st.sidebar:
         st.header("Your selection")
-        current = remembered("place", options=codes)
-        place = st.selectbox("Place", codes, index=codes.index(current) if current in codes else None,
-                             format_func=lambda c_: labels.get(c_, c_), placeholder="Search by name or code",
-                             key="place_select", help="Type part of a name or an ONS code, e.g. 'Leeds' or 'E08000035'")
-        level_keys = list(LEVEL_LABELS)
-        level_now = remembered("level", "ltla", options=level_keys)
-        level = st.selectbox("Level", level_keys, index=level_keys.index(level_now)
-                             if level_now in level_keys else 0, format_func=LEVEL_LABELS.get,
-                             key="level_select")
-        period_url = parse_period(param("period", "latest"))
-        if period_url is None:
-            st.warning(PERIOD_HELP)
-        period_typed = st.text_input("Period", period_url or "latest", max_chars=MAX_PERIOD_CHARS,
-                                     key="period_input",
-                                     help="'latest', or a year to see the latest period starting by then")
-        period = parse_period(period_typed)
-        if period is None:
-            if period_url is not None:  # typed into the box, not from the link
+        if "place" in show:
+            place = st.selectbox("Place", codes, index=codes.index(current) if current in codes else None,
+                                 format_func=lambda c_: labels.get(c_, c_), placeholder="Search by name or code",
+                                 key="place_select",
+                                 help="Type part of a name or an ONS code, e.g. 'Leeds' or 'E08000035'")
+        if "level" in show:
+            level = st.selectbox("Level", level_keys, index=level_keys.index(level), format_func=LEVEL_LABELS.get,
+                                 key="level_select")
+        if "period" in show:
+            period_typed = st.text_input("Period", period, max_chars=MAX_PERIOD_CHARS, key="period_input",
+                                         help="'latest', or a year to see the latest period starting by then")
+            typed = parse_period(period_typed)
+            if typed is None:
                 st.warning(PERIOD_HELP)
-            period = "latest"
-        bench_keys = list(BENCHMARKS)
-        bench_now = remembered("benchmark", DEFAULT_BENCHMARK, options=bench_keys)
-        benchmark = st.selectbox("Compare with", bench_keys, index=bench_keys.index(bench_now)
-                                 if bench_now in bench_keys else 0,
-                                 format_func=BENCHMARKS.get, key="benchmark_select")
+            period = typed or "latest"
+        if "benchmark" in show:
+            benchmark = st.selectbox("Compare with", bench_keys, index=bench_keys.index(benchmark),
+                                     format_func=BENCHMARKS.get, key="benchmark_select")
     set_params(place=place, level=level, period=None if period == "latest" else period,
                benchmark=None if benchmark == DEFAULT_BENCHMARK else benchmark)
-    for name, value in (("place", place), ("level", level), ("benchmark", benchmark)):
+    for name, value in (("place", place), ("level", level), ("period", period), ("benchmark", benchmark)):
         st.session_state[f"_keep_{name}"] = value
     del c
     return Selection(place, level, period, benchmark)
+
+
+def remembered_period() -> str:
+    """The URL's period (a bad one warns and gives 'latest'), else this session's last, else 'latest'."""
+    raw = param("period")
+    if raw is not None:
+        parsed = parse_period(raw)
+        if parsed is None:
+            st.warning(PERIOD_HELP)
+        return parsed or "latest"
+    kept = st.session_state.get("_keep_period")
+    return kept if isinstance(kept, str) and parse_period(kept) == kept else "latest"
+
+
+def remembered_indicator(options: list[str], default: str) -> str:
+    """The indicator this session last looked at (map or comparison), so it follows the reader."""
+    value = remembered("indicator", default, options=options)
+    return value if value in options else default
+
+
+def keep_indicator(indicator: str | None) -> None:
+    if indicator:
+        st.session_state["_keep_indicator"] = indicator
 
 
 def period_arg(sel: Selection) -> query.Period:
@@ -385,10 +414,19 @@ class CompactDeck(pdk.Deck):
         return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
 
 
-def deck(layers: list[pdk.Layer], view: pdk.ViewState, tooltip: dict | None = None) -> pdk.Deck:
-    """A map with no basemap layer (the areas are the map) and a compact spec."""
+# The mouse wheel scrolls the page, not the map (a reader scrolling past a map should not get stuck
+# zooming it); drag, double-click, pinch and the page's zoom buttons still move it. deck.gl's
+# MapController options, passed through Streamlit's deck.gl component unchanged.
+CONTROLLER = {"scrollZoom": False, "dragPan": True, "dragRotate": False, "doubleClickZoom": True, "touchZoom": True,
+              "touchRotate": False, "keyboard": True}
+
+
+def deck(layers: list[pdk.Layer], view: pdk.ViewState, tooltip: dict | None = None,
+         controller: dict | bool = True) -> pdk.Deck:
+    """A map with no basemap layer (the areas are the map) and a compact spec; `controller` takes
+    deck.gl's controller options (CONTROLLER turns scroll-to-zoom off)."""
     return CompactDeck(layers=layers, initial_view_state=view, map_provider=None, map_style=NO_BASEMAP,
-                       tooltip=tooltip or False)
+                       tooltip=tooltip or False, views=[pdk.View(type="MapView", controller=controller)])
 
 
 # Quoted, so pydeck sends literal strings rather than accessor expressions.

@@ -11,6 +11,11 @@ from indicators import geo, views
 from app_pages import common as ui
 
 DEFAULT_INDICATOR = "children-in-relative-poverty-before-housing-costs"
+SCALES = {"value": "Value", "verdict": "Compared with the benchmark"}
+VERDICT_WORDS = {"better": "Better than {b}", "similar": "Similar to {b}", "worse": "Worse than {b}",
+                 "higher": "Higher than {b}", "lower": "Lower than {b}",
+                 "not compared": "Not compared (no confidence interval or no benchmark figure)"}
+ZOOM = {"start": 4.6, "min": 3.5, "max": 11.0, "step": 1.0}
 
 
 def main() -> None:
@@ -33,10 +38,16 @@ def _explorer(sel) -> None:
 def _explore(sel) -> None:
     c = ui.ctx()
     options = ui.indicator_options(c)
-    current = ui.choice_param("indicator", options, DEFAULT_INDICATOR)
+    current = ui.remembered_indicator(options, DEFAULT_INDICATOR)
     indicator = st.selectbox("Indicator", options, index=options.index(current) if current in options else 0,
                              format_func=lambda i: ui.indicator_label(c, i), key="indicator_select")
-    ui.set_params(indicator=indicator)
+    scale_now = ui.choice_param("colour", list(SCALES), "value")
+    scale = st.radio("Colour areas by", list(SCALES), index=list(SCALES).index(scale_now), format_func=SCALES.get,
+                     horizontal=True, key="map_scale",
+                     help="The value itself, or whether each area is better, similar or worse than the benchmark "
+                          "chosen in the sidebar (its 95% confidence interval excludes the benchmark's value).")
+    ui.set_params(indicator=indicator, colour=None if scale == "value" else scale)
+    ui.keep_indicator(indicator)
     ui.local_data_note(c, indicator)
     bench_code = ui.benchmark_code(c, sel, sel.place) or "E92000001"
     ui.note_benchmark_fallback(sel, sel.place)
@@ -53,7 +64,7 @@ def _explore(sel) -> None:
     _benchmark_note(info)
     left, right = st.columns([3, 2])
     with left:
-        _map(c, sel, table, info)
+        _map(c, sel, table, info, scale)
     with right:
         _distribution(table, info, sel.place)
     _ranked_table(table, info, indicator, sel)
@@ -66,13 +77,17 @@ def _map_view(created_at: str, indicator: str, level: str, period: str, benchmar
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _features(created_at: str, indicator: str, level: str, period: str, benchmark: str) -> tuple[dict, list[str]]:
+def _features(created_at: str, indicator: str, level: str, period: str, benchmark: str, scale: str = "value"
+              ) -> tuple[dict, list[str]]:
     """The map's GeoJSON with colours and tooltip text, built once per view for all visitors."""
     c = ui.ctx()
     table, info = _map_view(created_at, indicator, level, period, benchmark)
     gdf = geo.boundaries(c, level)
     values = table["value"].to_numpy(dtype=float)
     edges, colours = ui.colour_bins(values, info["sign"])
+    if scale == "verdict":
+        colours = np.where(np.isfinite(values), table["significance"].map(ui.SIGNIFICANCE_COLOURS)
+                           .fillna(ui.SIGNIFICANCE_COLOURS["not compared"]).to_numpy(object), ui.NO_DATA)
     props = table.assign(
         fill=[ui.hex_to_rgb(h) for h in colours],
         # plain text: Streamlit's deck.gl tooltip escapes interpolated values itself
@@ -96,25 +111,71 @@ def _benchmark_note(info) -> None:
                 f"every area is compared with {ui.md(info['benchmark_name'])} instead.")
 
 
-def _map(c, sel, table, info) -> None:
-    fc, edges = _features(ui.created_at(), info["indicator"], sel.level, sel.period, info["benchmark_asked"])
+def _map(c, sel, table, info, scale: str = "value") -> None:
+    fc, edges = _features(ui.created_at(), info["indicator"], sel.level, sel.period, info["benchmark_asked"], scale)
     gdf = geo.boundaries(c, sel.level)
     chosen = gdf.loc[gdf["areacd"] == sel.place].geometry.values
     layers = ui.area_layers(fc, geo.borders(c, sel.level), geo.outline_paths(chosen) if len(chosen) else None)
-    view = pdk.ViewState(latitude=54.6, longitude=-3.2, zoom=4.6, min_zoom=3.5, max_zoom=11)
+    zoom = _zoom_buttons()
+    lat, lon = 54.6, -3.2
+    if len(chosen) and zoom > ZOOM["start"]:  # zooming in goes towards the chosen place
+        centre = chosen[0].centroid
+        lat, lon = float(centre.y), float(centre.x)
+    view = pdk.ViewState(latitude=lat, longitude=lon, zoom=zoom, min_zoom=ZOOM["min"], max_zoom=ZOOM["max"])
     tooltip = {"html": "<b>{name}</b><br/>{value_text}<br/>{ci_text}<br/>Compared with "
                        + ui.esc(info["benchmark_name"] or "England") + ": {sig_text}",
                "style": {"backgroundColor": "#222", "color": "white", "fontSize": "13px"}}
+    shows = "each area's value" if scale == "value" else \
+        f"whether each area is better, similar or worse than {info['benchmark_name'] or 'England'}"
     alt_text = (f"Map of {info['label']} ({info['unit']}) for {ui.LEVEL_LABELS[sel.level].lower()}, "
-                f"{info['period_label']}; the ranked table below lists every area's value.")
-    event = st.pydeck_chart(ui.deck(layers, view, tooltip), on_select="rerun", selection_mode="single-object", key="map",
-                            height=560, alt=alt_text)
+                f"{info['period_label']}, coloured by {shows}; the ranked table below lists every area's value.")
+    event = st.pydeck_chart(ui.deck(layers, view, tooltip, controller=ui.CONTROLLER), on_select="rerun",
+                            selection_mode="single-object", key="map", height=560, alt=alt_text)
     clicked = _clicked_area(event)
     if clicked and clicked != ui.param("place"):
         keep = {k: v for k, v in st.query_params.to_dict().items() if k in ("level", "period", "benchmark")}
         st.switch_page("app_pages/place_profile.py", query_params={**keep, "place": clicked})
-    st.markdown(ui.LEGEND_CSS + ui.legend_html(edges, info["sign"], info["unit"], f"{info['label']} ({info['unit']})"),
-                unsafe_allow_html=True)
+    if scale == "verdict":
+        legend = _verdict_legend(table, info)
+        if not table["significance"].isin(["better", "similar", "worse", "higher", "lower"]).any():
+            st.info("No area can be compared with the benchmark here (no confidence intervals or no benchmark "
+                    "figure), so every area is grey: colour by value to see the pattern.")
+    else:
+        legend = ui.legend_html(edges, info["sign"], info["unit"],
+                                f"Colour shows the value: {info['label']} ({info['unit']})")
+    st.markdown(ui.LEGEND_CSS + legend, unsafe_allow_html=True)
+
+
+def _zoom_buttons() -> float:
+    """Zoom in / out / reset as buttons: the mouse wheel scrolls the page, so the map needs them."""
+    zoom = float(st.session_state.get("_map_zoom", ZOOM["start"]))
+    row = st.container(horizontal=True, gap="small")
+    if row.button("Zoom in", icon=":material/zoom_in:", key="zoom_in", disabled=zoom >= ZOOM["max"]):
+        zoom = min(zoom + ZOOM["step"], ZOOM["max"])
+    if row.button("Zoom out", icon=":material/zoom_out:", key="zoom_out", disabled=zoom <= ZOOM["min"]):
+        zoom = max(zoom - ZOOM["step"], ZOOM["min"])
+    if row.button("Reset view", icon=":material/fit_screen:", key="zoom_reset"):
+        zoom = ZOOM["start"]
+    st.session_state["_map_zoom"] = zoom
+    return zoom
+
+
+def _verdict_legend(table, info) -> str:
+    """Swatches in words, in Fingertips' order, with the count of areas in each."""
+    bench = info["benchmark_name"] or "England"
+    has_value = table["value"].notna()
+    counts = table.loc[has_value, "significance"].value_counts()
+    keys = ["higher", "similar", "lower"] if info["sign"] == 0 else ["better", "similar", "worse"]
+    items = []
+    for key in [*keys, "not compared"]:
+        items.append(f'<li><span class="gg-sw" style="background:{ui.SIGNIFICANCE_COLOURS[key]}"></span>'
+                     f"{ui.esc(VERDICT_WORDS[key].format(b=bench))}: {int(counts.get(key, 0))} areas</li>")
+    items.append(f'<li><span class="gg-sw" style="background:{ui.NO_DATA}"></span>No data: '
+                 f"{int((~has_value).sum())} areas</li>")
+    return (f'<div class="gg-legend" role="group" aria-label="Map legend"><strong>Colour shows the comparison with '
+            f"{ui.esc(bench)}</strong> ({ui.esc(info['label'])})<ul>{''.join(items)}</ul><small>Better or worse "
+            f"only where the area's 95% confidence interval excludes {ui.esc(bench)}'s value; colours chosen to be "
+            f"told apart with colour-blindness, and always named here.</small></div>")
 
 
 def _clicked_area(event) -> str | None:
@@ -162,12 +223,21 @@ def _distribution(table, info, place) -> None:
         st.markdown(f"**Compared with {bench_name}:** no area can be compared, as {reason}.")
         return
     st.markdown(f"**Compared with {bench_name}** (95% confidence intervals)")
-    st.dataframe(counts.rename_axis("significance").reset_index(name="areas"), hide_index=True,
-                 width="stretch")
+    st.dataframe(counts.rename_axis(f"Compared with {info['benchmark_name'] or 'England'}").reset_index(name="Areas"),
+                 hide_index=True, width="stretch")
+
+
+def _number_format(values) -> str:
+    """Decimals by size, as ui.fmt does: thousands with separators and no decimals ('236,213', not
+    '236213.00'), tens with one decimal, small numbers with two."""
+    finite = np.abs(values[np.isfinite(values)])
+    typical = float(np.median(finite)) if finite.size else 0.0
+    return "localized" if typical >= 1000 else ("%.1f" if typical >= 10 else "%.2f")
 
 
 def _ranked_table(table, info, indicator, sel) -> None:
     st.header("Ranked, with uncertainty")
+    number_format = _number_format(table["value"].to_numpy(dtype=float))
     has_ci = bool(table["lci"].notna().any())
     shown = table.assign(
         rank_range=[f"{int(a)}–{int(b)}" if np.isfinite(a) else "–" for a, b in zip(table["rank_lo"], table["rank_hi"])],
@@ -185,9 +255,9 @@ def _ranked_table(table, info, indicator, sel) -> None:
         "rank": st.column_config.NumberColumn("Rank", format="%d"),
         "rank_range": "Rank range (90%)",
         "areanm": "Area", "areacd": "Code",
-        "value": st.column_config.NumberColumn(f"Value ({info['unit']})", format="%.2f"),
-        "lci": st.column_config.NumberColumn("Lower 95% CI", format="%.2f"),
-        "uci": st.column_config.NumberColumn("Upper 95% CI", format="%.2f"),
+        "value": st.column_config.NumberColumn(f"Value ({info['unit']})", format=number_format),
+        "lci": st.column_config.NumberColumn("Lower 95% CI", format=number_format),
+        "uci": st.column_config.NumberColumn("Upper 95% CI", format=number_format),
         "significance": f"vs {info['benchmark_name'] or 'England'}",
         "percentile": st.column_config.NumberColumn("Percentile", format="%.0f"),
         "status": "Status",

@@ -11,7 +11,7 @@ import pandas as pd
 
 from . import geo, query, scoring
 from .profile import fallback_chain
-from .significance import NOT_COMPARED
+from .significance import NOT_COMPARED, significance
 
 
 def sources_text(orgs: object, dates: object) -> str:
@@ -124,8 +124,9 @@ def compare_table(ctx: query.Context, codes: list[str], indicators: list[str], l
             s = s.loc[s["value"].notna()]
             for r in s.itertuples():
                 rows.append({"place": query.area_name(ctx, code), "areacd": code, "indicator_id": ind,
-                             "indicator": label, "period": r.period_label, "period_start": r.period_start,
-                             "value": r.value, "lci": r.lci, "uci": r.uci, "note": ""})
+                             "indicator": label, "period": r.period_label, "period_code": r.period_code,
+                             "period_start": r.period_start, "value": r.value, "lci": r.lci, "uci": r.uci,
+                             "note": ""})
         for name, members in (custom or {}).items():
             periods = query.periods(ctx, ind, "ltla")
             for code, label_p, start in zip(periods["period_code"], periods["period_label"], periods["period_start"]):
@@ -133,12 +134,157 @@ def compare_table(ctx: query.Context, codes: list[str], indicators: list[str], l
                     agg = aggregate.aggregate(ctx, ind, members, code)
                 except NotAggregableError as exc:
                     rows.append({"place": name, "areacd": None, "indicator_id": ind, "indicator": label,
-                                 "period": None, "period_start": None, "value": None, "lci": None, "uci": None,
-                                 "note": str(exc)})
+                                 "period": None, "period_code": None, "period_start": None, "value": None,
+                                 "lci": None, "uci": None, "note": str(exc)})
                     break
                 if agg.value is not None:
                     rows.append({"place": name, "areacd": None, "indicator_id": ind, "indicator": label,
-                                 "period": label_p, "period_start": start, "value": agg.value, "lci": agg.lci,
-                                 "uci": agg.uci, "note": agg.note})
-    return pd.DataFrame(rows, columns=["place", "areacd", "indicator_id", "indicator", "period", "period_start",
-                                       "value", "lci", "uci", "note"])
+                                 "period": label_p, "period_code": code, "period_start": start, "value": agg.value,
+                                 "lci": agg.lci, "uci": agg.uci, "note": agg.note})
+    return pd.DataFrame(rows, columns=COMPARE_COLUMNS)
+
+
+COMPARE_COLUMNS = ["place", "areacd", "indicator_id", "indicator", "period", "period_code", "period_start", "value",
+                   "lci", "uci", "note"]
+
+
+def benchmark_value(ctx: query.Context, indicator: str, benchmark: str | None, period_code: str | None
+                    ) -> tuple[str | None, float | None]:
+    """The comparator actually used and its value for one period: the chosen one, else the next in
+    its fallback chain (some UK-wide sources publish no England figure), else (None, None)."""
+    if not benchmark or not period_code:
+        return None, None
+    for code in fallback_chain(benchmark):
+        value = query.value_at(ctx, indicator, code, period_code)
+        if value is not None:
+            return code, value
+    return None, None
+
+
+def compare_latest(ctx: query.Context, table: pd.DataFrame, benchmarks: dict[str, str | None],
+                   levels: dict[str, str]) -> pd.DataFrame:
+    """Each place's latest value of each indicator in `table` (from compare_table), tested against its
+    benchmark and placed among the areas of its level.
+
+    `benchmarks` maps an area code to its comparator's code (its own nation, region, England...);
+    a footprint (no code) is compared with England. Why per place: a Scottish place beside English
+    ones is compared with Scotland by default, as on its profile. The verdict is Fingertips' test —
+    does the place's 95% CI exclude the benchmark value — so a place without a CI is 'not compared'.
+    The rank and its 90% range come from the same draws as the map's ranked table, and only where the
+    place's latest period is the level's latest (otherwise a rank would mix periods)."""
+    data = table.loc[table["value"].notna()]
+    if data.empty:
+        return pd.DataFrame(columns=LATEST_COLUMNS)
+    ordered = data.sort_values("period_start")
+    newest = ordered.groupby("indicator_id")["period_code"].last()
+    last = ordered.groupby(["indicator_id", "place"], sort=False).tail(1).copy()
+    rows = []
+    for r in last.itertuples():
+        ind = ctx.catalogue.get(r.indicator_id)
+        asked = benchmarks.get(r.areacd) if isinstance(r.areacd, str) else query.ENGLAND
+        used, bvalue = benchmark_value(ctx, r.indicator_id, asked, r.period_code)
+        rank = lo = hi = n = np.nan
+        level = levels.get(r.areacd) if isinstance(r.areacd, str) else None
+        if level:
+            ranked, info = _rank_table(ctx, r.indicator_id, level)
+            hit = ranked.loc[ranked["areacd"] == r.areacd]
+            if info["period_code"] == r.period_code and len(hit) and np.isfinite(hit["rank"].iloc[0]):
+                rank, lo, hi = (float(hit[c].iloc[0]) for c in ("rank", "rank_lo", "rank_hi"))
+                n = float(ranked["rank"].notna().sum())
+        rows.append({"place": r.place, "areacd": r.areacd, "indicator_id": r.indicator_id, "indicator": r.indicator,
+                     "period": r.period, "value": r.value, "lci": r.lci, "uci": r.uci, "unit": ind.unit,
+                     "sign": ind.sign, "benchmark": used, "benchmark_name": query.area_name(ctx, used) if used else None,
+                     "benchmark_value": bvalue, "rank": rank, "rank_lo": lo, "rank_hi": hi, "areas_ranked": n,
+                     "level": level, "newest_period": r.period_code == newest[r.indicator_id]})
+    out = pd.DataFrame(rows, columns=LATEST_COLUMNS)
+    out["significance"] = significance(out["lci"].to_numpy(float), out["uci"].to_numpy(float),
+                                       out["benchmark_value"].to_numpy(float), out["sign"].to_numpy(int))
+    return out
+
+
+LATEST_COLUMNS = ["place", "areacd", "indicator_id", "indicator", "period", "value", "lci", "uci", "unit", "sign",
+                  "benchmark", "benchmark_name", "benchmark_value", "rank", "rank_lo", "rank_hi", "areas_ranked",
+                  "level", "newest_period", "significance"]
+
+
+def _rank_table(ctx: query.Context, indicator: str, level: str) -> tuple[pd.DataFrame, dict]:
+    """map_view's ranks for one indicator and level, computed once per context (1,000 draws each)."""
+    return ctx._cache.setdefault_by(("compare-ranks", indicator, level),
+                                    lambda: map_view(ctx, indicator, level, "latest", None))
+
+
+def benchmark_series(ctx: query.Context, benchmark: str, indicators: list[str]) -> pd.DataFrame:
+    """The benchmark area's own series for each indicator (for a reference line in a chart), in
+    compare_table's columns."""
+    rows = [compare_table(ctx, [benchmark], [ind]) for ind in indicators]
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=COMPARE_COLUMNS)
+
+
+# Columns of score_places that depend on the pillar weights; every other column (pillar scores,
+# change over the window, quadrants and their probabilities) does not.
+WEIGHTED_COLUMNS = ["overall", "rank", "rank_lo", "rank_hi", "areas_ranked", "next_areacd", "p_above_next"]
+
+
+def ranks_for_weights(ctx: query.Context, options: scoring.Options) -> pd.DataFrame:
+    """The weight-dependent columns of scoring.score_places, and only those, for one set of pillar
+    weights: overall score, rank within its scope, 90% rank interval over the draws, and the chance of
+    ranking above the next place.
+
+    Why apart: the good-growth quadrant (change in each pillar over one window) does not depend on the
+    pillar weights, and it is the slow part of score_places. A page that lets the reader move the
+    weights computes the weight-free part once and this part per weight, with the same draws, seed
+    and rules as score_places (its tests compare the two)."""
+    ps = scoring.point_scores(ctx, options)
+    latest, cat = ps.latest, ps.cat
+    overall = scoring.combine_pillars(ps.pillars, options.weight_map)
+    overall = np.where(ps.reference, overall, np.nan)
+    group, _ = scoring.rank_groups(latest.areas, cat)
+    point = scoring.group_min_rank(overall, group)
+    lci = np.where(ps.applicable, latest.lci, np.nan)
+    uci = np.where(ps.applicable, latest.uci, np.nan)
+    samples = scoring.rank_draws(ps.value, lci, uci, ps.sign, ps.weights, ps.pillar_index, ps.applicable,
+                                 ps.pillar_weights, draws=options.draws, seed=options.seed, robust=options.robust,
+                                 coverage_rule=options.coverage_rule, family=scoring.family_codes(cat), group=group,
+                                 reference=ps.reference)
+    lo, hi = scoring.interval_of(samples, ps.reference & ~np.isnan(point))
+    ranked = ~np.isnan(point)
+    counts = pd.Series(group[ranked]).value_counts()
+    nxt = scoring._next_place(point, group)
+    p_above = np.full(len(point), np.nan)
+    has_next = nxt >= 0
+    if has_next.any():
+        p_above[has_next] = scoring.prob_ranks_above(samples, np.flatnonzero(has_next), nxt[has_next])
+    return pd.DataFrame({
+        "areacd": latest.areas, "overall": overall, "rank": point,
+        "rank_lo": np.fmin(lo, point), "rank_hi": np.fmax(hi, point),
+        "areas_ranked": np.where(ranked, pd.Series(group).map(counts).fillna(0).to_numpy(), np.nan),
+        "next_areacd": np.where(nxt >= 0, np.asarray(latest.areas)[np.maximum(nxt, 0)], None),
+        "p_above_next": p_above})
+
+
+def reweighted(scores: pd.DataFrame, ranks: pd.DataFrame) -> pd.DataFrame:
+    """score_places' table with its weight-dependent columns replaced by `ranks` (ranks_for_weights)."""
+    out = scores.drop(columns=WEIGHTED_COLUMNS).merge(ranks, on="areacd", how="left")
+    return out.sort_values(["rank_scope", "rank", "areacd"]).reset_index(drop=True)[list(scores.columns)]
+
+
+_PARENT_COLUMN = {"utla": "parent_utla", "combined_authority": "parent_combined_authority", "region": "parent_region",
+                  "country": "parent_country"}
+
+
+def area_at_level(ctx: query.Context, areacd: str | None, level: str) -> str | None:
+    """The area of `level` that is or contains `areacd` (Leeds → West Yorkshire at combined-authority
+    level), so a page at a higher level can still point at the reader's place; None where none does."""
+    if not areacd:
+        return None
+    rows = ctx.areas.loc[ctx.areas["areacd"] == areacd]
+    if rows.empty:
+        return None
+    if (rows["level"].astype(str) == level).any():
+        return areacd
+    col = _PARENT_COLUMN.get(level)
+    if col is None or col not in rows.columns:
+        return None
+    parents = rows[col].dropna().astype(str)
+    parents = parents.loc[parents != ""]
+    return str(parents.iloc[0]) if len(parents) else None

@@ -30,6 +30,12 @@ DATA = "app_pages/data_methods.py"
 TITLES = {MAP: "Map explorer", PROFILE: "Place profile", COMPARE: "Compare places", GOOD_GROWTH: "Good growth",
           PLAN: "Plan evaluation", DATA: "Data & methods"}
 PAGES = list(TITLES)
+# The sidebar controls each page draws (a control that would change nothing there is hidden; its value
+# still travels in the URL). Pages not listed draw all four.
+CONTROLS = {COMPARE: ("place_select", "benchmark_select"),
+            GOOD_GROWTH: ("place_select", "level_select", "period_input")}
+PARAM_OF = {"place_select": "place", "level_select": "level", "period_input": "period", "benchmark_select": "benchmark"}
+DEFAULTS = {"level_select": "ltla", "period_input": "latest", "benchmark_select": "nation"}
 IDS = [Path(p).stem for p in PAGES]
 
 LEEDS, SCILLY, CITY = "E08000035", "E06000053", "E09000001"
@@ -71,6 +77,16 @@ def assert_clean(at: AppTest, caplog: pytest.LogCaptureFixture) -> None:
         pytest.fail("page failed:\n" + "\n".join(problems) + "\n\nlogged:\n" + "\n\n".join(logged[-2:]))
 
 
+def control_value(at: AppTest, page: str, key: str) -> str | None:
+    """The sidebar control's value where the page draws it, else the value carried in the URL."""
+    if key in CONTROLS.get(page, tuple(PARAM_OF)):
+        widget = at.text_input(key=key) if key == "period_input" else at.selectbox(key=key)
+        return widget.value
+    drawn = [w.key for w in (*at.selectbox, *at.text_input)]
+    assert key not in drawn, f"{key} should be hidden on {page}"
+    return at.query_params.get(PARAM_OF[key], DEFAULTS.get(key))
+
+
 def assert_title_and_footer(at: AppTest, page: str) -> None:
     assert [t.value for t in at.title] == [TITLES[page]]
     assert any("Open Government Licence" in c.value for c in at.caption), "attribution footer missing"
@@ -84,9 +100,9 @@ def test_every_page_runs_with_default_inputs(page, caplog):
     assert_clean(at, caplog)
     assert_title_and_footer(at, page)
     assert at.selectbox(key="place_select").value is None
-    assert at.selectbox(key="level_select").value == "ltla"
-    assert at.text_input(key="period_input").value == "latest"
-    assert at.selectbox(key="benchmark_select").value == "nation"
+    assert control_value(at, page, "level_select") == "ltla"
+    assert control_value(at, page, "period_input") == "latest"
+    assert control_value(at, page, "benchmark_select") == "nation"
 
 
 def test_map_page_draws_a_choropleth_with_legend_and_ranked_table(caplog):
@@ -124,7 +140,7 @@ def test_map_ranks_carry_intervals_where_published(caplog):
     at = open_page(MAP, {"indicator": "gross-median-weekly-pay"})
     assert_clean(at, caplog)
     counts, ranked = at.dataframe
-    assert {"better", "worse"} <= set(counts.value["significance"])
+    assert {"better", "worse"} <= set(counts.value["Compared with England"])
     assert {"rank_range", "lci", "uci"} <= set(ranked.value.columns)
     assert (ranked.value["rank_range"] != "–").sum() > 300
 
@@ -247,7 +263,7 @@ def test_an_unknown_place_in_the_url_is_ignored(page, caplog):
 def test_old_periods(page, period, caplog):
     at = open_page(page, {"period": period, "place": LEEDS})
     assert_clean(at, caplog)
-    assert at.text_input(key="period_input").value == period
+    assert control_value(at, page, "period_input") == period
 
 
 def test_map_explains_an_indicator_with_nothing_that_old(caplog):
@@ -277,7 +293,7 @@ def _level_cases():
 def test_every_level(page, level, caplog):
     at = open_page(page, {"level": level, "place": LEEDS})
     assert_clean(at, caplog)
-    assert at.selectbox(key="level_select").value == level
+    assert control_value(at, page, "level_select") == level
 
 
 def test_an_unknown_level_or_benchmark_falls_back_to_the_defaults(caplog):
@@ -318,7 +334,7 @@ def test_map_ignores_an_unknown_indicator(caplog):
 def test_benchmarks(page, benchmark, caplog):
     at = open_page(page, {"place": LEEDS, "benchmark": benchmark})
     assert_clean(at, caplog)
-    assert at.selectbox(key="benchmark_select").value == benchmark
+    assert control_value(at, page, "benchmark_select") == benchmark
     assert at.query_params.get("benchmark") == benchmark
 
 
@@ -384,18 +400,18 @@ FYLDE = ["E06000009", "E07000119", "E07000128"]  # Blackpool, Fylde, Wyre
 def test_compare_says_when_a_latest_value_is_from_an_older_period(caplog):
     at = open_page(COMPARE, {"places": "E08000035,E06000053", "indicators": "gross-median-weekly-pay,employment-rate"})
     assert_clean(at, caplog)
-    table = at.dataframe[0].value.set_index("indicator")
-    pay = table.loc["Median weekly pay"]
-    assert pay["Leeds"] == "£610.7" and pay["Isles of Scilly"] == "£422.3 (10 Apr 2019)"
-    assert table.loc["Employment rate", "Isles of Scilly"] == "–"
+    table = at.dataframe[0].value.set_index(["Indicator", "Place"])
+    leeds, scilly = table.loc[("Median weekly pay", "Leeds")], table.loc[("Median weekly pay", "Isles of Scilly")]
+    assert leeds["Value (95% CI)"].startswith("£610.7 (") and leeds["Period"] == "30 Apr 2025"
+    assert scilly["Value (95% CI)"] == "£422.3 (no CI)" and scilly["Period"] == "10 Apr 2019 (older)"
+    assert ("Employment rate", "Isles of Scilly") not in table.index
 
 
 def test_compare_a_custom_footprint(caplog):
     at = open_page(COMPARE, state={"footprint_members": FYLDE})
     assert_clean(at, caplog)
     latest = at.dataframe[0].value
-    assert "My footprint" in latest.columns
-    assert latest["My footprint"].notna().any()
+    assert "My footprint" in set(latest["Place"])
     # Medians cannot be summed or averaged across districts: said, not invented.
     assert any("cannot be aggregated" in w.value for w in at.warning)
 
@@ -404,8 +420,8 @@ def test_compare_places_and_a_named_footprint_together(caplog):
     at = open_page(COMPARE, {"places": f"{LEEDS},{SCILLY},{CITY}"},
                    state={"footprint_members": FYLDE, "footprint_name": "Fylde coast"})
     assert_clean(at, caplog)
-    columns = set(at.dataframe[0].value.columns)
-    assert {"Leeds", "Isles of Scilly", "City of London", "Fylde coast"} <= columns
+    places = set(at.dataframe[0].value["Place"])
+    assert {"Leeds", "Isles of Scilly", "City of London", "Fylde coast"} <= places
 
 
 def test_a_footprint_of_one_district_is_refused(caplog):
