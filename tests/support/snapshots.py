@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data_sources.store import TABLES, Staged, read_manifest
+from data_sources.store import Staged, read_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "data"
@@ -48,9 +48,9 @@ def altered_copy(source: Path, dest: Path) -> tuple[str, int]:
     obs.loc[obs.index[row], "value"] = obs["value"].iloc[row] + 1.0
     pq.write_table(pa.Table.from_pandas(obs, preserve_index=False), dest / "observations.parquet",
                    compression="zstd", compression_level=1)
-    for name in TABLES:
-        if name != "observations":
-            shutil.copy2(source / f"{name}.parquet", dest / f"{name}.parquet")
+    for name in manifest["files"]:  # the core tables and any optional ones (deprivation, rural-urban)
+        if name != "observations.parquet":
+            shutil.copy2(source / name, dest / name)
     created = datetime.fromisoformat(manifest["created_at"]).replace(year=2999).isoformat()
     rows = {n.removesuffix(".parquet"): meta["rows"] for n, meta in manifest["files"].items()}
     Staged(target=dest, path=dest).write_manifest({**manifest, "created_at": created}, rows)
