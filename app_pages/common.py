@@ -260,6 +260,14 @@ def sidebar(show: tuple[str, ...] = SIDEBAR_CONTROLS) -> Selection:
     with st.sidebar:
         st.header("Your selection")
         if "place" in show:
+            # A link's place (a map click, a card's link) wins over the widget's state from the last page:
+            # Streamlit keeps a keyed widget's value across pages and would otherwise ignore `index`.
+            # Only a URL that changed since the last run counts as a link: after the reader picks
+            # another place here, the URL still names the old one until this run writes it.
+            url_place = param("place")
+            if url_place in codes and url_place != st.session_state.get("_place_in_url"):
+                st.session_state.pop("place_select", None)  # the widget starts again from `index`
+            st.session_state["_place_in_url"] = url_place
             place = st.selectbox("Place", codes, index=codes.index(current) if current in codes else None,
                                  format_func=lambda c_: labels.get(c_, c_), placeholder="Search by name or code",
                                  key="place_select",
