@@ -140,11 +140,13 @@ def _missing(v: Any) -> bool:
 
 # ---------------------------------------------------------------- units and numbers
 
-def _unit_parts(unit: str) -> tuple[str, str]:
+def unit_parts(unit: str, *, minutes: str = " minutes", money_per: bool = False) -> tuple[str, str]:
     """(prefix, suffix) written with every value: '£' + '608', '71.9' + '%', '57.9' + ' years'.
 
     Only short units travel with the value. A long unit ('Rate per 100,000 population') would swamp every
     number, so values are written bare and the unit is named once, beside the indicator and on the chart axis.
+    The place profile writes minutes short (`minutes=" min"`) and carries '£ per head' with the value
+    (`money_per=True`); the plan report names such units beside the indicator instead.
     """
     u = (unit or "").strip()
     low = u.lower()
@@ -154,16 +156,18 @@ def _unit_parts(unit: str) -> tuple[str, str]:
         return "£", ""
     if low in ("£ million", "£m"):
         return "£", " million"
+    if money_per and low.startswith("£ per "):
+        return "£", u[1:]
     if low in ("yrs", "years", "year"):
         return "", " years"
     if low in ("mins", "minutes"):
-        return "", " minutes"
+        return "", minutes
     return "", ""
 
 
-def _unit_named_apart(unit: str) -> bool:
+def unit_named_apart(unit: str, **style: Any) -> bool:
     """True when values are written bare and the unit must be named once beside them."""
-    return bool((unit or "").strip()) and _unit_parts(unit) == ("", "")
+    return bool((unit or "").strip()) and unit_parts(unit, **style) == ("", "")
 
 
 def _unit_title(unit: str) -> str:
@@ -198,7 +202,7 @@ def fmt_value(v: float | None, unit: str) -> str:
     """A value in words with its unit; 'n/a' when missing."""
     if _missing(v):
         return "n/a"
-    prefix, suffix = _unit_parts(unit)
+    prefix, suffix = unit_parts(unit)
     text = _number(float(v), money=prefix == "£" and not suffix)  # type: ignore[arg-type]
     if text.startswith("−") and prefix:
         return "−" + prefix + text[1:] + suffix
@@ -211,7 +215,7 @@ def _tick(v: float, step: float, unit: str) -> str:
     if abs(v) < step * 1e-9:
         v = 0.0
     text = f"{abs(v):,.{decimals}f}"
-    prefix, suffix = _unit_parts(unit)
+    prefix, suffix = unit_parts(unit)
     prefix = prefix if prefix == "£" else ""
     suffix = "%" if suffix == "%" else ""
     return ("−" if v < 0 else "") + prefix + text + suffix
@@ -507,7 +511,7 @@ def _chart_words(t: TargetResult, ev: Evaluation, pts: Sequence[tuple[float, flo
     first, last = pts[0], pts[-1]
     words = [f"Line chart of {t.indicator} for {ev.place.name}, {len(pts)} published values from "
              f"{first[2]} ({fmt_value(first[1], t.unit)}) to {last[2]} ({fmt_value(last[1], t.unit)})."]
-    if _unit_named_apart(t.unit):
+    if unit_named_apart(t.unit):
         words.append(f"Values are in {t.unit}.")
     if t.baseline_period:
         words.append(f"Baseline {t.baseline_period}: {fmt_value(t.baseline_value, t.unit)}.")

@@ -24,7 +24,11 @@ import numpy as np
 import pandas as pd
 
 from .catalogue import PILLAR_LABELS
-from .plan_report import LEVEL_NAMES
+from .plan_report import LEVEL_NAMES, unit_parts
+from .plan_report import unit_named_apart as plan_unit_named_apart
+
+# Long units are named beside the label; these short ones travel with each value.
+PROFILE_UNITS = {"minutes": " min", "money_per": True}
 
 PILLAR_ORDER = ["economy", "public_services", "environment", "context"]
 THEME_LABELS = {"pay_income": "Pay and income", "crime_safety": "Crime and safety", "labour_market": "Labour market",
@@ -72,23 +76,8 @@ def decimals_for(v: Any, published: Any = None, unit: str = "") -> int:
 
 
 def _unit_parts(unit: str) -> tuple[str, str]:
-    """(prefix, suffix) written with a value: '£' + '608' + ' per head', '26.6' + '%', '79.1' + ' years'.
-    Long units ('Rate per 100,000 population') would swamp every number: they are named beside the label."""
-    u = (unit or "").strip()
-    low = u.lower()
-    if u == "%":
-        return "", "%"
-    if u == "£":
-        return "£", ""
-    if low in ("£ million", "£m"):
-        return "£", " million"
-    if low.startswith("£ per "):
-        return "£", u[1:]
-    if low in ("yrs", "years", "year"):
-        return "", " years"
-    if low in ("mins", "minutes"):
-        return "", " min"
-    return "", ""
+    """The profile's way of writing units with values: '£' + '608' + ' per head', '79.1' + ' years'."""
+    return unit_parts(unit, **PROFILE_UNITS)
 
 
 def value_text(v: Any, unit: str, decimals: int | None = None, bare: bool = False) -> str:
@@ -106,7 +95,7 @@ def value_text(v: Any, unit: str, decimals: int | None = None, bare: bool = Fals
 
 def unit_named_apart(unit: str) -> bool:
     """True when values are written bare, so the unit must be named beside the indicator."""
-    return bool((unit or "").strip()) and _unit_parts(unit) == ("", "")
+    return plan_unit_named_apart(unit, **PROFILE_UNITS)
 
 
 def ci_text(lo: Any, hi: Any, unit: str, decimals: int | None = None) -> str:
