@@ -7,11 +7,10 @@ memory, and every refusal must name the file, the line and the field so the auth
 from __future__ import annotations
 
 import json
-import math
 import re
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator,
@@ -43,6 +42,8 @@ PREVENTION_FILE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,100}\.prevention\.yaml$"
 BASELINE_CODE = re.compile(r"^(\d{4})(?:-(\d{2})-(\d{2})(?:/P(\d{1,3})([YMD]))?)?$")
 # The longest baseline period accepted: about fifteen years (the longest plan horizon) in each unit.
 MAX_BASELINE_LENGTH = {"Y": 15, "M": 180, "D": 5480}
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class PlanError(IndicatorError):
@@ -422,12 +423,22 @@ def _field(loc: tuple[Any, ...]) -> str:
     return out or "(plan)"
 
 
+# Cross-field checks put the field they judge at the start of their message ("objectives[0].targets[1]: …").
+PLAN_FIELD = re.compile(r"^((?:objectives|baseline|place)(?:\[\d+\](?:\.targets\[\d+\](?:\.close_gap\.to)?)?"
+                        r"(?:\.indicators)?)?): (.*)$")
+
+
 def validate(data: dict[str, Any], node: yaml.Node | None = None, source: str = "plan",
              indicators: set[str] | None = None, areas: set[str] | None = None) -> Plan:
     """Validate plain data against the schema (and, given them, the catalogue and the known areas)."""
-    context = {"indicators": indicators, "areas": areas}
+    return validate_as(Plan, PLAN_FIELD, PlanError, data, node, source, indicators, areas)
+
+
+def validate_as(model: type[M], field_pattern: re.Pattern[str], error: type[PlanError], data: dict[str, Any],
+                node: yaml.Node | None, source: str, indicators: set[str] | None, areas: set[str] | None) -> M:
+    """Plain data → `model`, or one `error` naming the file, line and field (plans and prevention models)."""
     try:
-        return Plan.model_validate(data, context=context)
+        return model.model_validate(data, context={"indicators": indicators, "areas": areas})
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         # A misspelt field shows up twice (the typo as unknown, the real name as missing): name the typo.
@@ -437,12 +448,11 @@ def validate(data: dict[str, Any], node: yaml.Node | None = None, source: str = 
         if err["type"] == "extra_forbidden":
             message = f"unknown field '{loc[-1]}'"
         field = _field(loc)
-        m = re.match(r"^((?:objectives|baseline|place)(?:\[\d+\](?:\.targets\[\d+\](?:\.close_gap\.to)?)?"
-                     r"(?:\.indicators)?)?): (.*)$", message)
+        m = field_pattern.match(message)
         if m:  # cross-field checks name the field themselves
             field, message = m.group(1), m.group(2)
             loc = tuple(int(p) if p.isdigit() else p for p in re.findall(r"[a-z_]+|\d+", field))
-        raise PlanError(source, message, line=_line_of(node, loc), field=field) from exc
+        raise error(source, message, line=_line_of(node, loc), field=field) from exc
 
 
 def load_plan(body: bytes, source: str = "plan", indicators: set[str] | None = None,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
 from ..plan_model import AREA_CODE, HORIZON_YEARS, PREVENTION_FILE, PlanError, _field, _line_of, read_plan_bytes
 from .. import plan_model
@@ -211,24 +211,14 @@ class PreventionModel(_Strict):
         return self._source
 
 
+# Cross-field checks put the field they judge at the start of their message.
+MODEL_FIELD = re.compile(r"^((?:interventions|place)(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*): (.*)$")
+
+
 def validate(data: dict[str, Any], node: yaml.Node | None = None, source: str = "model",
              indicators: set[str] | None = None, areas: set[str] | None = None) -> PreventionModel:
     """Plain data → model, or one PreventionError naming the file, line and field."""
-    try:
-        return PreventionModel.model_validate(data, context={"indicators": indicators, "areas": areas})
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-        loc = tuple(err["loc"])
-        message = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            message = f"unknown field '{loc[-1]}'"
-        field = _field(loc)
-        m = re.match(r"^((?:interventions|place)(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*): (.*)$", message)
-        if m:  # cross-field checks name their field themselves
-            field, message = m.group(1), m.group(2)
-            loc = tuple(int(p) if p.isdigit() else p for p in re.findall(r"[a-z_]+|\d+", field))
-        raise PreventionError(source, message, line=_line_of(node, loc), field=field) from exc
+    return plan_model.validate_as(PreventionModel, MODEL_FIELD, PreventionError, data, node, source, indicators, areas)
 
 
 def load_model(body: bytes, source: str = "model", indicators: set[str] | None = None,
