@@ -123,13 +123,17 @@ def false_trends(draws: int = 20_000) -> None:
     print(f"  AR(1) rho = 0.6 annual values          {rate(ar, years, 1.0):6.1%}")
 
 
-def width_by_source(ctx: query.Context) -> None:
-    options = scoring.Options(level=LEVEL)
-    ps = scoring.point_scores(ctx, options)
+def rank_inputs(ctx: query.Context) -> dict:
+    """What every rank-interval run here needs, built once: point scores, CIs, families, nation groups."""
+    ps = scoring.point_scores(ctx, scoring.Options(level=LEVEL))
     group, _ = scoring.rank_groups(ps.latest.areas, ps.cat)
-    lci = np.where(ps.applicable, ps.latest.lci, np.nan)
-    uci = np.where(ps.applicable, ps.latest.uci, np.nan)
-    family = scoring.family_codes(ps.cat)
+    return {"ps": ps, "lci": np.where(ps.applicable, ps.latest.lci, np.nan),
+            "uci": np.where(ps.applicable, ps.latest.uci, np.nan), "family": scoring.family_codes(ps.cat),
+            "group": group}
+
+
+def width_by_source(inputs: dict) -> None:
+    ps, lci, uci, family, group = (inputs[k] for k in ("ps", "lci", "uci", "family", "group"))
     print("mean 90% rank-interval width (places), by source varied:")
     for label, sources in [("CIs only", ("ci",)), ("weights only", ("weights",)), ("scaling only", ("scaling",)),
                            ("coverage rule only", ("coverage",)), ("all", scoring.SOURCES)]:
@@ -149,13 +153,8 @@ def scaling_switch(ctx: query.Context) -> None:
     print(f"switching to robust scaling: {outside} of {len(both)} places rank outside their own 90% interval")
 
 
-def timings(ctx: query.Context) -> None:
-    options = scoring.Options(level=LEVEL)
-    ps = scoring.point_scores(ctx, options)
-    group, _ = scoring.rank_groups(ps.latest.areas, ps.cat)
-    lci = np.where(ps.applicable, ps.latest.lci, np.nan)
-    uci = np.where(ps.applicable, ps.latest.uci, np.nan)
-    family = scoring.family_codes(ps.cat)
+def timings(ctx: query.Context, inputs: dict) -> None:
+    ps, lci, uci, family, group = (inputs[k] for k in ("ps", "lci", "uci", "family", "group"))
     times = []
     for _ in range(3):
         t = time.perf_counter()
@@ -165,7 +164,7 @@ def timings(ctx: query.Context) -> None:
     print(f"1,000-draw rank intervals, {len(ps.value)} districts: {min(times) * 1000:8.0f} ms best of 3 "
           f"(target ≤ 2000 ms)")
     t = time.perf_counter()
-    scoring.score_places(ctx, options)
+    scoring.score_places(ctx, scoring.Options(level=LEVEL))
     print(f"score_places end to end (ranks and quadrant draws): {(time.perf_counter() - t) * 1000:8.0f} ms")
     profile.profile(ctx, "E06000001")  # warm the per-area split
     t = time.perf_counter()
@@ -179,8 +178,9 @@ def main() -> None:
     flags_998(ctx)
     false_trends()
     scaling_switch(ctx)
-    width_by_source(ctx)
-    timings(ctx)
+    inputs = rank_inputs(ctx)
+    width_by_source(inputs)
+    timings(ctx, inputs)
 
 
 if __name__ == "__main__":
