@@ -3,11 +3,12 @@ name, code, old code) opens the place's verdict card, and every kind of text tha
 why. Old links to the map (made when the map was the landing page) still open the map."""
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from tests.support.apptest import assert_clean, texts
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -24,19 +25,6 @@ def home(params: dict[str, str] | None = None, search: str | None = None) -> App
     return at
 
 
-def texts(at: AppTest) -> str:
-    parts = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error"):
-        parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts).replace("\\", "")
-
-
-def assert_clean(at: AppTest, caplog: pytest.LogCaptureFixture) -> None:
-    problems = [str(e.value) for e in at.exception]
-    problems += [e.value for e in at.error if "something went wrong" in e.value.lower()]
-    if problems:
-        logged = [logging.Formatter().formatException(r.exc_info) for r in caplog.records if r.exc_info]
-        pytest.fail("page failed:\n" + "\n".join(problems) + "\n\nlogged:\n" + "\n\n".join(logged[-2:]))
 
 
 def card_title(at: AppTest) -> str | None:

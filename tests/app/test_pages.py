@@ -10,12 +10,13 @@ prints the traceback the page logged.
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
+
+from tests.support.apptest import assert_clean, texts  # noqa: F401 (used here and by other page tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -62,19 +63,6 @@ def open_page(page: str, params: dict[str, str] | None = None, state: dict | Non
     return at
 
 
-def texts(at: AppTest) -> str:
-    parts = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success"):
-        parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts).replace("\\", "")  # Markdown-escaped text reads plainly
-
-
-def assert_clean(at: AppTest, caplog: pytest.LogCaptureFixture) -> None:
-    problems = [str(e.value) for e in at.exception]
-    problems += [e.value for e in at.error if "something went wrong" in e.value.lower()]
-    if problems:
-        logged = [logging.Formatter().formatException(r.exc_info) for r in caplog.records if r.exc_info]
-        pytest.fail("page failed:\n" + "\n".join(problems) + "\n\nlogged:\n" + "\n\n".join(logged[-2:]))
 
 
 def control_value(at: AppTest, page: str, key: str) -> str | None:

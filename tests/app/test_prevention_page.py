@@ -2,11 +2,12 @@
 hostile uploads refused with a reason, and the caveat that the result is only as good as the assumptions."""
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from tests.support.apptest import assert_clean
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -22,13 +23,6 @@ def open_page(params: dict[str, str] | None = None) -> AppTest:
     at.run()
     return at
 
-
-def assert_clean(at: AppTest, caplog: pytest.LogCaptureFixture) -> None:
-    problems = [str(e.value) for e in at.exception]
-    problems += [e.value for e in at.error if "something went wrong" in e.value.lower()]
-    if problems:
-        logged = [logging.Formatter().formatException(r.exc_info) for r in caplog.records if r.exc_info]
-        pytest.fail("page failed:\n" + "\n".join(problems) + "\n\nlogged:\n" + "\n\n".join(logged[-2:]))
 
 
 def assert_valued(at: AppTest) -> None:

@@ -4,12 +4,13 @@ weights once there are enough, the good-growth page can score with them, the rat
 next response, and public mode offers no export or moderation and writes nothing but the database."""
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from tests.support.apptest import assert_clean, texts
 
 from data_sources.settings import get_settings
 from indicators.priorities import MIN_RESPONSES, ResponseStore, THEMES, migrate
@@ -53,19 +54,6 @@ def open_page(page: str, params: dict[str, str]) -> AppTest:
     return at
 
 
-def texts(at: AppTest) -> str:
-    parts = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success"):
-        parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts).replace("\\", "")
-
-
-def assert_clean(at: AppTest, caplog: pytest.LogCaptureFixture) -> None:
-    problems = [str(e.value) for e in at.exception]
-    problems += [e.value for e in at.error if "something went wrong" in e.value.lower()]
-    if problems:
-        logged = [logging.Formatter().formatException(r.exc_info) for r in caplog.records if r.exc_info]
-        pytest.fail("page failed:\n" + "\n".join(problems) + "\n\nlogged:\n" + "\n\n".join(logged[-2:]))
 
 
 def submit(at: AppTest, text: str = "", **ratings: int) -> AppTest:
