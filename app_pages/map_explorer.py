@@ -2,6 +2,8 @@
 rank intervals and the distribution beside it."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import altair as alt
 import numpy as np
 import pydeck as pdk
@@ -9,6 +11,7 @@ import streamlit as st
 
 from indicators import geo, views
 from app_pages import common as ui
+from app_pages import svg_map
 
 DEFAULT_INDICATOR = "children-in-relative-poverty-before-housing-costs"
 SCALES = {"value": "Value", "verdict": "Compared with the benchmark"}
@@ -16,6 +19,8 @@ VERDICT_WORDS = {"better": "Better than {b}", "similar": "Similar to {b}", "wors
                  "higher": "Higher than {b}", "lower": "Lower than {b}",
                  "not compared": "Not compared (no confidence interval or no benchmark figure)"}
 ZOOM = {"start": 4.6, "min": 3.5, "max": 11.0, "step": 1.0}
+VIEWS = {"map": "Map", "interactive": "Pan and zoom (WebGL)"}
+SVG_MAX_ZOOM = 16.0  # the drawing's rounding shows beyond this; the WebGL map zooms further
 
 
 def main() -> None:
@@ -83,21 +88,49 @@ def _features(created_at: str, indicator: str, level: str, period: str, benchmar
     c = ui.ctx()
     table, info = _map_view(created_at, indicator, level, period, benchmark)
     gdf = geo.boundaries(c, level)
+    edges, colours = _colours(table, info, scale)
+    props = _hover_texts(table, info).assign(fill=[ui.hex_to_rgb(h) for h in colours])
+    return geo.feature_collection(gdf, props), edges
+
+
+def _colours(table, info, scale: str) -> tuple[list[str], np.ndarray]:
+    """Class edges and one colour per row of `table`: by value, or by the comparison's verdict."""
     values = table["value"].to_numpy(dtype=float)
     edges, colours = ui.colour_bins(values, info["sign"])
     if scale == "verdict":
         colours = np.where(np.isfinite(values), table["significance"].map(ui.SIGNIFICANCE_COLOURS)
                            .fillna(ui.SIGNIFICANCE_COLOURS["not compared"]).to_numpy(object), ui.NO_DATA)
-    props = table.assign(
-        fill=[ui.hex_to_rgb(h) for h in colours],
-        # plain text: Streamlit's deck.gl tooltip escapes interpolated values itself
+    return edges, colours
+
+
+def _hover_texts(table, info):
+    """What hovering an area says, as plain text (both maps escape it where they draw it)."""
+    return table.assign(
         name=table["areanm"].astype(str),
         value_text=[ui.fmt(v, info["unit"]) for v in table["value"]],
         ci_text=[("95% CI " + ui.fmt(lo, info["unit"]) + " to " + ui.fmt(hi, info["unit"]))
                  if np.isfinite(lo) else "no confidence interval published" for lo, hi in zip(table["lci"], table["uci"])],
         sig_text=table["significance"].astype(str).tolist(),
-    )[["areacd", "fill", "name", "value_text", "ci_text", "sig_text"]]
-    return geo.feature_collection(gdf, props), edges
+    )[["areacd", "name", "value_text", "ci_text", "sig_text"]]
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _svg(created_at: str, indicator: str, level: str, period: str, benchmark: str, scale: str, links: str,
+         chosen: str | None, zoom: float, alt: str) -> tuple[str, list[str]]:
+    """The SVG map of one view, shared by every visitor who asks for the same view.
+    `links` is the query string each area's profile link carries besides the place."""
+    c = ui.ctx()
+    table, info = _map_view(created_at, indicator, level, period, benchmark)
+    edges, colours = _colours(table, info, scale)
+    texts = _hover_texts(table, info).assign(fill=colours).set_index("areacd")
+    shape = svg_map.outlines(c, level)
+    texts = texts.reindex(list(shape.codes))
+    bench = info["benchmark_name"] or "England"
+    labels = [f"{n}: {v}, {ci}; compared with {bench}: {s}" if isinstance(n, str) else "No data"
+              for n, v, ci, s in zip(texts["name"], texts["value_text"], texts["ci_text"], texts["sig_text"])]
+    fills = texts["fill"].fillna(ui.NO_DATA).tolist()
+    hrefs = [f"/profile?place={code}{links}" for code in shape.codes]
+    return svg_map.svg(shape, fills, labels, hrefs, alt, chosen=chosen, zoom=zoom), edges
 
 
 def _benchmark_note(info) -> None:
@@ -112,29 +145,27 @@ def _benchmark_note(info) -> None:
 
 
 def _map(c, sel, table, info, scale: str = "value") -> None:
-    fc, edges = _features(ui.created_at(), info["indicator"], sel.level, sel.period, info["benchmark_asked"], scale)
-    gdf = geo.boundaries(c, sel.level)
-    chosen = gdf.loc[gdf["areacd"] == sel.place].geometry.values
-    layers = ui.area_layers(fc, geo.borders(c, sel.level), geo.outline_paths(chosen) if len(chosen) else None)
-    zoom = _zoom_buttons()
-    lat, lon = 54.6, -3.2
-    if len(chosen) and zoom > ZOOM["start"]:  # zooming in goes towards the chosen place
-        centre = chosen[0].centroid
-        lat, lon = float(centre.y), float(centre.x)
-    view = pdk.ViewState(latitude=lat, longitude=lon, zoom=zoom, min_zoom=ZOOM["min"], max_zoom=ZOOM["max"])
-    tooltip = {"html": "<b>{name}</b><br/>{value_text}<br/>{ci_text}<br/>Compared with "
-                       + ui.esc(info["benchmark_name"] or "England") + ": {sig_text}",
-               "style": {"backgroundColor": "#222", "color": "white", "fontSize": "13px"}}
     shows = "each area's value" if scale == "value" else \
         f"whether each area is better, similar or worse than {info['benchmark_name'] or 'England'}"
     alt_text = (f"Map of {info['label']} ({info['unit']}) for {ui.LEVEL_LABELS[sel.level].lower()}, "
                 f"{info['period_label']}, coloured by {shows}; the ranked table below lists every area's value.")
-    event = st.pydeck_chart(ui.deck(layers, view, tooltip, controller=ui.CONTROLLER), on_select="rerun",
-                            selection_mode="single-object", key="map", height=560, alt=alt_text)
-    clicked = _clicked_area(event)
-    if clicked and clicked != ui.param("place"):
-        keep = {k: v for k, v in st.query_params.to_dict().items() if k in ("level", "period", "benchmark")}
-        st.switch_page("app_pages/place_profile.py", query_params={**keep, "place": clicked})
+    view = ui.choice_param("view", list(VIEWS), "map")
+    view = st.radio("Map", list(VIEWS), index=list(VIEWS).index(view), format_func=VIEWS.get, horizontal=True,
+                    key="map_view", label_visibility="collapsed",
+                    help="The map opens as a drawing in the page: quick, and every area is a link to its profile "
+                         "that the keyboard reaches. The WebGL map pans and zooms smoothly but needs more to load.")
+    ui.set_params(view=None if view == "map" else view)
+    zoom = _zoom_buttons()
+    keep = {k: v for k, v in st.query_params.to_dict().items() if k in ("level", "period", "benchmark")}
+    if view == "map":
+        links = "&" + urlencode(sorted(keep.items())) if keep else ""
+        svg_zoom = float(np.clip(2 ** (zoom - ZOOM["start"]), 1, SVG_MAX_ZOOM))
+        drawing, edges = _svg(ui.created_at(), info["indicator"], sel.level, sel.period, info["benchmark_asked"],
+                              scale, links, sel.place, svg_zoom, alt_text)
+        st.markdown(f'<div class="gg-mapbox">{drawing}</div>', unsafe_allow_html=True)
+        st.caption("Hover over an area for its value; click it (or tab to it and press Enter) to open its profile.")
+    else:
+        edges = _deck_map(c, sel, info, scale, zoom, alt_text, keep)
     if scale == "verdict":
         legend = _verdict_legend(table, info)
         if not table["significance"].isin(["better", "similar", "worse", "higher", "lower"]).any():
@@ -144,6 +175,28 @@ def _map(c, sel, table, info, scale: str = "value") -> None:
         legend = ui.legend_html(edges, info["sign"], info["unit"],
                                 f"Colour shows the value: {info['label']} ({info['unit']})")
     st.markdown(ui.LEGEND_CSS + legend, unsafe_allow_html=True)
+
+
+def _deck_map(c, sel, info, scale: str, zoom: float, alt_text: str, keep: dict) -> list[str]:
+    """The WebGL map: smooth pan and zoom; a click opens the area's profile in this session."""
+    fc, edges = _features(ui.created_at(), info["indicator"], sel.level, sel.period, info["benchmark_asked"], scale)
+    gdf = geo.boundaries(c, sel.level)
+    chosen = gdf.loc[gdf["areacd"] == sel.place].geometry.values
+    layers = ui.area_layers(fc, geo.borders(c, sel.level), geo.outline_paths(chosen) if len(chosen) else None)
+    lat, lon = 54.6, -3.2
+    if len(chosen) and zoom > ZOOM["start"]:  # zooming in goes towards the chosen place
+        centre = chosen[0].centroid
+        lat, lon = float(centre.y), float(centre.x)
+    view = pdk.ViewState(latitude=lat, longitude=lon, zoom=zoom, min_zoom=ZOOM["min"], max_zoom=ZOOM["max"])
+    tooltip = {"html": "<b>{name}</b><br/>{value_text}<br/>{ci_text}<br/>Compared with "
+                       + ui.esc(info["benchmark_name"] or "England") + ": {sig_text}",
+               "style": {"backgroundColor": "#222", "color": "white", "fontSize": "13px"}}
+    event = st.pydeck_chart(ui.deck(layers, view, tooltip, controller=ui.CONTROLLER), on_select="rerun",
+                            selection_mode="single-object", key="map", height=560, alt=alt_text)
+    clicked = _clicked_area(event)
+    if clicked and clicked != ui.param("place"):
+        st.switch_page("app_pages/place_profile.py", query_params={**keep, "place": clicked})
+    return edges
 
 
 def _zoom_buttons() -> float:

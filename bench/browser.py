@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from PIL import Image  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.support.browser import (DECK_CANVAS, VIEWPORT, StreamlitServer, launch_chromium,  # noqa: E402
+from tests.support.browser import (MAP, VIEWPORT, StreamlitServer, launch_chromium,  # noqa: E402
                                    wait_settled)
 
 LANDING = "/map"
@@ -57,7 +57,7 @@ class Canvas:
           if (!c) return null;
           const r = c.getBoundingClientRect();
           return r.width > 10 && r.height > 10 ? {x: r.x, y: r.y, width: r.width, height: r.height} : null;
-        }""", DECK_CANVAS)
+        }""", MAP)
 
     def capture(self) -> bytes | None:
         box = self.box()

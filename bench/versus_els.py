@@ -55,7 +55,7 @@ sys.path.insert(0, str(ROOT))
 from PIL import Image  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.support.browser import (BUSY, DECK_CANVAS, VIEWPORT, StreamlitServer, chromium_path,  # noqa: E402
+from tests.support.browser import (BUSY, MAP, VIEWPORT, StreamlitServer, chromium_path,  # noqa: E402
                                    free_port, launch_chromium)
 
 ELS_DIR = Path(os.environ.get("GOOD_GROWTH_ELS_DIR", ROOT.parent / "shared" / "anchors" / "els"))
@@ -335,7 +335,7 @@ def apps(els_url: str, our_url: str) -> list[App]:
     return [
         App("ELS", els_url, f"/indicators/{FIRST}", f"/areas/{PLACE}-{PLACE_NAME.lower()}",
             "canvas.maplibregl-canvas", "#map", _els_switch),
-        App("Good Growth", our_url, "/map", f"/profile?place={PLACE}", DECK_CANVAS, None, _our_switch),
+        App("Good Growth", our_url, "/map", f"/profile?place={PLACE}", MAP, None, _our_switch),
     ]
 
 

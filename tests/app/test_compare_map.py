@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from indicators import query, scoring, views
-from tests.app.test_pages import COMPARE, GOOD_GROWTH, LEEDS, MAP, SCILLY, assert_clean, open_page, texts
+from tests.app.test_pages import COMPARE, GOOD_GROWTH, LEEDS, MAP, SCILLY, assert_clean, open_page, svg_maps, texts
 
 GLASGOW = "S12000049"
 TEN = ["E08000035", "E08000025", "E08000003", "E08000012", "E08000021", "E06000018", "E08000039", "E06000023",
@@ -125,9 +125,8 @@ def test_map_coloured_by_verdict_has_a_legend_in_words(caplog):
     assert "Colour shows the comparison with England" in legend
     for words in ("Better than England", "Similar to England", "Worse than England", "Not compared", "No data"):
         assert words in legend
-    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
-    fills = {tuple(f["properties"]["fill"][:3]) for f in spec["layers"][0]["data"]["features"]}
-    assert (0x75, 0x70, 0xb3) in fills and (0xe6, 0xab, 0x02) in fills  # worse and similar areas drawn
+    (drawing,) = svg_maps(at)
+    assert 'fill="#7570b3"' in drawing and 'fill="#e6ab02"' in drawing  # worse and similar areas drawn
 
 
 def test_map_by_value_says_the_value_is_shown(caplog):
@@ -144,8 +143,21 @@ def test_map_by_verdict_without_cis_says_nothing_can_be_compared(caplog):
     assert any("No area can be compared" in i.value for i in at.info)
 
 
-def test_map_scroll_zoom_is_off_and_buttons_zoom(caplog):
+def test_zoom_buttons_zoom_the_drawn_map_towards_the_chosen_place(caplog):
     at = open_page(MAP, {"place": LEEDS})
+    assert_clean(at, caplog)
+    box = re.search(r'viewBox="([^"]+)"', svg_maps(at)[0]).group(1)
+    at.button(key="zoom_in").click().run()
+    x, y, w, h = map(float, re.search(r'viewBox="([^"]+)"', svg_maps(at)[0]).group(1).split())
+    full_w, full_h = map(float, box.split()[2:])
+    assert (w, h) == pytest.approx((full_w / 2, full_h / 2), abs=1)
+    assert 0.3 < (x + w / 2) / full_w < 0.7 and 0.55 < (y + h / 2) / full_h < 0.8  # Leeds, in northern England
+    at.button(key="zoom_reset").click().run()
+    assert re.search(r'viewBox="([^"]+)"', svg_maps(at)[0]).group(1) == box
+
+
+def test_map_scroll_zoom_is_off_and_buttons_zoom(caplog):
+    at = open_page(MAP, {"place": LEEDS, "view": "interactive"})
     assert_clean(at, caplog)
     spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
     assert spec["views"][0]["controller"]["scrollZoom"] is False

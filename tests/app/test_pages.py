@@ -10,6 +10,7 @@ prints the traceback the page logged.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -93,9 +94,41 @@ def test_every_page_runs_with_default_inputs(page, caplog):
     assert control_value(at, page, "benchmark_select") == "nation"
 
 
+def svg_maps(at: AppTest) -> list[str]:
+    """The SVG maps a run drew (the map explorer's default view)."""
+    return [m.value for m in at.markdown if '<svg class="gg-map"' in m.value]
+
+
+def maps_drawn(at: AppTest) -> int:
+    return len(svg_maps(at)) + len(at.get("deck_gl_json_chart"))
+
+
 def test_map_page_draws_a_choropleth_with_legend_and_ranked_table(caplog):
     at = open_page(MAP)
     assert_clean(at, caplog)
+    assert len(at.get("deck_gl_json_chart")) == 0  # the WebGL map only when asked for
+    (drawing,) = svg_maps(at)
+    paths = re.findall(r'<path d="M[^"]+" fill="(#[0-9a-f]{6})"><title>([^<]*)</title>', drawing)
+    assert len(paths) > 300  # every district with a boundary, each coloured and labelled
+    assert len(set(f for f, _ in paths)) >= 7  # seven classes and grey for no data
+    assert drawing.count('<a href="/profile?place=E0') > 290  # each area links to its profile
+    assert 'aria-label="Map of Child poverty' in drawing and "<title>Map of Child poverty" in drawing
+    assert "\n" not in drawing  # one line: Markdown passes it through as raw HTML
+    assert at.selectbox(key="indicator_select").value == "children-in-relative-poverty-before-housing-costs"
+    assert "Map legend" in texts(at) and "No data" in texts(at)
+    assert "Ranked, with uncertainty" in [s.value for s in at.header]
+    # Child poverty is published without confidence intervals: no range that only repeats the rank.
+    assert "no area can be compared" in texts(at) and "cannot show their uncertainty" in texts(at)
+    (ranked,) = at.dataframe
+    assert "rank_range" not in ranked.value.columns and "lci" not in ranked.value.columns
+    assert at.query_params.get("indicator") == "children-in-relative-poverty-before-housing-costs"
+    assert "view" not in at.query_params
+
+
+def test_map_page_draws_the_webgl_map_when_asked(caplog):
+    at = open_page(MAP, {"view": "interactive"})
+    assert_clean(at, caplog)
+    assert svg_maps(at) == []
     charts = at.get("deck_gl_json_chart")
     assert len(charts) == 1
     spec = json.loads(charts[0].proto.json)
@@ -114,14 +147,22 @@ def test_map_page_draws_a_choropleth_with_legend_and_ranked_table(caplog):
     assert spec.get("mapProvider") in (None, "") and spec["mapStyle"] == "__MAP_STYLE__"
     assert "\n" not in charts[0].proto.json  # compact: pydeck pretty-prints by default
     assert charts[0].proto.alt.startswith("Map of Child poverty")  # a text alternative for screen readers
-    assert at.selectbox(key="indicator_select").value == "children-in-relative-poverty-before-housing-costs"
-    assert "Map legend" in texts(at) and "No data" in texts(at)
-    assert "Ranked, with uncertainty" in [s.value for s in at.header]
-    # Child poverty is published without confidence intervals: no range that only repeats the rank.
-    assert "no area can be compared" in texts(at) and "cannot show their uncertainty" in texts(at)
-    (ranked,) = at.dataframe
-    assert "rank_range" not in ranked.value.columns and "lci" not in ranked.value.columns
-    assert at.query_params.get("indicator") == "children-in-relative-poverty-before-housing-costs"
+    assert "Map legend" in texts(at)
+    assert at.query_params.get("view") == "interactive"
+
+
+def test_both_maps_colour_areas_alike(caplog):
+    """The drawing shown first is the same map as the WebGL one: same colours for the same areas."""
+    at = open_page(MAP, {"indicator": "gross-median-weekly-pay", "colour": "verdict"})
+    (drawing,) = svg_maps(at)
+    svg_fill = dict(re.findall(r'<a href="/profile\?place=([A-Z0-9]+)[^"]*"[^>]*><path d="[^"]+" fill="(#[0-9a-f]{6})"',
+                               drawing))
+    at = open_page(MAP, {"indicator": "gross-median-weekly-pay", "colour": "verdict", "view": "interactive"})
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    (areas,) = [layer for layer in spec["layers"] if layer["id"] == "areas"]
+    deck_fill = {f["properties"]["areacd"]: "#%02x%02x%02x" % tuple(f["properties"]["fill"][:3])
+                 for f in areas["data"]["features"]}
+    assert len(svg_fill) > 300 and svg_fill == deck_fill
 
 
 def test_map_ranks_carry_intervals_where_published(caplog):
@@ -135,6 +176,10 @@ def test_map_ranks_carry_intervals_where_published(caplog):
 
 def test_map_outlines_the_chosen_place(caplog):
     at = open_page(MAP, {"place": LEEDS})
+    assert_clean(at, caplog)
+    (drawing,) = svg_maps(at)
+    assert 'fill="none" stroke="#d50000"' in drawing
+    at = open_page(MAP, {"place": LEEDS, "view": "interactive"})
     assert_clean(at, caplog)
     spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
     (outline,) = [layer for layer in spec["layers"] if layer["id"] == "selected"]
@@ -158,13 +203,13 @@ def click_map_area(at: AppTest, areacd: str) -> AppTest:
 
 
 def test_clicking_an_area_leaves_the_map_for_the_profile(caplog):
-    at = click_map_area(open_page(MAP), LEEDS)
+    at = click_map_area(open_page(MAP, {"view": "interactive"}), LEEDS)
     assert_clean(at, caplog)
     assert [t.value for t in at.title] == ["Place profile"]
 
 
 def test_clicking_an_area_opens_that_areas_profile(caplog):
-    at = click_map_area(open_page(MAP), LEEDS)
+    at = click_map_area(open_page(MAP, {"view": "interactive"}), LEEDS)
     assert at.query_params.get("place") == LEEDS
     assert f"Leeds ({LEEDS})" in texts(at)
 
@@ -258,7 +303,7 @@ def test_map_explains_an_indicator_with_nothing_that_old(caplog):
     at = open_page(MAP, {"period": "2015"})
     assert_clean(at, caplog)
     assert any("not published" in i.value and "2015" in i.value for i in at.info)
-    assert len(at.get("deck_gl_json_chart")) == 0
+    assert maps_drawn(at) == 0
 
 
 @pytest.mark.parametrize("period", ["abc", "20155", "-1"])
@@ -266,7 +311,7 @@ def test_a_malformed_period_is_explained_and_ignored(period, caplog):
     at = open_page(MAP, {"period": period})
     assert_clean(at, caplog)
     assert any("Period must be" in w.value for w in at.warning)
-    assert len(at.get("deck_gl_json_chart")) == 1
+    assert maps_drawn(at) == 1
     assert "period" not in at.query_params
 
 
@@ -295,7 +340,7 @@ def test_an_unknown_level_or_benchmark_falls_back_to_the_defaults(caplog):
 def test_map_draws_at_other_levels(level, caplog):
     at = open_page(MAP, {"level": level, "indicator": "gross-median-weekly-pay"})
     assert_clean(at, caplog)
-    assert len(at.get("deck_gl_json_chart")) == 1
+    assert maps_drawn(at) == 1
 
 
 def test_map_explains_an_indicator_not_published_at_the_level(caplog):
@@ -303,7 +348,7 @@ def test_map_explains_an_indicator_not_published_at_the_level(caplog):
     assert_clean(at, caplog)
     assert at.selectbox(key="indicator_select").value == "homicide-offences"
     assert any("not published for local authority districts" in i.value for i in at.info)
-    assert len(at.get("deck_gl_json_chart")) == 0
+    assert maps_drawn(at) == 0
 
 
 def test_map_ignores_an_unknown_indicator(caplog):
@@ -312,7 +357,7 @@ def test_map_ignores_an_unknown_indicator(caplog):
     chosen = at.selectbox(key="indicator_select").value
     assert chosen != "no-such-indicator"
     assert at.query_params.get("indicator") == chosen
-    assert len(at.get("deck_gl_json_chart")) == 1
+    assert maps_drawn(at) == 1
 
 
 # ---------------------------------------------------------------- benchmarks

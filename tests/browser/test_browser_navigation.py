@@ -8,7 +8,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import (DECK, DECK_CANVAS, canvas_png, exceptions_shown, generic_errors_shown, open_app,
+from tests.support.browser import (DECK, DECK_CANVAS, SVG_MAP, canvas_png, exceptions_shown, generic_errors_shown, open_app,
                                    screenshot_full, wait_map_drawn, wait_settled)
 
 pytestmark = pytest.mark.browser
@@ -100,25 +100,42 @@ def test_switching_the_indicator_redraws_the_map(page, app_url):
     assert exceptions_shown(page) == [] and generic_errors_shown(page) == []
 
 
-def test_clicking_an_area_opens_its_profile(page, app_url):
-    open_app(page, app_url + "/map")
+@pytest.mark.parametrize("view", ["", "&view=interactive"], ids=["drawn-map", "webgl-map"])
+def test_clicking_an_area_opens_its_profile(page, app_url, view):
+    open_app(page, app_url + "/map?level=ltla" + view)
     wait_map_drawn(page)
-    canvas = page.locator(DECK_CANVAS).first
+    canvas = page.locator(SVG_MAP if not view else DECK_CANVAS).first
     box = canvas.bounding_box()
     # Greater Manchester sits here in the default view; any area will do.
     x, y = box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.62
     page.mouse.move(x, y, steps=4)
     page.wait_for_timeout(500)
     page.mouse.click(x, y)
-    page.wait_for_url(re.compile(r"/profile\?.*place=E0"), timeout=8_000)
+    page.wait_for_url(re.compile(r"/profile\?.*place=E0"), timeout=30_000)
     wait_settled(page)
     assert page.get_by_role("heading", name=re.compile(r"\(E0\d{7}\)")).count() == 1
+
+
+def test_the_drawn_map_is_reached_by_keyboard_and_names_each_area(page, app_url):
+    open_app(page, app_url + "/map?place=E08000035")
+    wait_map_drawn(page)
+    leeds = page.locator(f'{SVG_MAP} a[href^="/profile?place=E08000035"]')
+    assert leeds.count() == 1
+    assert leeds.get_attribute("aria-label").startswith("Leeds: ")
+    leeds.focus()
+    assert page.evaluate("document.activeElement.getAttribute('href')").startswith("/profile?place=E08000035")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/profile\?place=E08000035"), timeout=30_000)
+    wait_settled(page)
+    assert page.get_by_role("heading", name=re.compile(r"Leeds \(E08000035\)")).count() == 1
 
 
 def test_the_maps_request_nothing_from_other_hosts(page, app_url):
     """No basemap: Streamlit's deck.gl component would otherwise fetch Carto's style on every render."""
     open_app(page, app_url + "/map")
     wait_map_drawn(page)
+    open_app(page, app_url + "/map?view=interactive")
+    wait_map_drawn(page, selector=DECK_CANVAS)
     open_app(page, app_url + "/profile?place=E08000035")
     page.get_by_role("tab", name="Statistical neighbours").click()
     neighbour_canvas = f"{DECK} canvas"

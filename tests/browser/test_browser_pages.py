@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.browser import (DECK, distinct_colours, canvas_png, exceptions_shown, generic_errors_shown,
+from tests.support.browser import (DECK, DECK_CANVAS, SVG_MAP, distinct_colours, canvas_png, exceptions_shown, generic_errors_shown,
                                    open_app, screenshot_full, wait_map_drawn)
 
 pytestmark = pytest.mark.browser
@@ -34,15 +34,18 @@ def test_page_loads_without_errors(page, app_url, name, path, title):
     assert generic_errors_shown(page) == []
 
 
-def test_map_canvas_really_drew(page, app_url):
-    """Count the colours in the composited canvas pixels: a blank or single-colour map fails."""
-    open_app(page, app_url + "/map")
-    assert page.locator(DECK).count() == 1
-    colours = wait_map_drawn(page, min_colours=6)
-    assert colours >= 6, f"map canvas shows only {colours} colours"
+@pytest.mark.parametrize(("view", "selector"), [("", SVG_MAP), ("?view=interactive", DECK_CANVAS)],
+                         ids=["drawn-map", "webgl-map"])
+def test_map_really_drew(page, app_url, view, selector):
+    """Count the colours in the composited pixels: a blank or single-colour map fails."""
+    open_app(page, app_url + "/map" + view)
+    assert page.locator(selector).count() == 1
+    colours = wait_map_drawn(page, min_colours=6, selector=selector)
+    assert colours >= 6, f"the map shows only {colours} colours"
     # The choropleth uses a 7-step scale plus grey for no data, so more than a handful of colours
     # (anti-aliased borders add many more) means areas were filled, not just cleared.
-    assert distinct_colours(canvas_png(page)) > 5
+    assert distinct_colours(canvas_png(page, selector)) > 5
+    screenshot_full(page, "map" + ("-webgl" if view else "-drawn"))
 
 
 def test_profile_neighbour_map_draws(page, app_url):

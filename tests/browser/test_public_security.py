@@ -222,6 +222,14 @@ def test_map_draws_poisoned_text_as_text_and_its_tooltips_inject_nothing(guarded
     assert_not_injected(guarded, "map")
     assert_shown(guarded, "map", [SCRIPT, IMG])  # the default indicator's label and its publisher
     wait_map_drawn(guarded)
+    # the drawn map names each area in its link label and tooltip, as text
+    leeds = guarded.locator('svg.gg-map a[href^="/profile?place=E08000035"]')
+    assert SCRIPT in leeds.get_attribute("aria-label")
+    assert SCRIPT in leeds.locator("title").text_content()
+    assert guarded.locator("svg.gg-map script, svg.gg-map img, svg.gg-map foreignObject").count() == 0
+    assert_not_injected(guarded, "drawn map")
+    open_guarded(guarded, secure_url + "/map?place=E08000035&view=interactive")
+    wait_map_drawn(guarded, selector=DECK_CANVAS)
     screenshot_full(guarded, "security-map-leeds")
     seen = hover_grid(guarded)
     # Leeds (53.80 N, 1.55 W) sits about (57, 47) px from the view's centre (54.6 N, 3.2 W) at zoom 4.6.

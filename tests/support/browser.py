@@ -38,6 +38,8 @@ VIEWPORT = {"width": 1400, "height": 1000}
 
 DECK = '[data-testid="stDeckGlJsonChart"]'
 DECK_CANVAS = f"{DECK} canvas"
+SVG_MAP = "svg.gg-map"  # the map explorer's server-drawn map (its default view)
+MAP = f"{SVG_MAP}, {DECK_CANVAS}"  # whichever map the page draws first
 EXCEPTION = '[data-testid="stException"]'
 # Streamlit shows the status widget ("Running…") while a script run is in progress, and spinners
 # or skeletons while cached functions and elements load.
@@ -161,7 +163,7 @@ def distinct_colours(png: bytes) -> int:
     return len(img.getcolors(maxcolors=1 << 24) or [])
 
 
-def canvas_png(page: Any, selector: str = DECK_CANVAS) -> bytes:
+def canvas_png(page: Any, selector: str = MAP) -> bytes:
     """The composited pixels of the first matching canvas (what a person sees, so WebGL canvases
     without preserveDrawingBuffer are read correctly)."""
     canvas = page.locator(selector).first
@@ -171,7 +173,7 @@ def canvas_png(page: Any, selector: str = DECK_CANVAS) -> bytes:
 
 
 def wait_map_drawn(page: Any, min_colours: int = 6, timeout_s: float = 60.0,
-                   selector: str = DECK_CANVAS) -> int:
+                   selector: str = MAP) -> int:
     """Poll the map canvas until it shows more than a few colours; return the count."""
     deadline = time.monotonic() + timeout_s
     colours = 0
