@@ -177,17 +177,23 @@ class Evaluation:
     summary: str
     evaluated_at: str
     snapshot: dict[str, Any]
+    # (objective, target) → the value of meeting the target by a linked prevention model; None until
+    # prevention.link.attach has worked them out, {} when no objective links a model
+    prevention: dict[tuple[int, int], Any] | None = None
 
     def rows(self) -> pd.DataFrame:
-        """One row per target: the same content for CSV, JSON and the HTML report."""
+        """One row per target: the same content for CSV, JSON and the HTML report. Only a plan that
+        links a prevention model has its columns (empty on targets of objectives that link none)."""
         recs = []
-        for o in self.objectives:
-            for t in o.targets:
+        for oi, o in enumerate(self.objectives):
+            for ti, t in enumerate(o.targets):
                 r = asdict(t)
                 for drawn in ("series", "fit_path", "projection_path"):
                     r.pop(drawn)
                 r["counterfactual"] = o.counterfactual
                 r.update(o.counterfactual_fields())
+                if self.prevention and (oi, ti) in self.prevention:
+                    r.update(self.prevention[(oi, ti)].fields())
                 recs.append({"plan": self.plan.title, "place": self.place.name, **r})
         return pd.DataFrame(recs)
 
@@ -197,6 +203,7 @@ class Evaluation:
             "plan": self.plan.title, "illustrative": self.plan.illustrative, "place": self.place.name,
             "place_codes": self.place.codes, "published": self.plan.published.isoformat(),
             "baseline": str(self.plan.baseline), "evaluated_at": self.evaluated_at, "summary": self.summary,
+            "similar_places": self.place.peer_label, "peer_codes": self.place.peers,
             "snapshot": self.snapshot,
             "by_horizon": self.by_horizon.astype(object).where(self.by_horizon.notna(), None).to_dict(orient="records"),
             "by_pillar": self.by_pillar.astype(object).where(self.by_pillar.notna(), None).to_dict(orient="records"),
