@@ -10,6 +10,7 @@ import streamlit as st
 import yaml
 
 from indicators import plan_examples, plan_model, plan_report, plans, views
+from indicators.prevention import link
 from app_pages import common as ui
 
 STATUS_COLOURS = {"met": "#009E73", "on track": "#56B4E9", "at risk": "#E69F00", "off track": "#D55E00",
@@ -50,6 +51,7 @@ def main() -> None:
     try:
         plan = plan_model.load_plan(body, name or "plan", set(c.catalogue.ids()), set(c.names.index))
         evaluation = plans.evaluate(c, plan)  # refuses a target met at the baseline or a baseline before the data
+        link.attach(c, evaluation)  # what meeting each target is worth, where an objective links a prevention model
     except plan_model.PlanError as exc:
         st.error(f"The plan could not be used: {ui.md(exc)}")
         return
@@ -128,14 +130,14 @@ def _show(ev: plans.Evaluation) -> None:
         color=alt.Color("status:N", scale=alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values())),
                         title="Status"), tooltip=["horizon:N", "status:N", "targets:Q"])
     st.altair_chart(chart.properties(height=140), width="stretch")
-    for o in ev.objectives:
+    for oi, o in enumerate(ev.objectives):
         with st.expander(ui.md(f"{o.title} ({o.pillar.replace('_', ' ')}, weight {o.weight:.0%})"), expanded=True):
             verdict = o.counterfactual_fields()["counterfactual_verdict"]
             if verdict:
                 st.markdown(f"**Compared with similar places: {ui.md(verdict)}**")
             st.caption(ui.md(o.counterfactual))
-            for t in o.targets:
-                _target(t)
+            for ti, t in enumerate(o.targets):
+                _target(t, (ev.prevention or {}).get((oi, ti)))
     st.header("Download the evaluation")
     cols = st.columns(3)
     stem = "plan-evaluation"
@@ -144,7 +146,7 @@ def _show(ev: plans.Evaluation) -> None:
     cols[2].download_button("JSON", plan_report.to_json(ev).encode("utf-8"), f"{stem}.json", "application/json")
 
 
-def _target(t: plans.TargetResult) -> None:
+def _target(t: plans.TargetResult, if_met: link.LinkedValue | None = None) -> None:
     colour = STATUS_COLOURS.get(t.status, "#999999")
     chance = (f" · {plans.likelihood(t.probability)} to reach it by {t.target_year}"
               if t.probability is not None else "")
@@ -154,6 +156,8 @@ def _target(t: plans.TargetResult) -> None:
                 unsafe_allow_html=True)
     baseline = f"Baseline: {t.baseline_rule}. " if t.baseline_rule else ""
     st.caption(ui.md(f"{baseline}{t.reason}. Source: {views.sources_text(t.source, t.source_date)}."))
+    if if_met is not None:  # beside the status: the linked prevention model's value of meeting the target
+        (st.warning if if_met.warning else st.info)(ui.md(if_met.text[:1].upper() + if_met.text[1:] + "."))
     if not t.series:
         return
     series = pd.DataFrame(t.series)

@@ -115,12 +115,10 @@ def _evaluate(args: argparse.Namespace) -> None:
     ctx = query.context(local=local_store.configured())  # a plan may track the place's own local data
     plan = load_plan(body, source, set(ctx.catalogue.ids()), set(ctx.names.index))
     evaluation = plans.evaluate(ctx, plan)
-    if args.format == "html" and any(o.prevention_model for o in plan.objectives):
-        from .prevention.link import values_if_met  # a linked model may sit beside the plan file
-        text = plan_report.to_html(evaluation, values_if_met(ctx, evaluation, args.plan.resolve().parent))
-    else:
-        text = {"html": plan_report.to_html, "csv": plan_report.to_csv, "json": plan_report.to_json}[args.format](
-            evaluation)
+    from .prevention.link import attach
+    attach(ctx, evaluation, args.plan.resolve().parent)  # a linked model may sit beside the plan file
+    text = {"html": plan_report.to_html, "csv": plan_report.to_csv, "json": plan_report.to_json}[args.format](
+        evaluation)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
     else:

@@ -84,8 +84,10 @@ class Place(_Strict):
 
 
 class Neighbours(_Strict):
-    set: Literal["global", "economic", "demographic"] | None = Field(
-        None, description="an ONS statistical-neighbour set")
+    # The peer kinds of indicators.neighbours.NEIGHBOUR_KINDS: the three ONS sets and the rural–urban class.
+    set: Literal["global", "economic", "demographic", "rural_urban"] | None = Field(
+        None, description="an ONS statistical-neighbour set (global, economic, demographic), or rural_urban: "
+        "districts of the same 2021 rural–urban class")
     areas: list[Annotated[str, Field(pattern=AREA_CODE)]] | None = Field(
         None, min_length=2, max_length=40, description="an explicit list of comparator areas")
 

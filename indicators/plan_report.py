@@ -28,13 +28,23 @@ from .plans import calibration as _calibration
 
 
 def to_csv(ev: Evaluation) -> str:
-    return csv_export.to_csv(ev.rows())
+    return csv_export.to_csv(_linked(ev).rows())
 
 
 def to_json(ev: Evaluation) -> str:
     """Strict JSON: a non-finite number (which json.dumps would write as the invalid token
     NaN or Infinity) is written as null, and allow_nan=False makes any that slip through an error."""
-    return json.dumps(_finite(ev.to_json()), indent=1, ensure_ascii=False, default=_plain, allow_nan=False) + "\n"
+    return json.dumps(_finite(_linked(ev).to_json()), indent=1, ensure_ascii=False, default=_plain,
+                      allow_nan=False) + "\n"
+
+
+def _linked(ev: Evaluation) -> Evaluation:
+    """The evaluation with the values of its linked prevention models, worked out here (among the shipped
+    models, on the configured snapshot) when the caller has not attached them already."""
+    if ev.prevention is None:
+        from .prevention.link import attach
+        attach(None, ev)
+    return ev
 
 
 def _finite(v: Any) -> Any:
@@ -891,12 +901,10 @@ def to_html(ev: Evaluation, prevention: dict[tuple[int, int], Any] | None = None
     """The whole evaluation as one self-contained HTML page (inline CSS and SVG, no scripts).
 
     `prevention`: (objective, target) → the value of meeting the target from a linked prevention model; by
-    default worked out here for objectives that name one, among the shipped example models only."""
+    default the evaluation's own (see `_linked`)."""
     plan = ev.plan
-    if prevention is None and any(o.prevention_model for o in plan.objectives):
-        from . import query
-        from .prevention.link import values_if_met
-        prevention = values_if_met(query.context(), ev)
+    if prevention is None:
+        prevention = _linked(ev).prevention
     banner = ""
     if plan.illustrative:
         banner = ("<p class=\"banner\" role=\"note\">Illustration: not any council's real plan"

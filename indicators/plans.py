@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from . import aggregate, query, similar_places, trends
+from . import aggregate, deprivation, query, similar_places, trends
 from . import counterfactual as cf
 from . import neighbours as nb
 from .errors import NotAggregableError
@@ -177,17 +177,23 @@ class Evaluation:
     summary: str
     evaluated_at: str
     snapshot: dict[str, Any]
+    # (objective, target) → the value of meeting the target by a linked prevention model; None until
+    # prevention.link.attach has worked them out, {} when no objective links a model
+    prevention: dict[tuple[int, int], Any] | None = None
 
     def rows(self) -> pd.DataFrame:
-        """One row per target: the same content for CSV, JSON and the HTML report."""
+        """One row per target: the same content for CSV, JSON and the HTML report. Only a plan that
+        links a prevention model has its columns (empty on targets of objectives that link none)."""
         recs = []
-        for o in self.objectives:
-            for t in o.targets:
+        for oi, o in enumerate(self.objectives):
+            for ti, t in enumerate(o.targets):
                 r = asdict(t)
                 for drawn in ("series", "fit_path", "projection_path"):
                     r.pop(drawn)
                 r["counterfactual"] = o.counterfactual
                 r.update(o.counterfactual_fields())
+                if self.prevention and (oi, ti) in self.prevention:
+                    r.update(self.prevention[(oi, ti)].fields())
                 recs.append({"plan": self.plan.title, "place": self.place.name, **r})
         return pd.DataFrame(recs)
 
@@ -197,6 +203,7 @@ class Evaluation:
             "plan": self.plan.title, "illustrative": self.plan.illustrative, "place": self.place.name,
             "place_codes": self.place.codes, "published": self.plan.published.isoformat(),
             "baseline": str(self.plan.baseline), "evaluated_at": self.evaluated_at, "summary": self.summary,
+            "similar_places": self.place.peer_label, "peer_codes": self.place.peers,
             "snapshot": self.snapshot,
             "by_horizon": self.by_horizon.astype(object).where(self.by_horizon.notna(), None).to_dict(orient="records"),
             "by_pillar": self.by_pillar.astype(object).where(self.by_pillar.notna(), None).to_dict(orient="records"),
@@ -228,20 +235,53 @@ def _peers(ctx: query.Context, plan: Plan, codes: list[str], custom: bool) -> tu
     if n.areas:
         return list(n.areas), f"{len(n.areas)} chosen comparator areas"
     kind = n.set or "global"
+    if kind == nb.RURAL_URBAN:
+        return _rural_urban_peers(ctx, codes, custom)
     if not custom:
         try:
             return nb.neighbour_set(ctx.neighbours, codes[0], kind), f"ONS {kind} statistical neighbours"
         except (nb.UnknownAreaError, ValueError):
             return [], f"no ONS {kind} neighbours published for this area"
-    # A footprint has no ONS neighbours: take the districts most often among its members' neighbours.
+    peers = _footprint_peers(ctx, codes, kind)
+    return peers, f"the {len(peers)} districts most often among the members' ONS {kind} neighbours"
+
+
+def _footprint_peers(ctx: query.Context, codes: list[str], kind: str) -> list[str]:
+    """A footprint has no peers of its own: take the districts most often among its members' peers."""
     counts: Counter[str] = Counter()
     for c in codes:
         try:
             counts.update(nb.neighbour_set(ctx.neighbours, c, kind))
         except (nb.UnknownAreaError, ValueError):
             continue
-    peers = [c for c, _ in counts.most_common() if c not in codes][:20]
-    return peers, f"the {len(peers)} districts most often among the members' ONS {kind} neighbours"
+    return [c for c, _ in counts.most_common() if c not in codes][:20]
+
+
+def _rural_urban_peers(ctx: query.Context, codes: list[str], custom: bool) -> tuple[list[str], str]:
+    """Districts of the same 2021 rural–urban class in the same nation, named with their class.
+
+    The first 20, as with the ONS sets: the place's ONS global neighbours of its class come first
+    (see neighbours.rural_urban_neighbours), so a large class (170 urban districts) gives its most
+    similar members and the synthetic control keeps a pool of the usual size."""
+    tables = deprivation.tables(ctx.snapshot.path)
+    found = [deprivation.rural_urban_class(tables.rural_urban, code) for code in codes] if tables else []
+    named = sorted({c["label"] for c in found if c})
+    if not named:
+        return [], ("no rural–urban class for this area: the 2021 classification covers districts and unitary "
+                    "authorities of England and Wales only")
+    if custom:
+        peers = _footprint_peers(ctx, codes, nb.RURAL_URBAN)
+        return peers, (f"the {len(peers)} districts most often among the members' peers of the same 2021 "
+                       f"rural–urban class ({'; '.join(named)})")
+    try:
+        everyone = nb.neighbour_set(ctx.neighbours, codes[0], nb.RURAL_URBAN, n=10_000)
+    except nb.UnknownAreaError:
+        return [], f"no other district of its 2021 rural–urban class ({named[0]}) in its nation"
+    peers = everyone[:20]
+    if len(peers) == len(everyone):
+        return peers, f"the {len(peers)} other districts of its 2021 rural–urban class ({named[0]})"
+    return peers, (f"{len(peers)} of the {len(everyone)} other districts of its 2021 rural–urban class "
+                   f"({named[0]}), its ONS global neighbours first")
 
 
 def place_series(ctx: query.Context, place: Place, indicator: str) -> tuple[pd.DataFrame, str | None]:
