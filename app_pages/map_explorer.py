@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-import altair as alt
 import numpy as np
 import pydeck as pdk
 import streamlit as st
 
 from indicators import geo, views
 from app_pages import common as ui
-from app_pages import svg_map
+from app_pages import html_table, svg_histogram, svg_map
 
 DEFAULT_INDICATOR = "children-in-relative-poverty-before-housing-costs"
 SCALES = {"value": "Value", "verdict": "Compared with the benchmark"}
@@ -245,27 +244,21 @@ def _clicked_area(event) -> str | None:
 
 
 def _distribution(table, info, place) -> None:
-    data = table.loc[table["value"].notna(), ["areanm", "areacd", "value"]].copy()
+    data = table.loc[table["value"].notna(), ["areacd", "value"]]
     if data.empty:
         return
-    data["selected"] = np.where(data["areacd"] == place, "Selected place", "Other areas")
-    base = alt.Chart(data).encode(x=alt.X("value:Q", title=f"{info['label']} ({info['unit']})"))
-    hist = base.mark_bar(color="#31688e").encode(y=alt.Y("count()", title="Number of areas"),
-                                                x=alt.X("value:Q", bin=alt.Bin(maxbins=30),
-                                                        title=f"{info['label']} ({info['unit']})"))
-    layers = [hist]
-    if info["benchmark_value"] is not None:
-        rule = alt.Chart({"values": [{"v": info["benchmark_value"], "who": info["benchmark_name"]}]}).mark_rule(
-            color="black", strokeDash=[4, 3]).encode(x="v:Q", tooltip=["who:N", "v:Q"])
-        layers.append(rule)
-    chosen = data.loc[data["areacd"] == place]
-    if len(chosen):
-        layers.append(alt.Chart(chosen).mark_rule(color="#d62728", size=3).encode(x="value:Q",
-                                                                                 tooltip=["areanm:N", "value:Q"]))
-    st.altair_chart(alt.layer(*layers).properties(height=260, title="How areas are spread"), width="stretch")
-    note = f"Dashed line: {info['benchmark_name']} ({ui.fmt(info['benchmark_value'], info['unit'])})." \
+    chosen = data.loc[data["areacd"] == place, "value"]
+    st.markdown("**How areas are spread**")
+    unit = info["unit"]
+    chart = svg_histogram.histogram(
+        data["value"].to_numpy(dtype=float), f"How areas are spread: {info['label']} ({unit})",
+        f"{info['label']} ({unit})", ui.fmt,  # numbers only: the axis title carries the unit
+        benchmark=info["benchmark_value"], chosen=float(chosen.iloc[0]) if len(chosen) else None)
+    st.markdown(f'<div class="gg-histbox">{chart}</div>', unsafe_allow_html=True)
+    note = f"Dashed line: {info['benchmark_name']} ({ui.fmt(info['benchmark_value'], unit)})." \
         if info["benchmark_value"] is not None else "No benchmark value for this period."
-    st.caption(ui.md(note) + (" Red line: the selected place." if len(chosen) else ""))
+    st.caption(ui.md(note) + (" Red line: the selected place." if len(chosen) else "")
+               + " Hover over a bar for its range and count.")
     bench_name = ui.md(info["benchmark_name"] or "England")
     counts = table.loc[table["value"].notna(), "significance"].value_counts()
     order = ["better", "similar", "worse", "higher", "lower", "not compared"]
@@ -275,22 +268,22 @@ def _distribution(table, info, place) -> None:
                   if info["benchmark_value"] is not None else f"{bench_name} has no figure for this period")
         st.markdown(f"**Compared with {bench_name}:** no area can be compared, as {reason}.")
         return
-    st.markdown(f"**Compared with {bench_name}** (95% confidence intervals)")
-    st.dataframe(counts.rename_axis(f"Compared with {info['benchmark_name'] or 'England'}").reset_index(name="Areas"),
-                 hide_index=True, width="stretch")
+    rows = "".join(f"\n| {ui.md(str(k))} | {int(n)} |" for k, n in counts.items())
+    st.markdown(f"**Compared with {bench_name}** (95% confidence intervals)\n\n"
+                f"| Compared with {bench_name} | Areas |\n|---|---:|{rows}")
 
 
-def _number_format(values) -> str:
+def _decimals(values) -> int:
     """Decimals by size, as ui.fmt does: thousands with separators and no decimals ('236,213', not
-    '236213.00'), tens with one decimal, small numbers with two."""
+    '236213.00'), tens with one decimal, small numbers with two — one choice for the whole column."""
     finite = np.abs(values[np.isfinite(values)])
     typical = float(np.median(finite)) if finite.size else 0.0
-    return "localized" if typical >= 1000 else ("%.1f" if typical >= 10 else "%.2f")
+    return 0 if typical >= 1000 else (1 if typical >= 10 else 2)
 
 
 def _ranked_table(table, info, indicator, sel) -> None:
     st.header("Ranked, with uncertainty")
-    number_format = _number_format(table["value"].to_numpy(dtype=float))
+    decimals = _decimals(table["value"].to_numpy(dtype=float))
     has_ci = bool(table["lci"].notna().any())
     shown = table.assign(
         rank_range=[f"{int(a)}–{int(b)}" if np.isfinite(a) else "–" for a, b in zip(table["rank_lo"], table["rank_hi"])],
@@ -304,17 +297,18 @@ def _ranked_table(table, info, indicator, sel) -> None:
         st.caption("Rank 1 is best. The publisher gives no confidence intervals for this indicator, so the ranks "
                    "cannot show their uncertainty and no area is compared with the benchmark: treat small "
                    "differences in rank with caution.")
-    st.dataframe(shown, hide_index=True, width="stretch", height=380, column_config={
-        "rank": st.column_config.NumberColumn("Rank", format="%d"),
-        "rank_range": "Rank range (90%)",
-        "areanm": "Area", "areacd": "Code",
-        "value": st.column_config.NumberColumn(f"Value ({info['unit']})", format=number_format),
-        "lci": st.column_config.NumberColumn("Lower 95% CI", format=number_format),
-        "uci": st.column_config.NumberColumn("Upper 95% CI", format=number_format),
-        "significance": f"vs {info['benchmark_name'] or 'England'}",
-        "percentile": st.column_config.NumberColumn("Percentile", format="%.0f"),
-        "status": "Status",
-    })
+    number = lambda v: ui.fmt(v, decimals=decimals)  # noqa: E731
+    columns = {"rank": ("Rank", lambda v: ui.fmt(v, decimals=0)), "rank_range": ("Rank range (90%)", None),
+               "areanm": ("Area", None), "areacd": ("Code", None), "value": (f"Value ({info['unit']})", number),
+               "lci": ("Lower 95% CI", number), "uci": ("Upper 95% CI", number),
+               "significance": (f"vs {info['benchmark_name'] or 'England'}", None),
+               "percentile": ("Percentile", lambda v: ui.fmt(v, decimals=0)), "status": ("Status", None)}
+    columns = {k: v for k, v in columns.items() if k in shown.columns}
+    keep = {k: v for k, v in st.query_params.to_dict().items() if k in ("level", "period", "benchmark")}
+    links = "/profile?" + shown["areacd"].map(lambda code: urlencode({"place": code, **keep}))
+    caption = f"{info['label']}, {info['period_label']}: every area ranked"
+    st.markdown(html_table.CSS + html_table.table(shown, columns, caption, links=links, link_column="areanm"),
+                unsafe_allow_html=True)
     ui.download_csv(shown, f"{indicator}-{sel.level}-{info['period_code'] or 'latest'}.csv".replace("/", "_"))
 
 

@@ -61,3 +61,18 @@ def test_the_chosen_place_is_outlined_and_zoom_centres_on_it_inside_the_drawing(
     corner = svg_map.view_box(shape, 8, np.array([0.0, 0.0]))
     assert corner.split()[:2] == ["0", "0"]
     assert svg_map.view_box(shape, 1, None) == f"0 0 {shape.width} {shape.height}"
+
+
+def test_the_histogram_counts_every_value_once_and_marks_benchmark_and_place():
+    from app_pages import svg_histogram
+
+    values = np.r_[np.arange(100, dtype=float), np.nan]
+    drawing = svg_histogram.histogram(values, "Spread <b>", "Pay (£)", lambda v: f"{v:.1f}", benchmark=50.0,
+                                      chosen=75.0, bins=10)
+    counts = [int(n) for n in re.findall(r": (\d+) areas?</title>", drawing)]
+    assert sum(counts) == 100 and len(counts) == 10
+    assert 'stroke-dasharray="4 3"' in drawing and f'stroke="{svg_histogram.CHOSEN}"' in drawing
+    assert "<b>" not in drawing and "Spread &lt;b&gt;" in drawing and "\n" not in drawing
+    assert svg_histogram.histogram(np.array([np.nan]), "t", "x", str) == ""
+    single = svg_histogram.histogram(np.array([3.0, 3.0]), "t", "x", str)  # no spread: still one bar
+    assert single.count("<rect") == 1
