@@ -71,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("plan", type=Path, help="the plan file")
     e.add_argument("--format", choices=["html", "csv", "json"], default="html")
     e.add_argument("--out", type=Path, help="write here instead of standard output")
+    e.add_argument("--weights", choices=["plan", "residents"], default="plan",
+                   help="roll up with the plan's own objective weights (default) or the place's residents' "
+                        "priorities from the priorities database (GOOD_GROWTH_DATABASE_URL)")
     v = sub.add_parser("prevent", help="value a prevention model (YAML) and write a report")
     v.add_argument("model", type=Path, help="the prevention model file")
     v.add_argument("--format", choices=["html", "csv", "json"], default="html")
@@ -114,7 +117,7 @@ def _evaluate(args: argparse.Namespace) -> None:
     from .local_data import store as local_store
     ctx = query.context(local=local_store.configured())  # a plan may track the place's own local data
     plan = load_plan(body, source, set(ctx.catalogue.ids()), set(ctx.names.index))
-    evaluation = plans.evaluate(ctx, plan)
+    evaluation = plans.evaluate(ctx, plan, _rollup_weights(ctx, plan, args.weights))
     if args.format == "html" and any(o.prevention_model for o in plan.objectives):
         from .prevention.link import values_if_met  # a linked model may sit beside the plan file
         text = plan_report.to_html(evaluation, values_if_met(ctx, evaluation, args.plan.resolve().parent))
@@ -125,6 +128,22 @@ def _evaluate(args: argparse.Namespace) -> None:
         args.out.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+
+
+def _rollup_weights(ctx: query.Context, plan, which: str):  # noqa: ANN001, ANN202 - Plan → RollupWeights
+    """The plan's own weights, or its place's residents' priorities (PrioritiesError when too few)."""
+    from . import plan_weights
+    if which == "plan":
+        return plan_weights.PLAN
+    from data_sources.settings import get_settings
+
+    from .priorities.errors import PrioritiesError
+    from .priorities.store import read_community
+    if not plan.place.code:
+        raise PrioritiesError(f"residents' priorities are gathered for one area; this plan is for a footprint of "
+                              f"{len(plan.place.districts or [])} districts, so it can only use its own weights")
+    cw = read_community(get_settings().database_url, plan.place.code)
+    return plan_weights.residents(cw, query.area_name(ctx, plan.place.code))
 
 
 def _prevent(args: argparse.Namespace) -> None:

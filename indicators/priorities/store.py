@@ -250,3 +250,18 @@ class ResponseStore:
     def community(self, areacd: str):  # noqa: ANN201 - CommunityWeights
         """The place's community weights (or how many more responses they need)."""
         return from_summary(self.summary(areacd), areacd)
+
+
+def read_community(url: str, areacd: str):  # noqa: ANN201 - CommunityWeights
+    """A place's community weights read once (the command line): a database not yet made has no responses,
+    and is not made by asking; a database that cannot be read is one :class:`PrioritiesError` line."""
+    if not exists(url):
+        return from_summary(pd.DataFrame(), areacd)
+    store = ResponseStore(url)
+    try:
+        return store.community(areacd)
+    except Exception as exc:  # noqa: BLE001 - any driver error: one clear line at the edge
+        raise PrioritiesError(f"could not read the priorities database at {make_url(url).render_as_string()}: "
+                              f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
+    finally:
+        store.dispose()
