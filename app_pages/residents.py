@@ -1,5 +1,6 @@
 """The residents' priorities store as the pages reach it: one migrated store and one rate limiter per
-server process, this browser session's token, the client's address for the rate limit, and the
+server process (the limit itself is shared through the database), this browser session's token, the
+client's address for the rate limit, and the
 community weights the good-growth page may score with and a plan's roll-up may be weighted by.
 
 The store itself (indicators/priorities/) knows nothing of Streamlit; this module is the edge where its
@@ -28,16 +29,18 @@ UNAVAILABLE = ("The residents' priorities cannot be reached just now, so respons
 
 
 @st.cache_resource(show_spinner="Preparing the residents' priorities database…")
-def _open(url: str) -> ResponseStore:
-    """Migrate once per process at first use (Alembic upgrade to head), then share one engine."""
+def _open(url: str, rate_limit: str) -> ResponseStore:
+    """Migrate once per process at first use (Alembic upgrade to head), then share one engine; the store
+    enforces the rate limit every replica sharing the database shares."""
     migrate(url)
-    return ResponseStore(url)
+    return ResponseStore(url, rate_limit=rate_limit)
 
 
 def store() -> ResponseStore | None:
     """The store, or None after logging why (a page then says UNAVAILABLE, never a path or URL)."""
+    settings = get_settings()
     try:
-        return _open(get_settings().database_url)
+        return _open(settings.database_url, settings.priorities_rate_limit)
     except PrioritiesError as exc:
         log.error("priorities database unavailable: %s", exc)
         return None
@@ -49,6 +52,7 @@ def _limiter(spec: str) -> ClientLimiter:
 
 
 def limiter() -> ClientLimiter:
+    """This process's first line of the rate limit (the database holds the shared one)."""
     return _limiter(get_settings().priorities_rate_limit)
 
 
