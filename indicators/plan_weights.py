@@ -65,8 +65,8 @@ class RollupWeights:
         if not self.residents:
             return "Roll-up weighted by the plan's own objective weights."
         assert self.economy is not None
-        dates = (f", {self.first:%d %B %Y} to {self.last:%d %B %Y}" if self.first is not None
-                 and self.last is not None else "")
+        dates = (f", {_day(self.first)} to {_day(self.last)}" if self.first is not None and self.last is not None
+                 else "")
         text = f"Scored with {self.place} residents' priorities, n = {self.n}{dates}"
         if not self.applies(pillars):
             return (text + ": the plan has no objectives in one of the economy and public services, so the "
@@ -83,6 +83,10 @@ class RollupWeights:
 
 
 PLAN = RollupWeights()
+
+
+def _day(t: pd.Timestamp) -> str:
+    return f"{t.day} {t:%B %Y}"
 
 
 def residents(cw: CommunityWeights, place_name: str) -> RollupWeights:

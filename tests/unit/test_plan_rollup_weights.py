@@ -101,7 +101,7 @@ def test_residents_weights_give_the_hand_worked_roll_up():
     assert shares(ev.by_pillar, "pillar") == pytest.approx(shares(own.by_pillar, "pillar"))
     assert ev.objectives is own.objectives  # nothing evaluated again
     assert ev.weights_text == (
-        f"Scored with Leeds residents' priorities, n = {MIN_RESPONSES}, 01 March 2026 to 28 March 2026: 70% of the "
+        f"Scored with Leeds residents' priorities, n = {MIN_RESPONSES}, 1 March 2026 to 28 March 2026: 70% of the "
         "weight on economic objectives and 30% on public-service ones, instead of the plan's own split; "
         "environment objectives keep their weight.")
 
