@@ -9,6 +9,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,10 @@ from data_sources.errors import DataSourceError
 
 from . import csv_export, query, scoring
 from .errors import IndicatorError
+
+if TYPE_CHECKING:
+    from .plan_model import Plan
+    from .plan_weights import RollupWeights
 
 log = logging.getLogger("indicators")
 
@@ -130,7 +135,7 @@ def _evaluate(args: argparse.Namespace) -> None:
         sys.stdout.write(text)
 
 
-def _rollup_weights(ctx: query.Context, plan, which: str):  # noqa: ANN001, ANN202 - Plan → RollupWeights
+def _rollup_weights(ctx: query.Context, plan: "Plan", which: str) -> "RollupWeights":
     """The plan's own weights, or its place's residents' priorities (PrioritiesError when too few)."""
     from . import plan_weights
     if which == "plan":

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
-from sqlalchemy import case, delete, func, select, text
+from sqlalchemy import Engine, case, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from .errors import InvalidResponse, PrioritiesError, RateLimited
@@ -90,14 +90,19 @@ class SharedLimit:
         self.longest = max(self.windows)
         self._key: bytes | None = None
 
-    def client_hash(self, session: Session, client: str) -> str:
-        """The keyed hash that stands for `client` in the database (64 hex characters)."""
+    def _load_key(self, engine: Engine) -> bytes:
+        """The database's hashing key, read once (in its own short connection) and kept."""
         if self._key is None:
-            key = session.execute(select(RateLimitKey.key).where(RateLimitKey.id == 1)).scalar_one_or_none()
+            with engine.connect() as conn:
+                key = conn.execute(select(RateLimitKey.key).where(RateLimitKey.id == 1)).scalar_one_or_none()
             if key is None:
                 raise PrioritiesError("the priorities database has no rate-limit key: run its migrations")
             self._key = key.encode("ascii")
-        return hmac.new(self._key, client.encode("utf-8"), hashlib.sha256).hexdigest()
+        return self._key
+
+    def client_hash(self, engine: Engine, client: str) -> str:
+        """The keyed hash that stands for `client` in the database (64 hex characters)."""
+        return hmac.new(self._load_key(engine), client.encode("utf-8"), hashlib.sha256).hexdigest()
 
     @staticmethod
     def _lock(session: Session, client_hash: str) -> None:
@@ -118,12 +123,9 @@ class SharedLimit:
         """Count this submission for `client` at `now`, or raise :class:`RateLimited` (nothing recorded).
 
         Must run first in a fresh transaction (SQLite's lock is the transaction's BEGIN)."""
-        # The key is read before the lock: on SQLite a read starts no transaction, so BEGIN IMMEDIATE
-        # can still follow it; it is read once per process and kept.
-        if self._key is None:
-            with Session(session.get_bind()) as s:
-                self.client_hash(s, client)
-        key = self.client_hash(session, client)
+        # The key comes from its own connection, before this transaction issues anything: on SQLite the
+        # lock must be the transaction's first statement.
+        key = self.client_hash(session.get_bind(), client)
         self._lock(session, key)
         session.execute(delete(SubmissionEvent).where(SubmissionEvent.created_at <= now - self.longest))
         counts = [func.coalesce(func.sum(case((SubmissionEvent.created_at > now - w, 1), else_=0)), 0)
