@@ -12,6 +12,7 @@ import yaml
 from indicators import plan_examples, plan_model, plan_report, plans, views
 from indicators.prevention import link
 from app_pages import common as ui
+from app_pages import residents
 
 STATUS_COLOURS = {"met": "#009E73", "on track": "#56B4E9", "at risk": "#E69F00", "off track": "#D55E00",
                   "too early": "#999999", "too few points": "#CCCCCC", "no data": "#F0E442"}
@@ -55,6 +56,7 @@ def main() -> None:
     except plan_model.PlanError as exc:
         st.error(f"The plan could not be used: {ui.md(exc)}")
         return
+    evaluation = residents.plan_rollup(evaluation)  # the plan's own weights or its residents' priorities
     _show(evaluation)
 
 
@@ -115,6 +117,8 @@ def _show(ev: plans.Evaluation) -> None:
     st.caption(ui.md(f"{ev.place.name} · published {ev.plan.published:%d %B %Y} · baseline {ev.plan.baseline} · "
                      f"compared with {ev.place.peer_label}"))
     st.markdown(f"**{ui.md(ev.summary)}**")
+    overall = "none judged yet" if ev.overall is None else f"{ev.overall:.0%} met or on track"
+    st.info(ui.md(f"Overall (weighted): {overall}. {ev.weights_text}"))
     rows = ev.rows()
     # One above the other: side by side, their eight columns were cut off on a laptop screen.
     columns = {"share_met_or_on_track": st.column_config.NumberColumn("Share met or on track", format="percent"),

@@ -10,6 +10,7 @@ from indicators.place_search import LEVEL_WORDS, Match
 from indicators.priorities import (MAX_TEXT_CHARS, MIN_RESPONSES, THEME_LABELS, THEMES, CommunityWeights,
                                    PrioritiesError, ResponseStore)
 from indicators.priorities.store import submission
+from indicators.priorities.ratelimit import window_words
 from indicators.priorities.themes import DEFAULT_RATING, SCALE
 from app_pages import common as ui
 from app_pages import residents
@@ -17,13 +18,21 @@ from app_pages import residents
 GOOD_GROWTH = "app_pages/good_growth.py"
 SHOWN_ANSWERS = 20
 DONE_KEY = "_priorities_done"  # places this session has answered for, to thank rather than ask again
-PRIVACY = (
-    "**What is stored.** The place you chose, your ten ratings, your answer to the last question if you "
-    "give one, the date and time, and a random code made for this browser session so that one session "
-    "answers once per place. Nothing else: no name, e-mail, address, IP address or cookie identifier is "
-    "stored. Your connection's address is held in memory for up to an hour, only to limit how many "
-    "responses one connection can send. Please do not write personal details in your answer; answers can "
-    "be shown to other visitors, and the dashboard's maintainers can hide any answer.")
+
+
+def privacy(rate_limit: str) -> str:
+    """The privacy note; how long the rate limit's record is kept follows the configured limit."""
+    kept = window_words(rate_limit)
+    return (
+        "**What is stored.** The place you chose, your ten ratings, your answer to the last question if you "
+        "give one, the date and time, and a random code made for this browser session so that one session "
+        "answers once per place. Nothing else: no name, e-mail, address, IP address or cookie identifier is "
+        "stored with your answer. To limit how many responses one connection can send, the time of your "
+        "response is also stored with a scrambled code made from your connection's address (a keyed hash; "
+        f"the address itself is never stored), apart from your answer and not linked to it; that record is "
+        f"deleted once it is {kept} old, when the next response arrives. Please do not "
+        "write personal details in your answer; answers can be shown to other visitors, and the dashboard's "
+        "maintainers can hide any answer.")
 
 
 def main() -> None:
@@ -42,7 +51,7 @@ def main() -> None:
                          placeholder="e.g. LS1 4AP, Leeds or E08000035")
     place = _choose(text)
     with st.expander("Privacy: what is stored"):
-        st.markdown(PRIVACY)
+        st.markdown(privacy(get_settings().priorities_rate_limit))
     if place is None:
         return
     ui.set_params(place=place.areacd)
@@ -123,8 +132,10 @@ def _form(store: ResponseStore, place: Match) -> None:
         sub = submission(areacd=place.areacd, session_token=token, ratings=ratings, free_text=text)
         if store.has_answered(place.areacd, token):
             raise PrioritiesError("you have already shared your priorities for this place in this browser session")
-        residents.limiter().check(residents.client_address())
-        store.submit(sub)
+        client = residents.client_address()
+        residents.limiter().test(client)  # cheap: over budget on this replica already
+        store.submit(sub, client=client)  # the budget every replica shares, kept in the database
+        residents.limiter().hit(client)
     except PrioritiesError as exc:
         st.warning(f"Your response was not saved: {ui.md(exc)}.")
         return

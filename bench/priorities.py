@@ -3,6 +3,7 @@
 Prints, for each database: 1,000 responses submitted through the storage layer by 20 concurrent
 writers (threads, each with its own engine, as 20 app sessions on different replicas would be) —
 throughput, median and 95th-percentile latency, and whether every response was stored exactly once;
+the same again with each writer a client under the shared rate limit (its cost);
 then community weights for every place from 100,000 stored responses (target ≤ 1 s), aggregated in
 the database (what the page does), beside reading every row into pandas.
 
@@ -33,28 +34,34 @@ from indicators.priorities.weights import summarise  # noqa: E402
 from tests.support.postgres import PostgresServer, bin_dir  # noqa: E402
 
 WRITERS, RESPONSES, STORED, PLACES = 20, 1_000, 100_000, 361
+LIMIT = "1000/minute;10000/hour"  # counted and recorded, never reached
 rng = np.random.default_rng(20261130)
 PLACE_CODES = [f"E0{7000000 + i:07d}" for i in range(PLACES)]
 
 
-def concurrent_writes(url: str) -> None:
+def concurrent_writes(url: str, limited: bool = False) -> None:
+    """With `limited`, each writer is its own client under the shared rate limit (a budget none reaches),
+    so the difference from the plain run is the limit's cost: the lock, the count and the event row."""
     per_writer = RESPONSES // WRITERS
+    tag = "limited" if limited else "plain"
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
     start = threading.Barrier(WRITERS + 1)
 
     def writer(w: int) -> None:
-        store = ResponseStore(url)
+        store = ResponseStore(url, rate_limit=LIMIT if limited else None)
+        client = f"203.0.113.{w}" if limited else None
         mine = []
-        subs = [submission(areacd=PLACE_CODES[(w * per_writer + i) % PLACES], session_token=f"bench-w{w:02d}-{i:05d}-x",
+        subs = [submission(areacd=PLACE_CODES[(w * per_writer + i) % PLACES],
+                           session_token=f"bench-{tag}-w{w:02d}-{i:05d}-x",
                            ratings={t: int(v) for t, v in zip(THEMES, rng.integers(0, 11, len(THEMES)))},
-                           free_text=f"answer {w}-{i}") for i in range(per_writer)]
+                           free_text=f"answer {tag} {w}-{i}") for i in range(per_writer)]
         start.wait()
         for sub in subs:
             t = time.perf_counter()
             try:
-                store.submit(sub)
+                store.submit(sub, client=client)
             except Exception as exc:  # noqa: BLE001 - counted and printed, never hidden
                 with lock:
                     errors.append(f"{type(exc).__name__}: {exc}")
@@ -73,10 +80,12 @@ def concurrent_writes(url: str) -> None:
     wall = time.perf_counter() - t0
     store = ResponseStore(url)
     frame = store.export()
+    frame = frame.loc[frame["free_text"].str.startswith(f"answer {tag} ")]
     once = len(frame) == RESPONSES and frame["free_text"].nunique() == RESPONSES
     store.dispose()
     lat = np.array(latencies) * 1000
-    print(f"  {RESPONSES:,} responses by {WRITERS} concurrent writers: {RESPONSES / wall:,.0f} responses/s "
+    how = " under the shared rate limit" if limited else ""
+    print(f"  {RESPONSES:,} responses by {WRITERS} concurrent writers{how}: {RESPONSES / wall:,.0f} responses/s "
           f"({wall:.2f} s); latency median {np.median(lat):.1f} ms, p95 {np.percentile(lat, 95):.1f} ms, "
           f"max {lat.max():.0f} ms; errors {len(errors)}; every response stored once: {'yes' if once else 'NO'} "
           f"({len(frame):,} rows)")
@@ -118,6 +127,7 @@ def run(name: str, url: str) -> None:
     print(f"{name}:")
     migrate(url)
     concurrent_writes(url)
+    concurrent_writes(url, limited=True)
     community_for_every_place(url)
 
 

@@ -72,7 +72,8 @@ class Settings(BaseSettings):
                     "git) by default; postgresql+psycopg://user:password@host/db for replicas that share one")
     priorities_rate_limit: str = Field(
         "5/minute;30/hour",
-        description="responses one client may submit (limits' notation, several joined by ';'); per replica")
+        description="responses one client may submit (limits' notation, several joined by ';'); one budget shared "
+                    "by every replica through the priorities database")
 
     def with_source(self, source_base_url: str | None) -> "Settings":
         """A copy with another ELS base URL (the CLI's --source-url)."""

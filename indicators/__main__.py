@@ -9,6 +9,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,10 @@ from data_sources.errors import DataSourceError
 
 from . import csv_export, query, scoring
 from .errors import IndicatorError
+
+if TYPE_CHECKING:
+    from .plan_model import Plan
+    from .plan_weights import RollupWeights
 
 log = logging.getLogger("indicators")
 
@@ -71,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("plan", type=Path, help="the plan file")
     e.add_argument("--format", choices=["html", "csv", "json"], default="html")
     e.add_argument("--out", type=Path, help="write here instead of standard output")
+    e.add_argument("--weights", choices=["plan", "residents"], default="plan",
+                   help="roll up with the plan's own objective weights (default) or the place's residents' "
+                        "priorities from the priorities database (GOOD_GROWTH_DATABASE_URL)")
     v = sub.add_parser("prevent", help="value a prevention model (YAML) and write a report")
     v.add_argument("model", type=Path, help="the prevention model file")
     v.add_argument("--format", choices=["html", "csv", "json"], default="html")
@@ -114,7 +122,7 @@ def _evaluate(args: argparse.Namespace) -> None:
     from .local_data import store as local_store
     ctx = query.context(local=local_store.configured())  # a plan may track the place's own local data
     plan = load_plan(body, source, set(ctx.catalogue.ids()), set(ctx.names.index))
-    evaluation = plans.evaluate(ctx, plan)
+    evaluation = plans.evaluate(ctx, plan, _rollup_weights(ctx, plan, args.weights))
     from .prevention.link import attach
     attach(ctx, evaluation, args.plan.resolve().parent)  # a linked model may sit beside the plan file
     text = {"html": plan_report.to_html, "csv": plan_report.to_csv, "json": plan_report.to_json}[args.format](
@@ -123,6 +131,22 @@ def _evaluate(args: argparse.Namespace) -> None:
         args.out.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+
+
+def _rollup_weights(ctx: query.Context, plan: "Plan", which: str) -> "RollupWeights":
+    """The plan's own weights, or its place's residents' priorities (PrioritiesError when too few)."""
+    from . import plan_weights
+    if which == "plan":
+        return plan_weights.PLAN
+    from data_sources.settings import get_settings
+
+    from .priorities.errors import PrioritiesError
+    from .priorities.store import read_community
+    if not plan.place.code:
+        raise PrioritiesError(f"residents' priorities are gathered for one area; this plan is for a footprint of "
+                              f"{len(plan.place.districts or [])} districts, so it can only use its own weights")
+    cw = read_community(get_settings().database_url, plan.place.code)
+    return plan_weights.residents(cw, query.area_name(ctx, plan.place.code))
 
 
 def _prevent(args: argparse.Namespace) -> None:

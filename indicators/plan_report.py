@@ -681,6 +681,12 @@ def _rollup_table(frame: pd.DataFrame, by: str, names: dict[str, str], caption: 
             f"<th scope=\"col\">Met or on track</th></tr></thead><tbody>{''.join(body)}</tbody></table>")
 
 
+def _overall_text(ev: Evaluation) -> str:
+    if ev.overall is None:
+        return " No target could be judged yet."
+    return f" Overall, a weighted {ev.overall:.0%} of the targets that could be judged are met or on track."
+
+
 def _legend() -> str:
     items = "".join(f"<li>{_badge(s, 'chip')} {_esc(STATUS_MEANING[s])}</li>" for s in STATUSES)
     keys = ("<li><span class=\"key k-series\"></span> published values (the larger ring is the baseline)</li>"
@@ -945,7 +951,8 @@ def to_html(ev: Evaluation, prevention: dict[tuple[int, int], Any] | None = None
 <main>
 <section class="overview">
 <h2>Summary</h2>
-<p>{len(ev.objectives)} objectives, {n_targets} targets.</p>
+<p>{len(ev.objectives)} objectives, {n_targets} targets.{_overall_text(ev)}</p>
+<p class="weights">{_esc(ev.weights_text)}</p>
 {_rollup_table(ev.by_horizon, "horizon", HORIZON_NAMES, "Targets by horizon", horizon_notes)}
 {_rollup_table(ev.by_pillar, "pillar", PILLAR_NAMES, "Targets by pillar")}
 <p class="muted">Met or on track: the weighted share of the targets that could be judged (met, on track, at risk or

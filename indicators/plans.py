@@ -22,14 +22,16 @@ refused with its file, line and field.
 Each objective also gets a counterfactual line: the place since the plan was published against a
 synthetic control built from its statistical neighbours, with placebo-in-space inference (see
 `counterfactual`), so a reader can tell a rising tide from the plan's own effect. Roll-ups by
-horizon and pillar show whether economic and public-service targets move together.
+horizon and pillar show whether economic and public-service targets move together; they weight
+objectives by the plan's own weights or, as an alternative, by the place's residents' priorities
+(`plan_weights`).
 """
 from __future__ import annotations
 
 import functools
 import math
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,8 @@ from . import counterfactual as cf
 from . import neighbours as nb
 from .errors import NotAggregableError
 from .plan_model import Objective, Plan, Target, plan_error
+from .plan_weights import PLAN as PLAN_WEIGHTS
+from .plan_weights import RollupWeights
 
 STATUSES = ("met", "on track", "at risk", "off track", "too early", "too few points", "no data")
 # Statuses that judge progress (the others say why progress cannot be judged).
@@ -180,6 +184,13 @@ class Evaluation:
     # (objective, target) → the value of meeting the target by a linked prevention model; None until
     # prevention.link.attach has worked them out, {} when no objective links a model
     prevention: dict[tuple[int, int], Any] | None = None
+    # which weights the roll-ups used, and the weighted share of every judged target met or on track
+    weights: RollupWeights = PLAN_WEIGHTS
+    overall: float | None = None
+
+    @property
+    def weights_text(self) -> str:
+        return self.weights.describe([o.pillar for o in self.objectives])
 
     def rows(self) -> pd.DataFrame:
         """One row per target: the same content for CSV, JSON and the HTML report. Only a plan that
@@ -194,6 +205,7 @@ class Evaluation:
                 r.update(o.counterfactual_fields())
                 if self.prevention and (oi, ti) in self.prevention:
                     r.update(self.prevention[(oi, ti)].fields())
+                r["rollup_weights"] = self.weights_text
                 recs.append({"plan": self.plan.title, "place": self.place.name, **r})
         return pd.DataFrame(recs)
 
@@ -205,6 +217,8 @@ class Evaluation:
             "baseline": str(self.plan.baseline), "evaluated_at": self.evaluated_at, "summary": self.summary,
             "similar_places": self.place.peer_label, "peer_codes": self.place.peers,
             "snapshot": self.snapshot,
+            "weights": {**self.weights.as_dict(), "text": self.weights_text},
+            "overall_share_met_or_on_track": self.overall,
             "by_horizon": self.by_horizon.astype(object).where(self.by_horizon.notna(), None).to_dict(orient="records"),
             "by_pillar": self.by_pillar.astype(object).where(self.by_pillar.notna(), None).to_dict(orient="records"),
             "targets": rows.to_dict(orient="records"),
@@ -600,22 +614,36 @@ def _target_value(ctx: query.Context, plan: Plan, place: Place, target: Target, 
 
 # ---------------------------------------------------------------- the plan
 
-def evaluate(ctx: query.Context, plan: Plan) -> Evaluation:
+def evaluate(ctx: query.Context, plan: Plan, weights: RollupWeights = PLAN_WEIGHTS) -> Evaluation:
+    """Every target's status and the roll-ups, weighted by the plan's own objective weights or (``weights``)
+    by its residents' priorities."""
     place = resolve_place(ctx, plan)
     objectives = []
     for o in plan.objectives:
         results = [evaluate_target(ctx, plan, place, o, t) for t in o.targets]
         line, did, synthetic = _counterfactual(ctx, plan, place, o)
         objectives.append(ObjectiveResult(o.title, o.pillar, o.weight, results, line, did, synthetic))
-    rows = pd.DataFrame([{"horizon": t.horizon, "pillar": t.pillar, "status": t.status,
-                          "weight": o.weight / len(o.targets)} for o in objectives for t in o.targets])
+    snap = ctx.snapshot.manifest
+    ev = Evaluation(plan, place, objectives, pd.DataFrame(), pd.DataFrame(), "",
+                    datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    {"created_at": snap["created_at"], "source": snap.get("source_note") or snap["source_base_url"],
+                     "attribution": snap.get("attribution", [])})
+    return reweight(ev, weights)
+
+
+def reweight(ev: Evaluation, weights: RollupWeights) -> Evaluation:
+    """The same evaluation rolled up with other weights: only the roll-ups, the overall share and the
+    summary change (no target is evaluated again, so a page can switch weights at no cost)."""
+    share = weights.objective_weights([o.pillar for o in ev.objectives], [o.weight for o in ev.objectives])
+    rows = pd.DataFrame([{"horizon": t.horizon, "pillar": t.pillar, "status": t.status, "weight": w / len(o.targets)}
+                         for o, w in zip(ev.objectives, share) for t in o.targets],
+                        columns=["horizon", "pillar", "status", "weight"])
     by_h = _rollup(rows, "horizon", ["immediate", "medium", "long"])
     by_p = _rollup(rows, "pillar", ["economy", "public_services", "environment"])
-    snap = ctx.snapshot.manifest
-    return Evaluation(plan, place, objectives, by_h, by_p, _summary(by_p),
-                      datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                      {"created_at": snap["created_at"], "source": snap.get("source_note") or snap["source_base_url"],
-                       "attribution": snap.get("attribution", [])})
+    overall = _rollup(rows.assign(all="all"), "all", ["all"])
+    share_all = overall["share_met_or_on_track"].iloc[0] if len(overall) else None
+    return replace(ev, by_horizon=by_h, by_pillar=by_p, summary=_summary(by_p), weights=weights,
+                   overall=None if share_all is None or pd.isna(share_all) else float(share_all))
 
 
 def _rollup(rows: pd.DataFrame, by: str, order: list[str]) -> pd.DataFrame:

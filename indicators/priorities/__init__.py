@@ -11,11 +11,11 @@ Nothing here imports Streamlit: the page in app_pages/priorities.py asks this pa
 from __future__ import annotations
 
 from .errors import AlreadyAnswered, InvalidResponse, PrioritiesError, RateLimited
-from .ratelimit import ClientLimiter
+from .ratelimit import ClientLimiter, SharedLimit
 from .store import ResponseStore, Submission, migrate
 from .themes import MAX_TEXT_CHARS, MIN_RESPONSES, PILLAR_OF, THEMES, THEME_LABELS
 from .weights import CommunityWeights, community_weights, pillar_weights
 
 __all__ = ["AlreadyAnswered", "ClientLimiter", "CommunityWeights", "InvalidResponse", "MAX_TEXT_CHARS",
-           "MIN_RESPONSES", "PILLAR_OF", "PrioritiesError", "RateLimited", "ResponseStore", "Submission",
-           "THEMES", "THEME_LABELS", "community_weights", "migrate", "pillar_weights"]
+           "MIN_RESPONSES", "PILLAR_OF", "PrioritiesError", "RateLimited", "ResponseStore", "SharedLimit",
+           "Submission", "THEMES", "THEME_LABELS", "community_weights", "migrate", "pillar_weights"]

@@ -56,3 +56,32 @@ class Response(Base):
     free_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Moderation hides a free-text answer from display and export; the ratings still count.
     text_hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class SubmissionEvent(Base):
+    """One accepted response's moment, for the rate limit every process sharing the database enforces.
+
+    `client_hash` is a keyed hash (HMAC-SHA-256) of the client's address, never the address: it lets the
+    limit count one client's responses and nothing more. Rows older than the longest window are deleted
+    as responses arrive (ratelimit.SharedLimit)."""
+
+    __tablename__ = "submission_events"
+    __table_args__ = (
+        Index("ix_submission_events_client_created", "client_hash", "created_at"),
+        Index("ix_submission_events_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RateLimitKey(Base):
+    """The random key the client hashes are made with: one row, written by the migration, shared by every
+    replica (so one client hashes alike everywhere) and by no other deployment."""
+
+    __tablename__ = "rate_limit_key"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(String(64))

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from .errors import AlreadyAnswered, InvalidResponse, PrioritiesError
 from .models import Response
+from .ratelimit import SharedLimit
 from .themes import MAX_TEXT_CHARS, SCALE, THEME_LABELS, THEMES
 from .weights import ECONOMY, SERVICES, VALUES, from_moments, from_summary
 
@@ -141,9 +142,12 @@ RATING_COLUMNS = [getattr(Response, t) for t in THEMES]
 class ResponseStore:
     """The one door to the responses table."""
 
-    def __init__(self, url: str, engine: Engine | None = None) -> None:
+    def __init__(self, url: str, engine: Engine | None = None, *, rate_limit: str | None = None) -> None:
+        """`rate_limit` ('5/minute;30/hour'): the budget per client that `submit(..., client=...)` enforces
+        across every process sharing this database; None for no limit (imports, tests, benchmarks)."""
         self.url = url
         self.engine = engine or make_engine(url)
+        self.limit = SharedLimit(rate_limit) if rate_limit else None
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -155,13 +159,18 @@ class ResponseStore:
             q = select(Response.id).where(Response.areacd == areacd, Response.session_token == session_token)
             return s.execute(q.limit(1)).first() is not None
 
-    def submit(self, sub: Submission, now: datetime | None = None) -> int:
+    def submit(self, sub: Submission, now: datetime | None = None, *, client: str | None = None) -> int:
         """Store one response and return its id; :class:`AlreadyAnswered` if this session already
-        answered for this place (the database's unique constraint decides, so races are safe)."""
-        row = Response(areacd=sub.areacd, session_token=sub.session_token, created_at=now or datetime.now(UTC),
+        answered for this place (the database's unique constraint decides, so races are safe);
+        :class:`RateLimited` when `client` (its address; only a keyed hash of it is stored) has used its
+        budget, counted in the same transaction so that every process sharing the database agrees."""
+        now = now or datetime.now(UTC)
+        row = Response(areacd=sub.areacd, session_token=sub.session_token, created_at=now,
                        free_text=sub.free_text, text_hidden=False, **{t: sub.ratings[t] for t in THEMES})
         try:
             with Session(self.engine) as s, s.begin():
+                if client is not None and self.limit is not None:
+                    self.limit.admit(s, client, now)
                 s.add(row)
                 s.flush()
                 return int(row.id)
@@ -250,3 +259,18 @@ class ResponseStore:
     def community(self, areacd: str):  # noqa: ANN201 - CommunityWeights
         """The place's community weights (or how many more responses they need)."""
         return from_summary(self.summary(areacd), areacd)
+
+
+def read_community(url: str, areacd: str):  # noqa: ANN201 - CommunityWeights
+    """A place's community weights read once (the command line): a database not yet made has no responses,
+    and is not made by asking; a database that cannot be read is one :class:`PrioritiesError` line."""
+    if not exists(url):
+        return from_summary(pd.DataFrame(), areacd)
+    store = ResponseStore(url)
+    try:
+        return store.community(areacd)
+    except Exception as exc:  # noqa: BLE001 - any driver error: one clear line at the edge
+        raise PrioritiesError(f"could not read the priorities database at {make_url(url).render_as_string()}: "
+                              f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
+    finally:
+        store.dispose()

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from tests.support.apptest import assert_clean, texts
@@ -90,7 +91,8 @@ def test_a_resident_submits_once_and_the_page_counts_down_to_the_minimum(db, cap
 def test_privacy_note_says_what_is_stored(db):
     at = open_page(PAGE, {})
     note = texts(at)
-    for words in ("What is stored", "random code", "no name, e-mail, address, IP address"):
+    for words in ("What is stored", "random code", "no name, e-mail, address, IP address",
+                  "keyed hash; the address itself is never stored", "deleted once it is 1 hour old"):
         assert words in note
 
 
@@ -125,6 +127,28 @@ def test_the_rate_limit_refuses_the_next_response(db, monkeypatch, caplog):
     assert_clean(at, caplog)
     assert any("not saved: too many responses" in w.value for w in at.warning), texts(at)
     assert ResponseStore(db).count(YORK) == 0
+
+
+def test_the_rate_limit_holds_when_another_replica_took_the_budget(db, monkeypatch, caplog):
+    """The limit lives in the database: with this process's memory emptied (as on a second replica),
+    the next response from the same client is still refused, and only a keyed hash of it is stored."""
+    from app_pages import residents
+
+    monkeypatch.setenv("GOOD_GROWTH_PRIORITIES_RATE_LIMIT", "1/hour")
+    get_settings.cache_clear()
+    at = submit(open_page(PAGE, {"place": LEEDS}))
+    assert any("saved" in s.value for s in at.success)
+    residents._limiter.clear()  # the per-process first line forgets: only the database remembers
+    at.text_input(key="priorities_search").input(YORK).run()
+    at = submit(at)
+    assert_clean(at, caplog)
+    assert any("not saved: too many responses" in w.value for w in at.warning), texts(at)
+    store = ResponseStore(db)
+    assert store.count(YORK) == 0
+    with store.engine.connect() as conn:
+        stored = conn.execute(text("SELECT client_hash FROM submission_events")).scalars().all()
+    assert len(stored) == 1 and len(stored[0]) == 64 and "session:" not in stored[0]
+    store.dispose()
 
 
 def test_local_mode_can_hide_an_answer_and_export(db, caplog):

@@ -4,8 +4,13 @@ each: Alembic upgrade from empty, the one-response-per-session rule kept by the 
 export, and concurrent writes from two separate processes, each response stored once."""
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 import subprocess
 import sys
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -13,10 +18,11 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from indicators import csv_export
-from indicators.priorities import (AlreadyAnswered, InvalidResponse, ResponseStore, THEMES, migrate)
+from indicators.priorities import (AlreadyAnswered, InvalidResponse, RateLimited, ResponseStore, THEMES,
+                                   migrate)
 from indicators.priorities.models import Base
 from indicators.priorities.store import alembic_config, submission
 from tests.support.postgres import postgres_server  # noqa: F401 - fixture
@@ -54,11 +60,16 @@ def test_alembic_upgrade_from_empty_builds_the_schema_the_models_describe(db_url
     migrate(db_url)
     s = ResponseStore(db_url)
     try:
-        assert "responses" in inspect(s.engine).get_table_names()
+        tables = set(inspect(s.engine).get_table_names())
+        assert {"responses", "submission_events", "rate_limit_key"} <= tables
         with s.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            key = conn.execute(text("SELECT key FROM rate_limit_key")).scalars().all()
         assert diff == [], f"models and migrations disagree: {diff}"
+        assert len(key) == 1 and len(key[0]) == 64  # one random key, made by the migration
         migrate(db_url)  # a second start changes nothing
+        command.downgrade(alembic_config(db_url), "0001_responses")
+        assert "submission_events" not in inspect(s.engine).get_table_names()
         command.downgrade(alembic_config(db_url), "base")
         assert "responses" not in inspect(s.engine).get_table_names()
     finally:
@@ -157,3 +168,82 @@ def test_the_database_aggregates_the_same_community_weights_as_pandas(store):
                                   check_dtype=False, check_index_type=False, rtol=1e-9)
     assert (in_db["first"] == in_pandas["first"]).all() and (in_db["last"] == in_pandas["last"]).all()
     assert store.community(LEEDS).n == 20 and store.summary(YORK).index.tolist() == [YORK]
+
+
+# ------------------------------------------------------------------ the rate limit every process shares
+
+T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+CLIENTS = ",".join(f"198.51.100.{i}" for i in range(10))
+
+
+@pytest.fixture
+def limited(db_url: str):
+    """A store that enforces 2 a minute and 3 an hour per client."""
+    migrate(db_url)
+    s = ResponseStore(db_url, rate_limit="2/minute;3/hour")
+    yield s
+    s.dispose()
+
+
+def events(store: ResponseStore) -> pd.DataFrame:
+    with store.engine.connect() as conn:
+        return pd.DataFrame(conn.execute(text("SELECT client_hash, created_at FROM submission_events")).all(),
+                            columns=["client_hash", "created_at"])
+
+
+def test_the_shared_limit_counts_each_window_and_forgets_past_the_longest(limited):
+    def send(i: int, client: str, seconds: float) -> int:
+        return limited.submit(answer(token=f"limit-session-{i:06d}"), T0 + timedelta(seconds=seconds), client=client)
+
+    send(1, "192.0.2.1", 0)
+    send(2, "192.0.2.1", 1)
+    with pytest.raises(RateLimited, match="at most 2 per 1 minute"):
+        send(3, "192.0.2.1", 2)
+    send(4, "192.0.2.2", 2)  # another client has its own budget
+    send(5, "192.0.2.1", 61)  # a minute on: the minute's window has room, the hour's third
+    with pytest.raises(RateLimited, match="at most 3 per 1 hour"):
+        send(6, "192.0.2.1", 122)
+    assert limited.count(LEEDS) == 4 and len(events(limited)) == 4  # refused attempts record nothing
+    send(7, "192.0.2.1", 3601)  # the first response is an hour old: room again, and old events go
+    ev = events(limited)
+    assert len(ev) == 3 and limited.count(LEEDS) == 5
+    # only a keyed hash of the address is stored: never the address, and not a plain hash of it
+    assert not ev["client_hash"].str.contains("192.0.2").any()
+    assert set(ev["client_hash"].str.len()) == {64}
+    assert hashlib.sha256(b"192.0.2.1").hexdigest() not in set(ev["client_hash"])
+    with limited.engine.connect() as conn:
+        key = conn.execute(text("SELECT key FROM rate_limit_key")).scalar_one().encode()
+    assert hmac.new(key, b"192.0.2.1", hashlib.sha256).hexdigest() in set(ev["client_hash"])
+
+
+def test_a_refused_response_uses_none_of_the_budget(limited):
+    limited.submit(answer(), T0, client="192.0.2.9")
+    with pytest.raises(AlreadyAnswered):
+        limited.submit(answer(), T0 + timedelta(seconds=1), client="192.0.2.9")
+    limited.submit(answer(token="token-dddddddddddddddd"), T0 + timedelta(seconds=2), client="192.0.2.9")
+    assert len(events(limited)) == 2
+
+
+def test_without_a_client_or_a_limit_nothing_is_counted(store, limited):
+    for i in range(4):
+        limited.submit(answer(token=f"no-client-session-{i:04d}"), T0)
+        store.submit(answer(areacd=YORK, token=f"no-limit-session-{i:04d}"), T0, client="192.0.2.3")
+    assert store.count() == 8 and events(store).empty
+
+
+def test_two_processes_share_one_rate_limit(store, db_url):
+    """Two app processes send 60 responses each, in turn from the same ten clients, under 3 an hour per
+    client: 30 are stored in all (3 per client, not 3 per client per process) and the other 90 refused.
+    Ten clients make ten moments where both processes reach a client's last allowance together."""
+    cmd = [sys.executable, "-m", "tests.support.priorities_worker", db_url, LEEDS]
+    env = {**os.environ, "PRIORITIES_WORKER_START_AT": str(time.time() + 8)}  # both write from one moment
+    procs = [subprocess.Popen([*cmd, name, "60", "0", CLIENTS, "3/hour"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in ("one", "two")]
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, err
+    counts = [dict(part.split("=") for part in out.split()) for out, _ in outs]
+    assert sum(int(c["stored"]) for c in counts) == 30
+    assert sum(int(c["limited"]) for c in counts) == 90
+    assert store.count(LEEDS) == 30 and len(events(store)) == 30
+    assert (events(store).groupby("client_hash").size() == 3).all()

@@ -94,6 +94,22 @@ def test_rate_limit_refuses_the_client_over_its_budget_and_no_one_else():
     limiter.check("10.0.0.2")  # another client has its own budget
 
 
+def test_the_per_process_first_line_counts_only_what_it_is_told_was_stored():
+    limiter = ClientLimiter("1/minute")
+    limiter.test("10.0.0.1")
+    limiter.test("10.0.0.1")  # asking uses none of the budget
+    limiter.hit("10.0.0.1")
+    with pytest.raises(RateLimited, match="at most 1 per 1 minute"):
+        limiter.test("10.0.0.1")
+
+
+@pytest.mark.parametrize("spec, words", [("5/minute;30/hour", "1 hour"), ("2/day", "1 day"),
+                                         ("3 per 2 hours", "2 hours")])
+def test_the_privacy_note_names_how_long_the_rate_limit_keeps_a_record(spec, words):
+    from indicators.priorities.ratelimit import window_words
+    assert window_words(spec) == words
+
+
 def test_a_malformed_rate_limit_setting_is_named():
     with pytest.raises(PrioritiesError, match="'lots' is not in the form"):
         ClientLimiter("lots")
