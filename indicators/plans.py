@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import math
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,10 @@ from .errors import NotAggregableError
 from .plan_model import Objective, Plan, Target, plan_error
 
 STATUSES = ("met", "on track", "at risk", "off track", "too early", "too few points", "no data")
+# What an objective with no measure in the snapshot shows where a target would show its status: it is not
+# a target status (no roll-up counts it), but its row in the CSV and JSON says it is there and why.
+NOT_MEASURED = "not measured"
+NOT_MEASURED_WORDS = "Not measured in the snapshot"
 # Statuses that judge progress (the others say why progress cannot be judged).
 JUDGED = ("met", "on track", "at risk", "off track")
 # On track needs at least an even chance; under one in ten is off track; in between, at risk.
@@ -150,11 +154,19 @@ class TargetResult:
 class ObjectiveResult:
     title: str
     pillar: str
-    weight: float
+    weight: float | None  # None for an objective not measured here
     targets: list[TargetResult]
     counterfactual: str
     did: dict[str, Any] | None
     synthetic: dict[str, Any] | None = None
+    note: str | None = None
+    # why no indicator in the snapshot measures it (the plan's own words); None when it is measured
+    not_measured: str | None = None
+
+    @property
+    def not_measured_text(self) -> str | None:
+        """The words every report shows in place of an unmeasured objective's targets."""
+        return None if self.not_measured is None else f"{NOT_MEASURED_WORDS}. {self.not_measured}"
 
     def counterfactual_fields(self) -> dict[str, Any]:
         """The synthetic-control comparison as flat fields (the same in CSV rows and JSON)."""
@@ -182,25 +194,37 @@ class Evaluation:
     prevention: dict[tuple[int, int], Any] | None = None
 
     def rows(self) -> pd.DataFrame:
-        """One row per target: the same content for CSV, JSON and the HTML report. Only a plan that
-        links a prevention model has its columns (empty on targets of objectives that link none)."""
+        """One row per target, and one per objective not measured here (status 'not measured', the reason in
+        'reason'), so a spreadsheet never loses an objective: the same content for CSV, JSON and the HTML
+        report. Only a plan that links a prevention model has its columns (empty on targets of objectives that
+        link none); only a plan that cites a source, or notes an objective, has those columns."""
+        drawn = ("series", "fit_path", "projection_path")
+        blank = {f.name: None for f in fields(TargetResult) if f.name not in drawn}
+        cited = source_fields(self.plan)
+        noted = any(o.note for o in self.objectives)
         recs = []
         for oi, o in enumerate(self.objectives):
+            extra = {**({"objective_note": o.note} if noted else {}), **cited}
+            if o.not_measured is not None:
+                r = {**blank, "objective": o.title, "pillar": o.pillar, "status": NOT_MEASURED,
+                     "reason": o.not_measured_text, "counterfactual": None, **o.counterfactual_fields()}
+                recs.append({"plan": self.plan.title, "place": self.place.name, **r, **extra})
             for ti, t in enumerate(o.targets):
                 r = asdict(t)
-                for drawn in ("series", "fit_path", "projection_path"):
-                    r.pop(drawn)
+                for name in drawn:
+                    r.pop(name)
                 r["counterfactual"] = o.counterfactual
                 r.update(o.counterfactual_fields())
                 if self.prevention and (oi, ti) in self.prevention:
                     r.update(self.prevention[(oi, ti)].fields())
-                recs.append({"plan": self.plan.title, "place": self.place.name, **r})
+                recs.append({"plan": self.plan.title, "place": self.place.name, **r, **extra})
         return pd.DataFrame(recs)
 
     def to_json(self) -> dict[str, Any]:
         rows = self.rows().replace({np.nan: None})
         return {
-            "plan": self.plan.title, "illustrative": self.plan.illustrative, "place": self.place.name,
+            "plan": self.plan.title, "illustrative": self.plan.illustrative, "source": source_json(self.plan),
+            "place": self.place.name,
             "place_codes": self.place.codes, "published": self.plan.published.isoformat(),
             "baseline": str(self.plan.baseline), "evaluated_at": self.evaluated_at, "summary": self.summary,
             "similar_places": self.place.peer_label, "peer_codes": self.place.peers,
@@ -208,10 +232,27 @@ class Evaluation:
             "by_horizon": self.by_horizon.astype(object).where(self.by_horizon.notna(), None).to_dict(orient="records"),
             "by_pillar": self.by_pillar.astype(object).where(self.by_pillar.notna(), None).to_dict(orient="records"),
             "targets": rows.to_dict(orient="records"),
-            "objectives": [{"title": o.title, "counterfactual": o.counterfactual,
+            "objectives": [{"title": o.title, "pillar": o.pillar, "weight": o.weight, "note": o.note,
+                            "measured": o.not_measured is None, "not_measured": o.not_measured,
+                            "counterfactual": o.counterfactual or None,
                             "counterfactual_weights": (o.synthetic or {}).get("weights"), **o.counterfactual_fields()}
                            for o in self.objectives],
         }
+
+
+def source_fields(plan: Plan) -> dict[str, Any]:
+    """The plan's cited source as flat CSV columns (none when it cites none): the citation in one line, its
+    address on its own (a spreadsheet can follow it) and what the plan takes from it."""
+    src = plan.source
+    if src is None:
+        return {}
+    return {"plan_source": src.citation(), "plan_source_url": src.url, "plan_source_note": src.note}
+
+
+def source_json(plan: Plan) -> dict[str, Any] | None:
+    """The plan's cited source for the JSON report: its fields as written, and the one-line citation."""
+    src = plan.source
+    return None if src is None else {**src.model_dump(mode="json"), "citation": src.citation()}
 
 
 # ---------------------------------------------------------------- the place
@@ -604,11 +645,14 @@ def evaluate(ctx: query.Context, plan: Plan) -> Evaluation:
     place = resolve_place(ctx, plan)
     objectives = []
     for o in plan.objectives:
+        if not o.measured:  # kept, with its reason; nothing to evaluate or compare
+            objectives.append(ObjectiveResult(o.title, o.pillar, None, [], "", None, None, o.note, o.not_measured))
+            continue
         results = [evaluate_target(ctx, plan, place, o, t) for t in o.targets]
         line, did, synthetic = _counterfactual(ctx, plan, place, o)
-        objectives.append(ObjectiveResult(o.title, o.pillar, o.weight, results, line, did, synthetic))
+        objectives.append(ObjectiveResult(o.title, o.pillar, o.weight, results, line, did, synthetic, o.note))
     rows = pd.DataFrame([{"horizon": t.horizon, "pillar": t.pillar, "status": t.status,
-                          "weight": o.weight / len(o.targets)} for o in objectives for t in o.targets])
+                          "weight": (o.weight or 0.0) / len(o.targets)} for o in objectives for t in o.targets])
     by_h = _rollup(rows, "horizon", ["immediate", "medium", "long"])
     by_p = _rollup(rows, "pillar", ["economy", "public_services", "environment"])
     snap = ctx.snapshot.manifest
