@@ -197,6 +197,13 @@ class Source(_Strict):
 
 
 class Objective(_Strict):
+    # The same rule as _measured_or_says_why_not, for editors that check a plan against the JSON Schema.
+    model_config = ConfigDict(json_schema_extra={"oneOf": [
+        {"required": ["weight", "indicators", "targets"], "not": {"required": ["not_measured"]}},
+        {"required": ["not_measured"], "not": {"anyOf": [{"required": [k]} for k in
+                                                        ("weight", "indicators", "targets", "prevention_model")]}},
+    ]})
+
     title: Text
     pillar: Pillar
     weight: float | None = Field(None, gt=0, le=1, description="share of the plan; none for an objective "

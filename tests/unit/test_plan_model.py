@@ -682,6 +682,18 @@ def test_json_schema_rejects_what_the_model_rejects():
     bad_weight = json.loads(json.dumps(good))
     bad_weight["objectives"][0]["weight"] = "heavy"
     assert not validator.is_valid(bad_weight)
+    unmeasured = json.loads(json.dumps(yaml.safe_load(UNMEASURED), default=str))
+    assert validator.is_valid(unmeasured)
+    both = json.loads(json.dumps(unmeasured))
+    both["objectives"][1]["weight"] = 0.5
+    assert not validator.is_valid(both)  # not measured, yet weighted
+    neither = json.loads(json.dumps(unmeasured))
+    del neither["objectives"][1]["not_measured"]
+    assert not validator.is_valid(neither)  # no targets and no reason
+    sourced = json.loads(json.dumps(yaml.safe_load(SOURCED), default=str))
+    assert validator.is_valid(sourced)
+    sourced["source"]["url"] = "x" * (plan_model.MAX_URL_LENGTH + 1)
+    assert not validator.is_valid(sourced)
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
