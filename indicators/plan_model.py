@@ -11,12 +11,11 @@ import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator,
                       model_validator)
-
-from urllib.parse import urlsplit
 
 from .errors import IndicatorError
 
@@ -37,11 +36,12 @@ AREA_CODE = r"^[A-Z][0-9A-Z]{2}[0-9A-Z]{0,6}$"
 Horizon = Literal["immediate", "medium", "long"]
 Pillar = Literal["economy", "public_services", "environment"]
 Text = Annotated[str, Field(min_length=1, max_length=300)]
-# A prevention model is named by a bare file name, never a path: the report looks it up among the shipped
-# examples (and, from the command line only, beside the plan file), so an uploaded plan can open nothing else.
 # A cited source's address: long enough for any publisher's page, short enough to show on one line.
 MAX_URL_LENGTH = 500
+# A note or reason written into the plan: a few sentences, shown whole in every report.
 Note = Annotated[str, Field(min_length=1, max_length=600)]
+# A prevention model is named by a bare file name, never a path: the report looks it up among the shipped
+# examples (and, from the command line only, beside the plan file), so an uploaded plan can open nothing else.
 PREVENTION_FILE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,100}\.prevention\.yaml$"
 # A baseline period code: a year, a date, or a date with an ISO 8601 duration (2022-04-01/P1Y).
 BASELINE_CODE = re.compile(r"^(\d{4})(?:-(\d{2})-(\d{2})(?:/P(\d{1,3})([YMD]))?)?$")
