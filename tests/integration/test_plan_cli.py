@@ -59,6 +59,11 @@ HOSTILE: dict[str, bytes] = {
     # refused against the data: the baseline predates every published value
     "baseline-before-series": VALID.replace("baseline: 2022", "baseline: 1995").encode(),
     "impossible-baseline": VALID.replace("baseline: 2022", 'baseline: "2022-02-30"').encode(),
+    # a cited source whose address is not a web address (the reports would make it a link)
+    "bad-source-url": (VALID + "source:\n  title: A framework\n  publisher: A department\n"
+                       "  url: javascript:alert(1)\n").encode(),
+    # an objective with neither targets nor the reason it has none
+    "objective-without-targets": (VALID + "  - {title: Safety, pillar: public_services}\n").encode(),
 }
 EXPECT = {  # a fragment of the one error line, beyond the file path
     "empty": "empty", "null": "empty", "list": "must be a mapping", "alias-bomb": "not allowed",
@@ -69,6 +74,9 @@ EXPECT = {  # a fragment of the one error line, beyond the file path
                        "at the baseline",
     "baseline-before-series": "line 8, field 'baseline': the baseline (1995) is before the first period published",
     "impossible-baseline": "line 8, field 'baseline': baseline date 2022-02-30 does not exist",
+    "bad-source-url": "line 38, field 'source.url': a source's url must be a web address starting http:// or https://",
+    "objective-without-targets": "field 'objectives[2]': an objective needs weight and indicators and targets, or "
+                                 "'not_measured'",
 }
 # Also run as real processes: parse failures after the snapshot is loaded (one of them once a
 # RecursionError traceback), and the size check before it.
