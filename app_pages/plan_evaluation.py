@@ -111,11 +111,16 @@ def _builder(c) -> tuple[bytes | None, str | None]:
 
 
 def _show(ev: plans.Evaluation) -> None:
+    src = ev.plan.source
     if ev.plan.illustrative:
-        st.warning("Illustration: this is an invented example, not any council's real plan.")
+        st.warning("Illustration: this is an invented example, not any council's real plan." if src is None else
+                   "Illustration, not any council's real plan: its objectives are taken from the published source "
+                   "below; its targets and weights are this example's own reading, not the source's.")
     st.markdown(f"## {ui.md(ev.plan.title)}")
     st.caption(ui.md(f"{ev.place.name} · published {ev.plan.published:%d %B %Y} · baseline {ev.plan.baseline} · "
                      f"compared with {ev.place.peer_label}"))
+    if src is not None:
+        st.info(ui.md(f"Objectives from: {src.citation()}" + (f"\n\n{src.note}" if src.note else "")))
     st.markdown(f"**{ui.md(ev.summary)}**")
     overall = "none judged yet" if ev.overall is None else f"{ev.overall:.0%} met or on track"
     st.info(ui.md(f"Overall (weighted): {overall}. {ev.weights_text}"))
@@ -135,7 +140,17 @@ def _show(ev: plans.Evaluation) -> None:
                         title="Status"), tooltip=["horizon:N", "status:N", "targets:Q"])
     st.altair_chart(chart.properties(height=140), width="stretch")
     for oi, o in enumerate(ev.objectives):
-        with st.expander(ui.md(f"{o.title} ({o.pillar.replace('_', ' ')}, weight {o.weight:.0%})"), expanded=True):
+        pillar = o.pillar.replace('_', ' ')
+        if o.not_measured is not None:  # kept on the page with its reason, never dropped
+            with st.expander(ui.md(f"{o.title} ({pillar}, not weighted: {plans.NOT_MEASURED_WORDS.lower()})"),
+                             expanded=True):
+                if o.note:
+                    st.caption(ui.md(o.note))
+                st.markdown(f"**{plans.NOT_MEASURED_WORDS}.** {ui.md(o.not_measured)}")
+            continue
+        with st.expander(ui.md(f"{o.title} ({pillar}, weight {o.weight:.0%})"), expanded=True):
+            if o.note:
+                st.caption(ui.md(o.note))
             verdict = o.counterfactual_fields()["counterfactual_verdict"]
             if verdict:
                 st.markdown(f"**Compared with similar places: {ui.md(verdict)}**")

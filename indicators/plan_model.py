@@ -11,6 +11,7 @@ import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator,
@@ -35,6 +36,10 @@ AREA_CODE = r"^[A-Z][0-9A-Z]{2}[0-9A-Z]{0,6}$"
 Horizon = Literal["immediate", "medium", "long"]
 Pillar = Literal["economy", "public_services", "environment"]
 Text = Annotated[str, Field(min_length=1, max_length=300)]
+# A cited source's address: long enough for any publisher's page, short enough to show on one line.
+MAX_URL_LENGTH = 500
+# A note or reason written into the plan: a few sentences, shown whole in every report.
+Note = Annotated[str, Field(min_length=1, max_length=600)]
 # A prevention model is named by a bare file name, never a path: the report looks it up among the shipped
 # examples (and, from the command line only, beside the plan file), so an uploaded plan can open nothing else.
 PREVENTION_FILE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,100}\.prevention\.yaml$"
@@ -158,15 +163,82 @@ class Target(_Strict):
         return next(k for k in ("reach", "change", "close_gap", "position") if getattr(self, k) is not None)
 
 
+class Source(_Strict):
+    """The published document a plan's objectives are taken from, cited in every report of the plan.
+
+    Why: a plan transcribed from a published framework must say where its words come from, and say
+    apart what the file adds (targets, weights) so no reader mistakes the example's reading for the
+    publisher's."""
+
+    title: Text = Field(description="the document's title")
+    publisher: Text = Field(description="who published it, e.g. Department of Health and Social Care")
+    url: str | None = Field(None, max_length=MAX_URL_LENGTH, description="its web address (http or https)")
+    published: date | None = Field(None, description="its publication (or last update) date")
+    note: Note | None = Field(None, description="what the plan takes from the source and what it adds itself")
+
+    @field_validator("url")
+    @classmethod
+    def _web_address(cls, v: str | None) -> str | None:
+        """Only a plain http(s) address with a host: the reports make it a link, so nothing else may be."""
+        if v is None:
+            return v
+        parts = urlsplit(v) if not any(c.isspace() or ord(c) < 32 for c in v) else None
+        if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise ValueError("a source's url must be a web address starting http:// or https://, with no spaces")
+        return v
+
+    def citation(self, with_url: bool = True) -> str:
+        """The source in one line, the same in the HTML report, the CSV, the JSON and the page:
+        'Title. Publisher, 21 December 2023. https://…' (the HTML report writes the address as a link)."""
+        text = f"{self.title.rstrip('.')}. {self.publisher}"
+        if self.published is not None:
+            text += f", {self.published.day} {self.published:%B %Y}"
+        return text + (f". {self.url}" if self.url and with_url else ".")
+
+
 class Objective(_Strict):
+    # The same rule as _measured_or_says_why_not, for editors that check a plan against the JSON Schema.
+    model_config = ConfigDict(json_schema_extra={"oneOf": [
+        {"required": ["weight", "indicators", "targets"], "not": {"required": ["not_measured"]}},
+        {"required": ["not_measured"], "not": {"anyOf": [{"required": [k]} for k in
+                                                        ("weight", "indicators", "targets", "prevention_model")]}},
+    ]})
+
     title: Text
     pillar: Pillar
-    weight: float = Field(gt=0, le=1)
-    indicators: list[str] = Field(min_length=1, max_length=10)
-    targets: list[Target] = Field(min_length=1, max_length=20)
+    weight: float | None = Field(None, gt=0, le=1, description="share of the plan; none for an objective "
+                                 "not measured here")
+    indicators: list[str] = Field(default_factory=list, max_length=10)
+    targets: list[Target] = Field(default_factory=list, max_length=20)
+    note: Note | None = Field(None, description="a word on the objective or on how its targets were chosen, "
+                              "shown with it in every report")
+    not_measured: Note | None = Field(
+        None, description="why no indicator here measures this objective: it is kept, shown as not measured in "
+        "the snapshot, with no weight, indicators or targets")
     prevention_model: str | None = Field(
         None, pattern=PREVENTION_FILE, description="a prevention model's file name (no folders): a shipped "
         "example, or from the command line a file beside the plan; the report values each target if met")
+
+    @property
+    def measured(self) -> bool:
+        return self.not_measured is None
+
+    @model_validator(mode="after")
+    def _measured_or_says_why_not(self) -> "Objective":
+        """An objective either has what evaluation needs (a weight, indicators, targets) or says why it has none:
+        a framework's objective with no measure in the data stays in the plan rather than being dropped."""
+        if not self.measured:
+            given = [k for k in ("weight", "prevention_model") if getattr(self, k) is not None]
+            given += [k for k in ("indicators", "targets") if getattr(self, k)]
+            if given:
+                raise ValueError(f"an objective that is not measured has no {', '.join(given)}; give "
+                                 "'not_measured' (the reason) or the measures, not both")
+            return self
+        missing = [k for k in ("weight", "indicators", "targets") if not getattr(self, k)]
+        if missing:
+            raise ValueError(f"an objective needs {' and '.join(missing)}, or 'not_measured' with the reason "
+                             "nothing here measures it")
+        return self
 
     @model_validator(mode="after")
     def _targets_name_an_indicator(self) -> "Objective":
@@ -204,6 +276,7 @@ class Plan(_Strict):
     benchmark: str = Field("england", description="england, region, neighbours or an area code")
     neighbours: Neighbours = Field(default_factory=lambda: Neighbours(set="global"))
     objectives: list[Objective] = Field(min_length=1, max_length=30)
+    source: Source | None = Field(None, description="the published framework the objectives are taken from")
 
     @field_validator("benchmark")
     @classmethod
@@ -243,7 +316,9 @@ class Plan(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> "Plan":
-        total = sum(o.weight for o in self.objectives)
+        if not any(o.measured for o in self.objectives):
+            raise ValueError("objectives: at least one objective must be measured (have indicators and targets)")
+        total = sum(o.weight or 0.0 for o in self.objectives)
         if abs(total - 1) > 1e-6:
             raise ValueError(f"objectives: objective weights must sum to 1 (they sum to {total:g})")
         start = self.published.year

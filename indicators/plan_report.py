@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from . import csv_export
-from .plan_model import HORIZON_YEARS
-from .plans import STATUSES, Evaluation, ObjectiveResult, TargetResult, likelihood
+from .plan_model import HORIZON_YEARS, Source
+from .plans import NOT_MEASURED_WORDS, STATUSES, Evaluation, ObjectiveResult, TargetResult, likelihood
 from .plans import calibration as _calibration
 
 
@@ -620,8 +620,22 @@ def _target_card(t: TargetResult, ev: Evaluation, chart_id: str, if_met: str | N
             f"{_badge(t.status, text=t.status_text)}</h3><table class=\"facts\">{facts}</table>{figure}</article>")
 
 
+def _source_html(src: Source) -> str:
+    """The plan's cited source: its one-line citation, the address as a link (http(s) only), and its note."""
+    link = f" {_link(src.url)}" if src.url else ""
+    note = f"<br><span class=\"muted\">{_esc(src.note)}</span>" if src.note else ""
+    return f"{_esc(src.citation(with_url=False))}{link}{note}"
+
+
 def _objective(o: ObjectiveResult, ev: Evaluation, n: int, if_met: dict[tuple[int, int], Any] | None = None) -> str:
     if_met = if_met or {}
+    note = f"<p class=\"objective-note\">{_esc(o.note)}</p>" if o.note else ""
+    if o.not_measured_text is not None:  # kept in the report, with the plan's reason, never dropped
+        return (f"<section class=\"objective not-measured\"><h2>{n}. {_esc(o.title)}</h2>"
+                f"<p class=\"meta\"><span>Pillar: <strong>{_esc(PILLAR_NAMES.get(o.pillar, o.pillar))}</strong></span>"
+                f"<span>Weight: <strong>none</strong></span><span>Targets: <strong>none</strong></span></p>"
+                f"{note}<p class=\"not-measured-reason\"><strong>{_esc(NOT_MEASURED_WORDS)}.</strong> "
+                f"{_esc(o.not_measured)}</p></section>")
     cards = "".join(_target_card(t, ev, f"c{n}-{i}", getattr(if_met.get((n - 1, i - 1)), "text", None))
                     for i, t in enumerate(o.targets, 1))
     counts = {s: sum(t.status == s for t in o.targets) for s in STATUSES}
@@ -629,7 +643,7 @@ def _objective(o: ObjectiveResult, ev: Evaluation, n: int, if_met: dict[tuple[in
     return (f"<section class=\"objective\"><h2>{n}. {_esc(o.title)}</h2>"
             f"<p class=\"meta\"><span>Pillar: <strong>{_esc(PILLAR_NAMES.get(o.pillar, o.pillar))}</strong></span>"
             f"<span>Weight: <strong>{o.weight:.0%}</strong> of the plan</span>"
-            f"<span>Targets: <strong>{len(o.targets)}</strong> ({_esc(tally)})</span></p>"
+            f"<span>Targets: <strong>{len(o.targets)}</strong> ({_esc(tally)})</span></p>{note}"
             f"<p class=\"counterfactual\"><strong>Compared with similar places:</strong> {_esc(o.counterfactual)}</p>"
             f"{_counterfactual_facts(o)}{cards}</section>")
 
@@ -841,6 +855,8 @@ td.share{font-weight:700}
 .k-plan{border-left:2px dotted #777;width:0;height:1rem;margin-left:1rem;margin-right:1.3rem}
 .objective .meta{display:flex;flex-wrap:wrap;gap:.3rem 1.5rem;margin:.3rem 0;color:var(--muted)}
 .objective .meta strong{color:var(--ink)}
+.objective-note{margin:.3rem 0;font-style:italic}
+.not-measured-reason{margin:.4rem 0 1rem;padding:.5rem .8rem;border:2px dashed #777}
 .counterfactual{margin:.4rem 0 1rem;padding:.5rem .8rem;background:var(--soft);font-size:.95rem}
 table.counterfactual-facts{margin:-.6rem 0 1rem}table.counterfactual-facts th{width:11rem}table.counterfactual-facts caption{position:absolute;left:-10000px}
 article.target{border:1px solid var(--rule);border-left:8px solid #999;border-radius:.3rem;padding:.6rem 1rem .8rem;
@@ -913,14 +929,17 @@ def to_html(ev: Evaluation, prevention: dict[tuple[int, int], Any] | None = None
         prevention = _linked(ev).prevention
     banner = ""
     if plan.illustrative:
+        made = ("Its objectives are taken from the published source named below; its targets and weights are this "
+                "example's own reading, not the source's and not those" if plan.source is not None else
+                "This example plan was invented to show how Good Growth reads a plan. Its targets are not those")
         banner = ("<p class=\"banner\" role=\"note\">Illustration: not any council's real plan"
-                  "<small>This example plan was invented to show how Good Growth reads a plan. Its targets are not "
-                  "those of any council or combined authority.</small></p>")
+                  f"<small>{made} of any council or combined authority.</small></p>")
     snap = ev.snapshot or {}
     horizon_notes = {k: f"({lo}–{hi} years)" for k, (lo, hi) in HORIZON_YEARS.items()}
     source = f" <span class=\"muted\">({_esc(snap.get('source'))})</span>" if snap.get("source") else ""
     about = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in [
         ("Place", _place_line(ev)),
+        *([("Objectives from", _source_html(plan.source))] if plan.source is not None else []),
         ("Plan published", _esc(_long_date(plan.published))),
         ("Baseline", _esc(plan.baseline)),
         ("Benchmark", _esc(_benchmark_words(plan.benchmark))),
@@ -929,6 +948,8 @@ def to_html(ev: Evaluation, prevention: dict[tuple[int, int], Any] | None = None
         ("Data snapshot", _esc(_long_date(snap.get("created_at"))) + source),
     ])
     n_targets = sum(len(o.targets) for o in ev.objectives)
+    unmeasured = sum(o.not_measured is not None for o in ev.objectives)
+    unmeasured_words = f" ({unmeasured} not measured in the snapshot)" if unmeasured else ""
     objectives = "".join(_objective(o, ev, i, prevention) for i, o in enumerate(ev.objectives, 1))
     attribution = "".join(f"<p>{_esc(a)}</p>" for a in (snap.get("attribution") or []))
     return f"""<!DOCTYPE html>
@@ -951,7 +972,7 @@ def to_html(ev: Evaluation, prevention: dict[tuple[int, int], Any] | None = None
 <main>
 <section class="overview">
 <h2>Summary</h2>
-<p>{len(ev.objectives)} objectives, {n_targets} targets.{_overall_text(ev)}</p>
+<p>{len(ev.objectives)} objectives{unmeasured_words}, {n_targets} targets.{_overall_text(ev)}</p>
 <p class="weights">{_esc(ev.weights_text)}</p>
 {_rollup_table(ev.by_horizon, "horizon", HORIZON_NAMES, "Targets by horizon", horizon_notes)}
 {_rollup_table(ev.by_pillar, "pillar", PILLAR_NAMES, "Targets by pillar")}

@@ -31,7 +31,7 @@ from __future__ import annotations
 import functools
 import math
 from collections import Counter
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,10 @@ from .plan_weights import PLAN as PLAN_WEIGHTS
 from .plan_weights import RollupWeights
 
 STATUSES = ("met", "on track", "at risk", "off track", "too early", "too few points", "no data")
+# What an objective with no measure in the snapshot shows where a target would show its status: it is not
+# a target status (no roll-up counts it), but its row in the CSV and JSON says it is there and why.
+NOT_MEASURED = "not measured"
+NOT_MEASURED_WORDS = "Not measured in the snapshot"
 # Statuses that judge progress (the others say why progress cannot be judged).
 JUDGED = ("met", "on track", "at risk", "off track")
 # On track needs at least an even chance; under one in ten is off track; in between, at risk.
@@ -154,11 +158,19 @@ class TargetResult:
 class ObjectiveResult:
     title: str
     pillar: str
-    weight: float
+    weight: float | None  # None for an objective not measured here
     targets: list[TargetResult]
     counterfactual: str
     did: dict[str, Any] | None
     synthetic: dict[str, Any] | None = None
+    note: str | None = None
+    # why no indicator in the snapshot measures it (the plan's own words); None when it is measured
+    not_measured: str | None = None
+
+    @property
+    def not_measured_text(self) -> str | None:
+        """The words every report shows in place of an unmeasured objective's targets."""
+        return None if self.not_measured is None else f"{NOT_MEASURED_WORDS}. {self.not_measured}"
 
     def counterfactual_fields(self) -> dict[str, Any]:
         """The synthetic-control comparison as flat fields (the same in CSV rows and JSON)."""
@@ -190,29 +202,41 @@ class Evaluation:
 
     @property
     def weights_text(self) -> str:
-        return self.weights.describe([o.pillar for o in self.objectives])
+        return self.weights.describe(_weighted_pillars(self.objectives))
 
     def rows(self) -> pd.DataFrame:
-        """One row per target: the same content for CSV, JSON and the HTML report. Only a plan that
-        links a prevention model has its columns (empty on targets of objectives that link none)."""
+        """One row per target, and one per objective not measured here (status 'not measured', the reason in
+        'reason'), so a spreadsheet never loses an objective: the same content for CSV, JSON and the HTML
+        report. Only a plan that links a prevention model has its columns (empty on targets of objectives that
+        link none); only a plan that cites a source, or notes an objective, has those columns."""
+        drawn = ("series", "fit_path", "projection_path")
+        blank = {f.name: None for f in fields(TargetResult) if f.name not in drawn}
+        cited = source_fields(self.plan)
+        noted = any(o.note for o in self.objectives)
         recs = []
         for oi, o in enumerate(self.objectives):
+            extra = {**({"objective_note": o.note} if noted else {}), **cited}
+            if o.not_measured is not None:
+                r = {**blank, "objective": o.title, "pillar": o.pillar, "status": NOT_MEASURED,
+                     "reason": o.not_measured_text, "counterfactual": None, **o.counterfactual_fields()}
+                recs.append({"plan": self.plan.title, "place": self.place.name, **r, **extra})
             for ti, t in enumerate(o.targets):
                 r = asdict(t)
-                for drawn in ("series", "fit_path", "projection_path"):
-                    r.pop(drawn)
+                for name in drawn:
+                    r.pop(name)
                 r["counterfactual"] = o.counterfactual
                 r.update(o.counterfactual_fields())
                 if self.prevention and (oi, ti) in self.prevention:
                     r.update(self.prevention[(oi, ti)].fields())
                 r["rollup_weights"] = self.weights_text
-                recs.append({"plan": self.plan.title, "place": self.place.name, **r})
+                recs.append({"plan": self.plan.title, "place": self.place.name, **r, **extra})
         return pd.DataFrame(recs)
 
     def to_json(self) -> dict[str, Any]:
         rows = self.rows().replace({np.nan: None})
         return {
-            "plan": self.plan.title, "illustrative": self.plan.illustrative, "place": self.place.name,
+            "plan": self.plan.title, "illustrative": self.plan.illustrative, "source": source_json(self.plan),
+            "place": self.place.name,
             "place_codes": self.place.codes, "published": self.plan.published.isoformat(),
             "baseline": str(self.plan.baseline), "evaluated_at": self.evaluated_at, "summary": self.summary,
             "similar_places": self.place.peer_label, "peer_codes": self.place.peers,
@@ -222,10 +246,27 @@ class Evaluation:
             "by_horizon": self.by_horizon.astype(object).where(self.by_horizon.notna(), None).to_dict(orient="records"),
             "by_pillar": self.by_pillar.astype(object).where(self.by_pillar.notna(), None).to_dict(orient="records"),
             "targets": rows.to_dict(orient="records"),
-            "objectives": [{"title": o.title, "counterfactual": o.counterfactual,
+            "objectives": [{"title": o.title, "pillar": o.pillar, "weight": o.weight, "note": o.note,
+                            "measured": o.not_measured is None, "not_measured": o.not_measured,
+                            "counterfactual": o.counterfactual or None,
                             "counterfactual_weights": (o.synthetic or {}).get("weights"), **o.counterfactual_fields()}
                            for o in self.objectives],
         }
+
+
+def source_fields(plan: Plan) -> dict[str, Any]:
+    """The plan's cited source as flat CSV columns (none when it cites none): the citation in one line, its
+    address on its own (a spreadsheet can follow it) and what the plan takes from it."""
+    src = plan.source
+    if src is None:
+        return {}
+    return {"plan_source": src.citation(), "plan_source_url": src.url, "plan_source_note": src.note}
+
+
+def source_json(plan: Plan) -> dict[str, Any] | None:
+    """The plan's cited source for the JSON report: its fields as written, and the one-line citation."""
+    src = plan.source
+    return None if src is None else {**src.model_dump(mode="json"), "citation": src.citation()}
 
 
 # ---------------------------------------------------------------- the place
@@ -620,9 +661,12 @@ def evaluate(ctx: query.Context, plan: Plan, weights: RollupWeights = PLAN_WEIGH
     place = resolve_place(ctx, plan)
     objectives = []
     for o in plan.objectives:
+        if not o.measured:  # kept, with its reason; nothing to evaluate or compare
+            objectives.append(ObjectiveResult(o.title, o.pillar, None, [], "", None, None, o.note, o.not_measured))
+            continue
         results = [evaluate_target(ctx, plan, place, o, t) for t in o.targets]
         line, did, synthetic = _counterfactual(ctx, plan, place, o)
-        objectives.append(ObjectiveResult(o.title, o.pillar, o.weight, results, line, did, synthetic))
+        objectives.append(ObjectiveResult(o.title, o.pillar, o.weight, results, line, did, synthetic, o.note))
     snap = ctx.snapshot.manifest
     ev = Evaluation(plan, place, objectives, pd.DataFrame(), pd.DataFrame(), "",
                     datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -634,7 +678,7 @@ def evaluate(ctx: query.Context, plan: Plan, weights: RollupWeights = PLAN_WEIGH
 def reweight(ev: Evaluation, weights: RollupWeights) -> Evaluation:
     """The same evaluation rolled up with other weights: only the roll-ups, the overall share and the
     summary change (no target is evaluated again, so a page can switch weights at no cost)."""
-    share = weights.objective_weights([o.pillar for o in ev.objectives], [o.weight for o in ev.objectives])
+    share = weights.objective_weights(_weighted_pillars(ev.objectives), [o.weight or 0.0 for o in ev.objectives])
     rows = pd.DataFrame([{"horizon": t.horizon, "pillar": t.pillar, "status": t.status, "weight": w / len(o.targets)}
                          for o, w in zip(ev.objectives, share) for t in o.targets],
                         columns=["horizon", "pillar", "status", "weight"])
@@ -644,6 +688,12 @@ def reweight(ev: Evaluation, weights: RollupWeights) -> Evaluation:
     share_all = overall["share_met_or_on_track"].iloc[0] if len(overall) else None
     return replace(ev, by_horizon=by_h, by_pillar=by_p, summary=_summary(by_p), weights=weights,
                    overall=None if share_all is None or pd.isna(share_all) else float(share_all))
+
+
+def _weighted_pillars(objectives) -> list[str]:
+    """Each objective's pillar, or 'none' for one the snapshot does not measure (it has no weight, so it
+    neither receives a pillar's share nor makes a pillar count as present)."""
+    return [o.pillar if o.weight else "none" for o in objectives]
 
 
 def _rollup(rows: pd.DataFrame, by: str, order: list[str]) -> pd.DataFrame:

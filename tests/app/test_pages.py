@@ -569,6 +569,19 @@ def test_every_example_plan(example, caplog):
     assert at.query_params.get("example") == example
 
 
+def test_a_plan_from_a_published_framework_cites_it_and_keeps_the_objectives_it_does_not_measure(caplog):
+    at = open_page(PLAN, {"example": "leeds-ascof-2023-24.yaml"})
+    assert_clean(at, caplog)
+    cited = " ".join(i.value for i in at.info)
+    assert "Objectives from" in cited and "Department of Health and Social Care, 21 December 2023" in cited
+    assert "www.gov.uk/government/publications/adult-social-care-outcomes-framework" in cited
+    assert any("example's own reading" in w.value for w in at.warning)
+    unmeasured = [e for e in at.expander if "not measured in the snapshot" in e.label]
+    assert [e.label.split(":")[0] for e in unmeasured] == ["Safety", "Social connections",
+                                                          "Continuity and quality of care"]
+    assert "Not measured in the snapshot" in texts(at)
+
+
 def test_every_example_can_be_picked_from_the_selectbox(caplog):
     at = open_page(PLAN)
     assert at.selectbox(key="example_select").options == EXAMPLES

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from indicators.plan_model import load_plan
-from indicators.plans import STATUSES
+from indicators.plans import NOT_MEASURED, STATUSES
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "plans" / "examples").glob("*.yaml"))
@@ -59,6 +59,11 @@ HOSTILE: dict[str, bytes] = {
     # refused against the data: the baseline predates every published value
     "baseline-before-series": VALID.replace("baseline: 2022", "baseline: 1995").encode(),
     "impossible-baseline": VALID.replace("baseline: 2022", 'baseline: "2022-02-30"').encode(),
+    # a cited source whose address is not a web address (the reports would make it a link)
+    "bad-source-url": (VALID + "source:\n  title: A framework\n  publisher: A department\n"
+                       "  url: javascript:alert(1)\n").encode(),
+    # an objective with neither targets nor the reason it has none
+    "objective-without-targets": (VALID + "  - {title: Safety, pillar: public_services}\n").encode(),
 }
 EXPECT = {  # a fragment of the one error line, beyond the file path
     "empty": "empty", "null": "empty", "list": "must be a mapping", "alias-bomb": "not allowed",
@@ -69,6 +74,9 @@ EXPECT = {  # a fragment of the one error line, beyond the file path
                        "at the baseline",
     "baseline-before-series": "line 8, field 'baseline': the baseline (1995) is before the first period published",
     "impossible-baseline": "line 8, field 'baseline': baseline date 2022-02-30 does not exist",
+    "bad-source-url": "line 38, field 'source.url': a source's url must be a web address starting http:// or https://",
+    "objective-without-targets": "field 'objectives[2]': an objective needs weight and indicators and targets, or "
+                                 "'not_measured'",
 }
 # Also run as real processes: parse failures after the snapshot is loaded (one of them once a
 # RecursionError traceback), and the size check before it.
@@ -132,13 +140,17 @@ def test_csv_rows_match_json_targets(runs, plan: Path):
 
     data = json.loads(json_out.read_text(encoding="utf-8"), parse_constant=no_nan)
     rows = list(csv.DictReader(io.StringIO(csv_out.read_text(encoding="utf-8"))))
-    expected = sum(len(o.targets) for o in load_plan(plan.read_bytes(), str(plan)).objectives)
+    # one row per target, and one per objective not measured in the snapshot (kept, never dropped)
+    expected = sum(len(o.targets) or 1 for o in load_plan(plan.read_bytes(), str(plan)).objectives)
     assert len(rows) == len(data["targets"]) == expected
-    assert [r["indicator_id"] for r in rows] == [t["indicator_id"] for t in data["targets"]]
+    assert [r["indicator_id"] for r in rows] == [t["indicator_id"] or "" for t in data["targets"]]
     assert [r["status"] for r in rows] == [t["status"] for t in data["targets"]]
-    assert {t["status"] for t in data["targets"]} <= set(STATUSES)
+    assert {t["status"] for t in data["targets"]} <= {*STATUSES, NOT_MEASURED}
     assert data["illustrative"] is True
-    for t in data["targets"]:  # each target carries its chance, central projection, interval and baseline period
+    for t in data["targets"]:
+        if t["status"] == NOT_MEASURED:
+            assert t["reason"] and t["indicator_id"] is None and t["target_value"] is None
+            continue  # each target carries its chance, central projection, interval and baseline period
         assert {"probability", "projected_value", "projection_low", "projection_high", "status", "baseline_period",
                 "baseline_rule"} <= set(t)
         if t["probability"] is not None:

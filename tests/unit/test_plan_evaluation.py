@@ -693,7 +693,7 @@ def test_summary_names_how_many_judged_targets_each_share_rests_on():
 # ------------------------------------------------------------------ the example plans
 
 @pytest.mark.parametrize("name", ["cambridge-housing-illustrative", "fylde-coast-footprint-illustrative",
-                                  "greater-manchester-illustrative"])
+                                  "greater-manchester-illustrative", "leeds-ascof-2023-24"])
 def test_no_example_target_is_on_track_while_its_central_projection_misses(ctx, monkeypatch, name):
     from pathlib import Path
 

@@ -373,6 +373,73 @@ def test_weights_that_do_not_sum_to_one_point_at_objectives():
     assert err.line in (5, 6)  # the key, or its first item (see test_block_valued_fields_are_reported_at_the_key_line)
 
 
+# ------------------------------------------------------------------ a cited source and objectives not measured
+
+SOURCED = BASE + """\
+source:                         # line 17
+  title: A published framework  # line 18
+  publisher: A department       # line 19
+  url: https://www.gov.uk/x     # line 20
+  published: 2023-12-21         # line 21
+"""
+
+UNMEASURED = BASE + """\
+  - title: Safety               # line 17
+    pillar: public_services     # line 18
+    not_measured: no indicator of it in the snapshot   # line 19
+"""
+
+
+def test_a_plan_may_cite_its_source_and_the_citation_is_one_line():
+    plan = load_plan(SOURCED.encode(), SOURCE)
+    assert plan.source is not None and plan.source.url == "https://www.gov.uk/x"
+    assert plan.source.citation() == "A published framework. A department, 21 December 2023. https://www.gov.uk/x"
+    assert plan.source.citation(with_url=False) == "A published framework. A department, 21 December 2023."
+    assert load_plan(BASE.encode(), SOURCE).source is None  # optional
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "ftp://example.org/a", "www.gov.uk/x", "https://",
+                                 '"https://a.example/b c"', "data:text/html,hi", '"https://a.example/\\tb"'])
+def test_a_source_url_that_is_not_a_web_address_names_its_line_and_field(url):
+    body = edit(SOURCED, "url: https://www.gov.uk/x     # line 20", f"url: {url}   # line 20")
+    err = refuse(body, line=20, field="source.url", match="must be a web address starting http:// or https://")
+    assert "\n" not in str(err)
+
+
+def test_an_overlong_source_url_is_refused():
+    long = "https://a.example/" + "x" * plan_model.MAX_URL_LENGTH
+    body = edit(SOURCED, "url: https://www.gov.uk/x     # line 20", f"url: {long}   # line 20")
+    refuse(body, line=20, field="source.url", match=f"at most {plan_model.MAX_URL_LENGTH} characters")
+
+
+def test_a_source_needs_a_title_and_a_publisher():
+    refuse(edit(SOURCED, "  publisher: A department       # line 19\n", ""), field="source.publisher",
+           match="Field required")
+
+
+def test_an_objective_not_measured_is_kept_without_weight_indicators_or_targets():
+    plan = load_plan(UNMEASURED.encode(), SOURCE, indicators={"ind-a"})
+    safety = plan.objectives[1]
+    assert not safety.measured and safety.not_measured == "no indicator of it in the snapshot"
+    assert safety.weight is None and safety.indicators == [] and safety.targets == []
+
+
+def test_an_objective_not_measured_may_not_also_carry_measures():
+    body = UNMEASURED + "    weight: 0.5\n    indicators: [ind-a]\n"
+    refuse(body, line=17, field="objectives[1]", match="not measured has no weight, indicators")
+
+
+def test_an_objective_with_no_targets_must_say_why_it_is_not_measured():
+    body = edit(UNMEASURED, "    not_measured: no indicator of it in the snapshot   # line 19\n", "")
+    refuse(body, line=17, field="objectives[1]", match="needs weight and indicators and targets, or 'not_measured'")
+
+
+def test_a_plan_with_no_objective_measured_is_refused():
+    body = """title: t\nplace: {code: E07000008}\npublished: 2024-06-01\nbaseline: 2022\nobjectives:
+  - {title: Safety, pillar: public_services, not_measured: nothing measures it}\n"""
+    refuse(body, field="objectives", match="at least one objective must be measured")
+
+
 def test_target_with_two_types():
     body = edit(BASE, "reach: 12 ", "change: {by: 1}\n        reach: 12 ")
     refuse(body, line=14, field="objectives[0].targets[0]", match=r"exactly one of .*\(found reach, change\)")
@@ -589,7 +656,7 @@ def test_examples_exist():
 def test_example_validates_against_the_pydantic_model(path):
     plan = load_plan(path.read_bytes(), str(path))
     assert plan.illustrative is True  # examples must never pass for a council's real plan
-    assert abs(sum(o.weight for o in plan.objectives) - 1) < 1e-9
+    assert abs(sum(o.weight or 0.0 for o in plan.objectives) - 1) < 1e-9  # an objective not measured has none
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
@@ -615,6 +682,18 @@ def test_json_schema_rejects_what_the_model_rejects():
     bad_weight = json.loads(json.dumps(good))
     bad_weight["objectives"][0]["weight"] = "heavy"
     assert not validator.is_valid(bad_weight)
+    unmeasured = json.loads(json.dumps(yaml.safe_load(UNMEASURED), default=str))
+    assert validator.is_valid(unmeasured)
+    both = json.loads(json.dumps(unmeasured))
+    both["objectives"][1]["weight"] = 0.5
+    assert not validator.is_valid(both)  # not measured, yet weighted
+    neither = json.loads(json.dumps(unmeasured))
+    del neither["objectives"][1]["not_measured"]
+    assert not validator.is_valid(neither)  # no targets and no reason
+    sourced = json.loads(json.dumps(yaml.safe_load(SOURCED), default=str))
+    assert validator.is_valid(sourced)
+    sourced["source"]["url"] = "x" * (plan_model.MAX_URL_LENGTH + 1)
+    assert not validator.is_valid(sourced)
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)

@@ -115,6 +115,7 @@ def test_each_status_is_written_once_per_target_with_that_status(report):
     ev, _, doc = report
     written = Counter(t.strip() for t in doc.text_in_class("target-status"))
     expected = Counter(ev.rows()["status"])
+    expected.pop(plans.NOT_MEASURED, None)  # an objective not measured has a row but no target card
     assert written == expected
     assert set(written) <= set(STATUSES)
 
