@@ -171,3 +171,21 @@ def test_cli_rolls_up_with_residents_weights_from_the_database(tmp_path):
     assert data["weights"]["economy"] == pytest.approx(0.67)  # 8 / (8 + 4), to a whole per cent
     assert data["weights"]["text"].startswith(f"Scored with Greater Manchester residents' priorities, n = "
                                               f"{MIN_RESPONSES}")
+
+
+def test_residents_weights_skip_objectives_the_snapshot_does_not_measure():
+    """A framework's objective with no measure here has no weight: the residents' split goes to the
+    measured objectives only, and nothing becomes NaN (the ASCOF example has three such objectives)."""
+    from indicators import query
+    from indicators.plan_model import load_plan
+
+    path = ROOT / "plans" / "examples" / "leeds-ascof-2023-24.yaml"
+    ctx = query.context()
+    plan = load_plan(path.read_bytes(), path.name, set(ctx.catalogue.ids()), set(ctx.names.index))
+    own = plans.evaluate(ctx, plan)
+    mixed = plans.reweight(own, plan_weights.RollupWeights(0.7, "Leeds", 40))
+    assert any(o.weight is None for o in own.objectives)
+    # every ASCOF objective is a public-service one: the residents' split has nothing to move
+    assert "the plan's own objective weights stand" in mixed.weights_text
+    assert mixed.overall == pytest.approx(own.overall)
+    assert mixed.by_pillar["share_met_or_on_track"].notna().all()
