@@ -6,13 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from data_sources.settings import get_settings
-from indicators.priorities import MIN_RESPONSES, ResponseStore, migrate
-from indicators.priorities.store import submission
-from indicators.priorities.weights import ECONOMY, SERVICES
+from indicators.priorities import MIN_RESPONSES
+from tests.app.test_priorities import db, seed  # noqa: F401 (db is a fixture used by name)
 from tests.support.apptest import assert_clean, texts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,24 +17,6 @@ APP = str(ROOT / "app.py")
 PAGE = "app_pages/plan_evaluation.py"
 GM_PLAN, GM = "greater-manchester-illustrative.yaml", "E47000001"  # 0.5 economy, 0.5 public services
 FOOTPRINT_PLAN = "fylde-coast-footprint-illustrative.yaml"
-
-
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    url = f"sqlite:///{tmp_path / 'db' / 'priorities.db'}"
-    monkeypatch.setenv("GOOD_GROWTH_DATABASE_URL", url)
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
-
-
-def seed(url: str, areacd: str, n: int) -> None:
-    migrate(url)
-    store = ResponseStore(url)
-    ratings = {**{t: 8 for t in ECONOMY}, **{t: 4 for t in SERVICES}, "environment": 5}
-    for i in range(n):
-        store.submit(submission(areacd=areacd, session_token=f"plan-page-session-{i:06d}", ratings=ratings))
-    store.dispose()
 
 
 def open_plan(params: dict[str, str]) -> AppTest:

@@ -29,8 +29,7 @@ import pytest
 
 from indicators import plan_report, plan_weights, plans
 from indicators.plan_model import Plan
-from indicators.priorities import MIN_RESPONSES, PrioritiesError, ResponseStore, THEMES, migrate
-from indicators.priorities.store import submission
+from indicators.priorities import MIN_RESPONSES, PrioritiesError, THEMES
 from indicators.priorities.weights import ECONOMY, SERVICES, community_weights
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,13 +156,10 @@ def test_cli_refuses_residents_weights_with_too_few_responses_in_one_line(tmp_pa
 
 
 def test_cli_rolls_up_with_residents_weights_from_the_database(tmp_path):
+    from tests.app.test_priorities import seed
+
     url = f"sqlite:///{tmp_path / 'priorities.db'}"
-    migrate(url)
-    store = ResponseStore(url)
-    ratings = {**{t: 8 for t in ECONOMY}, **{t: 4 for t in SERVICES}, "environment": 5}
-    for i in range(MIN_RESPONSES):
-        store.submit(submission(areacd=GM, session_token=f"cli-session-{i:06d}", ratings=ratings))
-    store.dispose()
+    seed(url, GM, MIN_RESPONSES)
     done = run_cli(url, "--weights", "residents", "--format", "json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
