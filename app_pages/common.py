@@ -62,6 +62,21 @@ def ctx() -> query.Context:
 
 
 @contextmanager
+def fragment_context() -> Iterator[None]:
+    """Inside an st.fragment: a fragment rerun runs only the fragment, outside app.py's
+    pinned_context, so pin this run's context (with the visitor's local data) for the fragment too.
+    Within a full run the context is already pinned and is left as it is."""
+    if getattr(_run, "context", None) is not None:
+        yield
+        return
+    _run.context = query.context(local=local_state.current_layer())
+    try:
+        yield
+    finally:
+        _run.context = None
+
+
+@contextmanager
 def pinned_context() -> Iterator[None]:
     """Load the snapshot once for this run and serve it to every ctx() call inside the block.
 
@@ -420,6 +435,19 @@ class CompactDeck(pdk.Deck):
 
     def to_json(self) -> str:
         return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+
+
+class SerialisedDeck(pdk.Deck):
+    """A deck whose JSON was built earlier (and cached): st.pydeck_chart asks only for to_json()
+    and the tooltip, so a map shared by every visitor is serialised once, not on every page view
+    (half a megabyte of JSON costs tens of milliseconds of server CPU each time)."""
+
+    def __init__(self, spec: str, tooltip: dict | bool | None = None) -> None:
+        super().__init__(layers=[], map_provider=None, map_style=NO_BASEMAP, tooltip=tooltip or False)
+        self._spec = spec
+
+    def to_json(self) -> str:
+        return self._spec
 
 
 # The mouse wheel scrolls the page, not the map (a reader scrolling past a map should not get stuck

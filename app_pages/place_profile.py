@@ -68,20 +68,36 @@ def main() -> None:
         st.warning(f"No data is published for {ui.md(facts['areanm'])} at this level. Try another level in the sidebar.")
         return
     place = profile.place_context(c, sel.place, level, bench)
-    bench_name = place.benchmark_name
     st.markdown(PRINT_CSS, unsafe_allow_html=True)
-    _headline(prof, bench_name)
+    _headline(prof, place.benchmark_name)
     ui.local_data_note(c, prof["indicator_id"].tolist())
+    _sections(place, facts["areanm"])
+
+
+# A fragment: choosing another tab reruns only the tabs, not the sidebar, heading and verdict row.
+@st.fragment
+def _sections(place: profile.PlaceContext, place_name: str) -> None:
+    with ui.friendly_errors(), ui.fragment_context():  # a fragment rerun happens outside main()
+        _tabs(place, place_name)
+
+
+def _tabs(place: profile.PlaceContext, place_name: str) -> None:
+    """The four views of the place. The tabs know which one is open (a tab switch reruns this
+    fragment), so the neighbour map, the one view that needs a half-megabyte map and the deck.gl
+    viewer in the browser, is drawn only when its tab is opened."""
+    areacd, level, bench, bench_name = place.areacd, place.level, place.benchmark, place.benchmark_name
+    prof = _profile(ui.created_at(), areacd, level, bench)
     tab_profile, tab_table, tab_neighbours, tab_deprivation = st.tabs(
-        ["Profile", "All indicators (table)", "Statistical neighbours", "Deprivation and rural–urban"])
+        ["Profile", "All indicators (table)", "Statistical neighbours", "Deprivation and rural–urban"],
+        key="profile_tab", on_change="rerun")
     with tab_profile:
-        _rows(sel.place, level, bench, facts["areanm"], bench_name)
+        _rows(areacd, level, bench, place_name, bench_name)
     with tab_table:
-        _table(prof, bench_name, sel.place)
+        _table(prof, bench_name, areacd)
     with tab_neighbours:
-        _neighbours(c, place, level)
+        _neighbours(ui.ctx(), place, show_map=bool(tab_neighbours.open))
     with tab_deprivation:
-        profile_deprivation.render(sel.place)
+        profile_deprivation.render(areacd)
 
 
 def _headline(prof: pd.DataFrame, bench_name: str) -> None:
@@ -184,7 +200,7 @@ def _table(prof: pd.DataFrame, bench_name: str, areacd: str) -> None:
     ui.download_csv(numbers, f"profile-{areacd}.csv")
 
 
-def _neighbours(c, place, level: str) -> None:
+def _neighbours(c, place: profile.PlaceContext, show_map: bool = True) -> None:
     if not place.peers:
         st.info("The ONS publishes no statistical neighbours for this area.")
         return
@@ -193,18 +209,31 @@ def _neighbours(c, place, level: str) -> None:
     with left:
         st.markdown(f"**ONS {place.peer_kind} statistical neighbours**, most similar first:")
         st.markdown("\n".join(f"{i + 1}. {n}" for i, n in enumerate(names)))
+    if not show_map:
+        return
     with right:
-        gdf = geo.boundaries(c, "ltla")
-        props = pd.DataFrame({"areacd": gdf["areacd"]})
-        props["fill"] = [[213, 0, 0, 240] if a == place.areacd else [49, 104, 142, 220] if a in place.peers
-                         else [220, 220, 220, 160] for a in props["areacd"]]
-        props["name"] = gdf["areanm"].astype(str)  # a plain-text tooltip: shown as written
-        layers = ui.area_layers(geo.feature_collection(gdf, props), geo.borders(c, "ltla"),
-                                border_rgba=(255, 255, 255, 140))
-        view = pdk.ViewState(latitude=54.4, longitude=-3.0, zoom=4.3)
-        st.pydeck_chart(ui.deck(layers, view, {"text": "{name}"}), height=420, key="neighbour_map",
+        spec = _neighbour_map(ui.created_at(), place.areacd, tuple(place.peers))
+        st.pydeck_chart(ui.SerialisedDeck(spec, NEIGHBOUR_TOOLTIP), height=420, key="neighbour_map",
                         alt=f"Map of {place.areanm} and its statistical neighbours, listed beside the map.")
         st.caption("Red: the place. Blue: its statistical neighbours. Grey: other districts.")
+
+
+NEIGHBOUR_TOOLTIP = {"text": "{name}"}  # a plain-text tooltip: names are shown as written
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _neighbour_map(created_at: str, areacd: str, peers: tuple[str, ...]) -> str:
+    """The neighbour map's deck as JSON, built once per place for every visitor."""
+    c = ui.ctx()
+    gdf = geo.boundaries(c, "ltla")
+    props = pd.DataFrame({"areacd": gdf["areacd"]})
+    props["fill"] = [[213, 0, 0, 240] if a == areacd else [49, 104, 142, 220] if a in peers
+                     else [220, 220, 220, 160] for a in props["areacd"]]
+    props["name"] = gdf["areanm"].astype(str)
+    layers = ui.area_layers(geo.feature_collection(gdf, props), geo.borders(c, "ltla"),
+                            border_rgba=(255, 255, 255, 140))
+    view = pdk.ViewState(latitude=54.4, longitude=-3.0, zoom=4.3)
+    return ui.deck(layers, view, NEIGHBOUR_TOOLTIP).to_json()
 
 
 with ui.friendly_errors():
