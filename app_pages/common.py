@@ -450,6 +450,17 @@ class SerialisedDeck(pdk.Deck):
         return self._spec
 
 
+def vega_spec(chart: Any) -> dict[str, Any]:
+    """The Vega-Lite spec st.altair_chart sends for an Altair chart, its data as Arrow datasets.
+
+    Why: Altair validates the whole chart against the Vega-Lite schema each time it is converted,
+    tens of milliseconds per chart per page view. A page caches this spec per view in
+    st.cache_data and draws it with st.vega_lite_chart, which sends exactly what st.altair_chart
+    would have sent. Streamlit's own converter is used so the two cannot drift apart."""
+    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
+    return _convert_altair_to_vega_lite_spec(chart)
+
+
 # The mouse wheel scrolls the page, not the map (a reader scrolling past a map should not get stuck
 # zooming it); drag, double-click, pinch and the page's zoom buttons still move it. deck.gl's
 # MapController options, passed through Streamlit's deck.gl component unchanged.
@@ -595,10 +606,16 @@ def note_benchmark_fallback(sel: Selection, place: str | None) -> None:
         st.caption("Every area is compared with England; choose a place to compare with its own nation.")
 
 
-def download_csv(frame: pd.DataFrame, name: str, label: str = "Download this table (CSV)") -> None:
-    """Every CSV download: text cells that a spreadsheet would run as a formula are neutralised."""
-    st.download_button(label, csv_export.to_csv(frame).encode("utf-8"), file_name=name, mime="text/csv",
-                       key=f"dl-{name}")
+def download_csv(frame: pd.DataFrame | bytes, name: str, label: str = "Download this table (CSV)") -> None:
+    """Every CSV download: text cells that a spreadsheet would run as a formula are neutralised.
+    `frame` may be the bytes csv_bytes made earlier (a page that caches its table caches these too)."""
+    data = frame if isinstance(frame, bytes) else csv_bytes(frame)
+    st.download_button(label, data, file_name=name, mime="text/csv", key=f"dl-{name}")
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """The table as a download_csv file (UTF-8, formula-like cells neutralised)."""
+    return csv_export.to_csv(frame).encode("utf-8")
 
 
 __all__ = ["scoring"]
