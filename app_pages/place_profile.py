@@ -86,14 +86,13 @@ def _tabs(place: profile.PlaceContext, place_name: str) -> None:
     fragment), so the neighbour map, the one view that needs a half-megabyte map and the deck.gl
     viewer in the browser, is drawn only when its tab is opened."""
     areacd, level, bench, bench_name = place.areacd, place.level, place.benchmark, place.benchmark_name
-    prof = _profile(ui.created_at(), areacd, level, bench)
     tab_profile, tab_table, tab_neighbours, tab_deprivation = st.tabs(
         ["Profile", "All indicators (table)", "Statistical neighbours", "Deprivation and rural–urban"],
         key="profile_tab", on_change="rerun")
     with tab_profile:
         _rows(areacd, level, bench, place_name, bench_name)
     with tab_table:
-        _table(prof, bench_name, areacd)
+        _table(areacd, level, bench)
     with tab_neighbours:
         _neighbours(ui.ctx(), place, show_map=bool(tab_neighbours.open))
     with tab_deprivation:
@@ -153,7 +152,33 @@ def _rows(areacd: str, level: str, benchmark: str, place_name: str, bench_name: 
                "(no scripts, nothing fetched) and prints the same way.")
 
 
-def _table(prof: pd.DataFrame, bench_name: str, areacd: str) -> None:
+def _table(areacd: str, level: str, benchmark: str) -> None:
+    shown, csv = _table_frames(ui.created_at(), areacd, level, benchmark)
+    st.dataframe(shown, hide_index=True, width="stretch", height=560, column_config={
+        "pillar": "Pillar", "theme": "Theme", "label": "Indicator", "period_label": "Period",
+        "value_text": "Value", "ci95": "95% confidence interval", "ci998": "99.8% limits",
+        "limits_method": "99.8% limits by", "benchmark_name": "Benchmark", "bench_text": "Benchmark value",
+        "significance_95": "vs benchmark (95%)", "significance_998": "vs benchmark (99.8%)",
+        "position": "Position (quintile, 1 = best fifth)",
+        "trend_shown": "Recent trend", "flag": "Flag",
+        "spark_values": st.column_config.LineChartColumn("Last 10 periods"),
+        "neighbour_text": "Neighbours' mean", "percentile_text": "Percentile", "unit": "Unit",
+    })
+    st.caption("Trends are shown as improving or worsening only when the 95% confidence interval of the recent "
+               "slope excludes zero. The 99.8% limits are rebuilt from the published 95% interval by the "
+               "interval's own method, named in '99.8% limits by': exact Wilson (proportions, from the counts the "
+               "limits imply), Byar or Dobson (rates, from the implied count), log- or logit-scale, or normal "
+               "approx where the publisher's interval is symmetric. A benchmark other than the one chosen is named "
+               "on its row; '–' means no comparator publishes a figure, and the row is not compared. Position is "
+               "the place's fifth among comparable areas, not a significance test.")
+    ui.download_csv(csv, f"profile-{areacd}.csv")
+
+
+@st.cache_data(max_entries=64)
+def _table_frames(created_at: str, areacd: str, level: str, benchmark: str) -> tuple[pd.DataFrame, bytes]:
+    """Every number of the profile as formatted text for the table, and as figures for the CSV file:
+    the same for every visitor, so formatted once per (place, level, benchmark)."""
+    prof = _profile(created_at, areacd, level, benchmark)
     t = prof.copy()
     unit = t["unit"].fillna("").astype(str)
 
@@ -177,27 +202,10 @@ def _table(prof: pd.DataFrame, bench_name: str, areacd: str) -> None:
     shown = t[["pillar", "theme", "label", "period_label", "value_text", "ci95", "ci998", "limits_method",
                "benchmark_name", "bench_text", "significance_95", "significance_998", "position", "trend_shown", "flag",
                "spark_values", "neighbour_text", "percentile_text", "unit"]]
-    st.dataframe(shown, hide_index=True, width="stretch", height=560, column_config={
-        "pillar": "Pillar", "theme": "Theme", "label": "Indicator", "period_label": "Period",
-        "value_text": "Value", "ci95": "95% confidence interval", "ci998": "99.8% limits",
-        "limits_method": "99.8% limits by", "benchmark_name": "Benchmark", "bench_text": "Benchmark value",
-        "significance_95": "vs benchmark (95%)", "significance_998": "vs benchmark (99.8%)",
-        "position": "Position (quintile, 1 = best fifth)",
-        "trend_shown": "Recent trend", "flag": "Flag",
-        "spark_values": st.column_config.LineChartColumn("Last 10 periods"),
-        "neighbour_text": "Neighbours' mean", "percentile_text": "Percentile", "unit": "Unit",
-    })
-    st.caption("Trends are shown as improving or worsening only when the 95% confidence interval of the recent "
-               "slope excludes zero. The 99.8% limits are rebuilt from the published 95% interval by the "
-               "interval's own method, named in '99.8% limits by': exact Wilson (proportions, from the counts the "
-               "limits imply), Byar or Dobson (rates, from the implied count), log- or logit-scale, or normal "
-               "approx where the publisher's interval is symmetric. A benchmark other than the one chosen is named "
-               "on its row; '–' means no comparator publishes a figure, and the row is not compared. Position is "
-               "the place's fifth among comparable areas, not a significance test.")
     numbers = t[["pillar", "theme", "label", "period_label", "value", "lci", "uci", "lci_998", "uci_998",
                  "limits_method", "benchmark_name", "benchmark_value", "significance_95", "significance_998",
                  "position", "trend_shown", "flag", "neighbour_mean", "percentile", "unit"]]
-    ui.download_csv(numbers, f"profile-{areacd}.csv")
+    return shown, ui.csv_bytes(numbers)
 
 
 def _neighbours(c, place: profile.PlaceContext, show_map: bool = True) -> None:
