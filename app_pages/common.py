@@ -23,7 +23,7 @@ from pydeck.bindings.json_tools import default_serialize
 
 from data_sources.errors import DataSourceError
 from data_sources.settings import get_settings
-from indicators import csv_export, geo, memory, place_search, query, scoring
+from indicators import csv_export, geo, memory, place_search, query, scoring, views
 from indicators.errors import IndicatorError
 from app_pages import local_state
 
@@ -560,8 +560,7 @@ def indicator_options(c: query.Context, scored_only: bool = False) -> list[str]:
 
 
 def indicator_label(c: query.Context, ind: str) -> str:
-    row = c.cat.loc[ind]
-    return f"{row['label']} ({scoring_pillar_label(row['pillar'])})"
+    return views.indicator_labels(c)[ind]
 
 
 def local_data_note(c: query.Context, indicators: str | list[str]) -> None:
