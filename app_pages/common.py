@@ -5,6 +5,7 @@ Pages ask indicators/ and draw; this module holds only what several pages draw a
 """
 from __future__ import annotations
 
+import gc
 import html
 import json
 import logging
@@ -90,10 +91,27 @@ def pinned_context() -> Iterator[None]:
         snapshot_banner(exc)
         footer()
         st.stop()
+    freeze_loaded_objects()
     try:
         yield
     finally:
         _run.context = None
+
+
+_frozen = threading.Lock()
+
+
+def freeze_loaded_objects() -> None:
+    """Once per server process, after the first snapshot is loaded: move every object alive now
+    (Streamlit, pandas, Altair, the query context) out of the garbage collector's sight.
+
+    Why: Python's full collections walk every tracked object, about 320,000 here, and one ran
+    every second or third page view, 0.14 s of CPU each time. Those objects live as long as the
+    process, so checking them for cycles again and again finds nothing; gc.freeze() leaves them
+    out, and collections look only at what page views create. The cost: cyclic garbage among the
+    frozen objects is never collected, which for objects that live for the whole process is none."""
+    if _frozen.acquire(blocking=False):
+        gc.freeze()
 
 
 def snapshot_banner(exc: Exception) -> None:
