@@ -93,7 +93,8 @@ def profile(ctx: query.Context, areacd: str, level: str = "ltla", benchmark: str
     if rows.empty:
         return pd.DataFrame()
     cat = ctx.cat.set_index("id")
-    ids = [i for i in ctx.cat["id"] if i in set(rows["indicator_id"])]
+    present = set(rows["indicator_id"])
+    ids = [i for i in ctx.cat["id"] if i in present]
     latest_codes = {i: query.latest_period(ctx, i, level) for i in ids}
     rows["is_latest"] = rows["period_code"] == rows["indicator_id"].map(latest_codes)
     # the row to show: the latest well-covered period if the place has it, else its most recent
