@@ -51,7 +51,8 @@ def _explore(sel) -> None:
     ui.local_data_note(c, indicator)
     bench_code = ui.benchmark_code(c, sel, sel.place) or "E92000001"
     ui.note_benchmark_fallback(sel, sel.place)
-    table, info = _map_view(ui.created_at(), indicator, sel.level, sel.period, bench_code)
+    view = (ui.created_at(), indicator, sel.level, sel.period, bench_code)
+    table, info = _map_view(*view)
     meta = c.snapshot.catalogue.set_index("indicator_id").loc[indicator]
     if info["period_code"] is None:
         st.info(f"{ui.md(info['label'])} is not published for {ui.LEVEL_LABELS[sel.level].lower()}"
@@ -66,7 +67,7 @@ def _explore(sel) -> None:
     with left:
         _map(c, sel, table, info, scale)
     with right:
-        _distribution(table, info, sel.place)
+        _distribution(table, info, sel.place, view)
     _ranked_table(table, info, indicator, sel)
 
 
@@ -191,10 +192,30 @@ def _clicked_area(event) -> str | None:
     return None
 
 
-def _distribution(table, info, place) -> None:
-    data = table.loc[table["value"].notna(), ["areanm", "areacd", "value"]].copy()
+def _distribution(table, info, place, view: tuple[str, str, str, str, str]) -> None:
+    """The spread of values; `view` is _map_view's key (created_at, indicator, level, period, benchmark)."""
+    data = table.loc[table["value"].notna(), ["areanm", "areacd", "value"]]
     if data.empty:
         return
+    # The histogram is the same for every visitor of this view: its spec is built once (Altair's
+    # validation and conversion cost tens of milliseconds per view).
+    st.vega_lite_chart(spec=_distribution_spec(*view, place), width="stretch")
+    chosen = data.loc[data["areacd"] == place]
+    note = f"Dashed line: {info['benchmark_name']} ({ui.fmt(info['benchmark_value'], info['unit'])})." \
+        if info["benchmark_value"] is not None else "No benchmark value for this period."
+    st.caption(ui.md(note) + (" Red line: the selected place." if len(chosen) else ""))
+    _verdict_counts(table, info)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _distribution_spec(created_at: str, indicator: str, level: str, period: str, benchmark: str,
+                       place: str | None) -> dict:
+    table, info = _map_view(created_at, indicator, level, period, benchmark)
+    return ui.vega_spec(_distribution_chart(table, info, place))
+
+
+def _distribution_chart(table, info, place):
+    data = table.loc[table["value"].notna(), ["areanm", "areacd", "value"]].copy()
     data["selected"] = np.where(data["areacd"] == place, "Selected place", "Other areas")
     base = alt.Chart(data).encode(x=alt.X("value:Q", title=f"{info['label']} ({info['unit']})"))
     hist = base.mark_bar(color="#31688e").encode(y=alt.Y("count()", title="Number of areas"),
@@ -209,10 +230,10 @@ def _distribution(table, info, place) -> None:
     if len(chosen):
         layers.append(alt.Chart(chosen).mark_rule(color="#d62728", size=3).encode(x="value:Q",
                                                                                  tooltip=["areanm:N", "value:Q"]))
-    st.altair_chart(alt.layer(*layers).properties(height=260, title="How areas are spread"), width="stretch")
-    note = f"Dashed line: {info['benchmark_name']} ({ui.fmt(info['benchmark_value'], info['unit'])})." \
-        if info["benchmark_value"] is not None else "No benchmark value for this period."
-    st.caption(ui.md(note) + (" Red line: the selected place." if len(chosen) else ""))
+    return alt.layer(*layers).properties(height=260, title="How areas are spread")
+
+
+def _verdict_counts(table, info) -> None:
     bench_name = ui.md(info["benchmark_name"] or "England")
     counts = table.loc[table["value"].notna(), "significance"].value_counts()
     order = ["better", "similar", "worse", "higher", "lower", "not compared"]
