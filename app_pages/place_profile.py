@@ -127,25 +127,31 @@ def _headline(prof: pd.DataFrame, bench_name: str) -> None:
 
 
 @st.cache_data(max_entries=64)
-def _profile_html(created_at: str, areacd: str, level: str, benchmark: str, place_name: str,
-                  bench_name: str, today: dt.date) -> tuple[str, str]:
-    """The rows as HTML for the page, and the same rows as a self-contained file to download."""
-    prof = _profile(created_at, areacd, level, benchmark)
-    meta = _metadata(created_at)
-    tables = profile_report.profile_tables(prof, meta, bench_name, place_name)
-    report = profile_report.to_html(prof, meta, place_name=place_name, areacd=areacd,
-                                    level_name=profile_report.level_name(level), bench_name=bench_name,
-                                    manifest=ui.ctx().snapshot.manifest, generated=today, tables=tables)
-    return tables, report
+def _profile_tables(created_at: str, areacd: str, level: str, benchmark: str, place_name: str,
+                    bench_name: str) -> str:
+    """The rows as HTML for the page, shared by every visitor of this view."""
+    return profile_report.profile_tables(_profile(created_at, areacd, level, benchmark), _metadata(created_at),
+                                         bench_name, place_name)
 
 
 def _rows(areacd: str, level: str, benchmark: str, place_name: str, bench_name: str) -> None:
     """Every indicator as a labelled row beside its spine (indicators/profile_report.py builds the HTML,
-    escaping every name), and the same profile as a file to download."""
-    tables, report = _profile_html(ui.created_at(), areacd, level, benchmark, place_name, bench_name,
-                                   dt.date.today())
+    escaping every name), and the same profile as a file to download. The file is written only when
+    the button is pressed: few readers download it, and writing it for every new place cost as much
+    as the rows themselves."""
+    created_at, c = ui.created_at(), ui.ctx()
+    tables = _profile_tables(created_at, areacd, level, benchmark, place_name, bench_name)
     st.html(f"<style>{profile_report.CSS}</style>{tables}")
-    st.download_button("Download this profile (HTML, prints to A4)", report.encode("utf-8"),
+
+    def report() -> bytes:  # runs on the click, outside the page's run: everything it needs is captured here
+        prof = profile.profile(c, areacd, level, benchmark)
+        meta = profile_report.metadata(c.snapshot.catalogue, c.cat)
+        return profile_report.to_html(prof, meta, place_name=place_name, areacd=areacd,
+                                      level_name=profile_report.level_name(level), bench_name=bench_name,
+                                      manifest=c.snapshot.manifest, generated=dt.date.today(),
+                                      tables=tables).encode("utf-8")
+
+    st.download_button("Download this profile (HTML, prints to A4)", report,
                        file_name=f"profile-{areacd}.html", mime="text/html", key="dl-profile-html")
     st.caption("Click an indicator's name for its definition, caveats and source. To print this page, use your "
                "browser's Print command: the sidebar and buttons are left out. The downloaded file stands alone "
