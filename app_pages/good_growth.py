@@ -57,7 +57,7 @@ def main() -> None:
                f"measured over the same window, {window}; no baseline falls in the pandemic (March 2020 to "
                f"December 2021). Money is in real terms and compared as percentage change.")
     st.markdown(SCROLL_CSS, unsafe_allow_html=True)
-    _quadrant_chart(scores, place)
+    _quadrant_chart(scores, place, (ui.created_at(), level, sel.period))
     if place:
         _reading(scores, place)
     elif sel.place:
@@ -87,7 +87,7 @@ def main() -> None:
     scores = views.reweighted(scores, _ranks(ui.created_at(), level, sel.period, economy_pct))
     if place:
         _rank_reading(scores, place)
-    _rank_intervals(scores, place)
+    _rank_intervals(scores, place, (ui.created_at(), level, sel.period, economy_pct))
     with st.expander("Every place (table)"):
         shown = _table(scores)
         st.dataframe(shown, hide_index=True, width="stretch", column_config={
@@ -149,7 +149,30 @@ def _rank_span(lo: float, hi: float) -> str:
     return f"{int(lo)} (every draw)" if lo == hi else f"{int(lo)}–{int(hi)}"
 
 
-def _quadrant_chart(scores: pd.DataFrame, place: str | None) -> None:
+# The charts are the same for every visitor who chose the same view: their Vega-Lite specs are built
+# once per view (an Altair chart of every place costs tens of milliseconds to validate and convert).
+@st.cache_data(show_spinner=False, max_entries=256)
+def _quadrant_spec(created_at: str, level: str, period: str, place: str | None) -> dict:
+    return ui.vega_spec(_quadrant(_scores(created_at, level, period), place))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _rank_spec(created_at: str, level: str, period: str, economy_pct: int, place: str | None) -> dict:
+    scores = views.reweighted(_scores(created_at, level, period), _ranks(created_at, level, period, economy_pct))
+    return ui.vega_spec(_rank_chart(scores, place))
+
+
+def _quadrant_chart(scores: pd.DataFrame, place: str | None, view: tuple[str, str, str]) -> None:
+    """The quadrant of every place; `view` is (created_at, level, period), the key of its cached spec."""
+    st.vega_lite_chart(spec=_quadrant_spec(*view, place), width="content")
+    counts = scores.dropna(subset=["economy_change", "public_services_change"])["quadrant"].value_counts()
+    st.caption("Places by reading: " + ", ".join(f"{k} {v}" for k, v in counts.items()) +
+               ". A place is put in a quadrant only when the 90% ranges of both its changes, allowing for the "
+               "published confidence intervals at both ends and for the weights, lie on one side of the average; "
+               "otherwise it reads *no clear difference*. The red cross shows the chosen place's 90% ranges.")
+
+
+def _quadrant(scores: pd.DataFrame, place: str | None) -> alt.LayerChart:
     d = scores.dropna(subset=["economy_change", "public_services_change"]).copy()
     d["chosen"] = np.where(d["areacd"] == place, "Chosen place", "Other places")
     cols = ["economy_change_lo", "economy_change_hi", "public_services_change_lo", "public_services_change_hi"]
@@ -185,12 +208,7 @@ def _quadrant_chart(scores: pd.DataFrame, place: str | None) -> None:
                                                    color="#d50000").encode(**at))
         layers.append(alt.Chart(chosen).mark_text(dy=-18, fontWeight="bold", fontSize=13, color="#d50000").encode(
             text="areanm:N", **at))
-    st.altair_chart(alt.layer(*layers).properties(height=520, width=MIN_CHART_WIDTH), width="content")
-    counts = d["quadrant"].value_counts()
-    st.caption("Places by reading: " + ", ".join(f"{k} {v}" for k, v in counts.items()) +
-               ". A place is put in a quadrant only when the 90% ranges of both its changes, allowing for the "
-               "published confidence intervals at both ends and for the weights, lie on one side of the average; "
-               "otherwise it reads *no clear difference*. The red cross shows the chosen place's 90% ranges.")
+    return alt.layer(*layers).properties(height=520, width=MIN_CHART_WIDTH)
 
 
 def _pace(lo: float, hi: float) -> str:
@@ -258,10 +276,25 @@ def _rank_reading(scores: pd.DataFrame, place: str) -> None:
     st.markdown(" ".join(lines))
 
 
-def _rank_intervals(scores: pd.DataFrame, place: str | None) -> None:
+def _rank_intervals(scores: pd.DataFrame, place: str | None, view: tuple[str, str, str, int]) -> None:
+    """Rank intervals of the top, the bottom and the chosen place; `view` is (created_at, level,
+    period, economy weight), the key of the chart's cached spec."""
+    st.vega_lite_chart(spec=_rank_spec(*view, place), width="content")
+    st.caption(f"Ranks are within {_rank_scope(scores, place)}: the nations publish different public-service "
+               "indicators, so a UK-wide league table would mix them. The top 15, the bottom 5 and the chosen place (red); each line is the "
+               "range holding the place's rank in 90% of 1,000 re-scorings. Whether two places can be told apart "
+               "is a chance, not whether their lines overlap: hover for the chance each ranks above the next place.")
+
+
+def _rank_scope(scores: pd.DataFrame, place: str | None) -> str:
     ranked = scores.dropna(subset=["rank"])
     chosen = ranked.loc[ranked["areacd"] == place]
-    scope = chosen["rank_scope"].iloc[0] if len(chosen) else ranked["rank_scope"].value_counts().index[0]
+    return chosen["rank_scope"].iloc[0] if len(chosen) else ranked["rank_scope"].value_counts().index[0]
+
+
+def _rank_chart(scores: pd.DataFrame, place: str | None) -> alt.LayerChart:
+    ranked = scores.dropna(subset=["rank"])
+    scope = _rank_scope(scores, place)
     ranked = ranked.loc[ranked["rank_scope"] == scope].sort_values("rank")
     picks = pd.concat([ranked.head(15), ranked.tail(5), ranked.loc[ranked["areacd"] == place]]).drop_duplicates("areacd")
     picks = picks.assign(who=np.where(picks["areacd"] == place, "Chosen place", "Other places"))
@@ -277,11 +310,7 @@ def _rank_intervals(scores: pd.DataFrame, place: str | None) -> None:
         x="rank:Q", tooltip=[alt.Tooltip("areanm:N", title="Place"), alt.Tooltip("rank:Q", title="Rank"),
                              alt.Tooltip("rank_lo:Q", title="90% range from"), alt.Tooltip("rank_hi:Q", title="to"),
                              alt.Tooltip("p_above_next:Q", format=".0%", title="Chance it ranks above the next place")])
-    st.altair_chart((bars + dots).properties(height=24 * len(picks) + 40, width=MIN_CHART_WIDTH), width="content")
-    st.caption(f"Ranks are within {scope}: the nations publish different public-service indicators, so a UK-wide "
-               "league table would mix them. The top 15, the bottom 5 and the chosen place (red); each line is the "
-               "range holding the place's rank in 90% of 1,000 re-scorings. Whether two places can be told apart "
-               "is a chance, not whether their lines overlap: hover for the chance each ranks above the next place.")
+    return (bars + dots).properties(height=24 * len(picks) + 40, width=MIN_CHART_WIDTH)
 
 
 with ui.friendly_errors():

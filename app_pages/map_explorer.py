@@ -55,7 +55,8 @@ def _explore(sel) -> None:
     ui.local_data_note(c, indicator)
     bench_code = ui.benchmark_code(c, sel, sel.place) or "E92000001"
     ui.note_benchmark_fallback(sel, sel.place)
-    table, info = _map_view(ui.created_at(), indicator, sel.level, sel.period, bench_code)
+    view = (ui.created_at(), indicator, sel.level, sel.period, bench_code)
+    table, info = _map_view(*view)
     meta = c.snapshot.catalogue.set_index("indicator_id").loc[indicator]
     if info["period_code"] is None:
         st.info(f"{ui.md(info['label'])} is not published for {ui.LEVEL_LABELS[sel.level].lower()}"
@@ -70,7 +71,7 @@ def _explore(sel) -> None:
     with left:
         _map(c, sel, table, info, scale)
     with right:
-        _distribution(table, info, sel.place)
+        _distribution(table, info, sel.place, view)
     _ranked_table(table, info, indicator, sel)
 
 
@@ -243,22 +244,36 @@ def _clicked_area(event) -> str | None:
     return None
 
 
-def _distribution(table, info, place) -> None:
-    data = table.loc[table["value"].notna(), ["areacd", "value"]]
-    if data.empty:
+def _distribution(table, info, place, view: tuple[str, str, str, str, str]) -> None:
+    """The spread of values; `view` is _map_view's key (created_at, indicator, level, period, benchmark)."""
+    if table["value"].notna().sum() == 0:
         return
-    chosen = data.loc[data["areacd"] == place, "value"]
     st.markdown("**How areas are spread**")
+    chart, has_place = _histogram(*view, place)
+    st.markdown(f'<div class="gg-histbox">{chart}</div>', unsafe_allow_html=True)
+    note = f"Dashed line: {info['benchmark_name']} ({ui.fmt(info['benchmark_value'], info['unit'])})." \
+        if info["benchmark_value"] is not None else "No benchmark value for this period."
+    st.caption(ui.md(note) + (" Red line: the selected place." if has_place else "")
+               + " Hover over a bar for its range and count.")
+    _verdict_counts(table, info)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _histogram(created_at: str, indicator: str, level: str, period: str, benchmark: str,
+               place: str | None) -> tuple[str, bool]:
+    """The histogram's SVG, the same for every visitor of this view and place."""
+    table, info = _map_view(created_at, indicator, level, period, benchmark)
+    data = table.loc[table["value"].notna(), ["areacd", "value"]]
+    chosen = data.loc[data["areacd"] == place, "value"]
     unit = info["unit"]
     chart = svg_histogram.histogram(
         data["value"].to_numpy(dtype=float), f"How areas are spread: {info['label']} ({unit})",
         f"{info['label']} ({unit})", ui.fmt,  # numbers only: the axis title carries the unit
         benchmark=info["benchmark_value"], chosen=float(chosen.iloc[0]) if len(chosen) else None)
-    st.markdown(f'<div class="gg-histbox">{chart}</div>', unsafe_allow_html=True)
-    note = f"Dashed line: {info['benchmark_name']} ({ui.fmt(info['benchmark_value'], unit)})." \
-        if info["benchmark_value"] is not None else "No benchmark value for this period."
-    st.caption(ui.md(note) + (" Red line: the selected place." if len(chosen) else "")
-               + " Hover over a bar for its range and count.")
+    return chart, bool(len(chosen))
+
+
+def _verdict_counts(table, info) -> None:
     bench_name = ui.md(info["benchmark_name"] or "England")
     counts = table.loc[table["value"].notna(), "significance"].value_counts()
     order = ["better", "similar", "worse", "higher", "lower", "not compared"]

@@ -68,20 +68,35 @@ def main() -> None:
         st.warning(f"No data is published for {ui.md(facts['areanm'])} at this level. Try another level in the sidebar.")
         return
     place = profile.place_context(c, sel.place, level, bench)
-    bench_name = place.benchmark_name
     st.markdown(PRINT_CSS, unsafe_allow_html=True)
-    _headline(prof, bench_name)
+    _headline(prof, place.benchmark_name)
     ui.local_data_note(c, prof["indicator_id"].tolist())
+    _sections(place, facts["areanm"])
+
+
+# A fragment: choosing another tab reruns only the tabs, not the sidebar, heading and verdict row.
+@st.fragment
+def _sections(place: profile.PlaceContext, place_name: str) -> None:
+    with ui.friendly_errors(), ui.fragment_context():  # a fragment rerun happens outside main()
+        _tabs(place, place_name)
+
+
+def _tabs(place: profile.PlaceContext, place_name: str) -> None:
+    """The four views of the place. The tabs know which one is open (a tab switch reruns this
+    fragment), so the neighbour map, the one view that needs a half-megabyte map and the deck.gl
+    viewer in the browser, is drawn only when its tab is opened."""
+    areacd, level, bench, bench_name = place.areacd, place.level, place.benchmark, place.benchmark_name
     tab_profile, tab_table, tab_neighbours, tab_deprivation = st.tabs(
-        ["Profile", "All indicators (table)", "Statistical neighbours", "Deprivation and rural–urban"])
+        ["Profile", "All indicators (table)", "Statistical neighbours", "Deprivation and rural–urban"],
+        key="profile_tab", on_change="rerun")
     with tab_profile:
-        _rows(sel.place, level, bench, facts["areanm"], bench_name)
+        _rows(areacd, level, bench, place_name, bench_name)
     with tab_table:
-        _table(prof, bench_name, sel.place)
+        _table(areacd, level, bench)
     with tab_neighbours:
-        _neighbours(c, place, level)
+        _neighbours(ui.ctx(), place, show_map=bool(tab_neighbours.open))
     with tab_deprivation:
-        profile_deprivation.render(sel.place)
+        profile_deprivation.render(areacd)
 
 
 def _headline(prof: pd.DataFrame, bench_name: str) -> None:
@@ -112,32 +127,64 @@ def _headline(prof: pd.DataFrame, bench_name: str) -> None:
 
 
 @st.cache_data(max_entries=64)
-def _profile_html(created_at: str, areacd: str, level: str, benchmark: str, place_name: str,
-                  bench_name: str, today: dt.date) -> tuple[str, str]:
-    """The rows as HTML for the page, and the same rows as a self-contained file to download."""
-    prof = _profile(created_at, areacd, level, benchmark)
-    meta = _metadata(created_at)
-    tables = profile_report.profile_tables(prof, meta, bench_name, place_name)
-    report = profile_report.to_html(prof, meta, place_name=place_name, areacd=areacd,
-                                    level_name=profile_report.level_name(level), bench_name=bench_name,
-                                    manifest=ui.ctx().snapshot.manifest, generated=today, tables=tables)
-    return tables, report
+def _profile_tables(created_at: str, areacd: str, level: str, benchmark: str, place_name: str,
+                    bench_name: str) -> str:
+    """The rows as HTML for the page, shared by every visitor of this view."""
+    return profile_report.profile_tables(_profile(created_at, areacd, level, benchmark), _metadata(created_at),
+                                         bench_name, place_name)
 
 
 def _rows(areacd: str, level: str, benchmark: str, place_name: str, bench_name: str) -> None:
     """Every indicator as a labelled row beside its spine (indicators/profile_report.py builds the HTML,
-    escaping every name), and the same profile as a file to download."""
-    tables, report = _profile_html(ui.created_at(), areacd, level, benchmark, place_name, bench_name,
-                                   dt.date.today())
+    escaping every name), and the same profile as a file to download. The file is written only when
+    the button is pressed: few readers download it, and writing it for every new place cost as much
+    as the rows themselves."""
+    created_at, c = ui.created_at(), ui.ctx()
+    tables = _profile_tables(created_at, areacd, level, benchmark, place_name, bench_name)
     st.html(f"<style>{profile_report.CSS}</style>{tables}")
-    st.download_button("Download this profile (HTML, prints to A4)", report.encode("utf-8"),
+
+    def report() -> bytes:  # runs on the click, outside the page's run: everything it needs is captured here
+        prof = profile.profile(c, areacd, level, benchmark)
+        meta = profile_report.metadata(c.snapshot.catalogue, c.cat)
+        return profile_report.to_html(prof, meta, place_name=place_name, areacd=areacd,
+                                      level_name=profile_report.level_name(level), bench_name=bench_name,
+                                      manifest=c.snapshot.manifest, generated=dt.date.today(),
+                                      tables=tables).encode("utf-8")
+
+    st.download_button("Download this profile (HTML, prints to A4)", report,
                        file_name=f"profile-{areacd}.html", mime="text/html", key="dl-profile-html")
     st.caption("Click an indicator's name for its definition, caveats and source. To print this page, use your "
                "browser's Print command: the sidebar and buttons are left out. The downloaded file stands alone "
                "(no scripts, nothing fetched) and prints the same way.")
 
 
-def _table(prof: pd.DataFrame, bench_name: str, areacd: str) -> None:
+def _table(areacd: str, level: str, benchmark: str) -> None:
+    shown, csv = _table_frames(ui.created_at(), areacd, level, benchmark)
+    st.dataframe(shown, hide_index=True, width="stretch", height=560, column_config={
+        "pillar": "Pillar", "theme": "Theme", "label": "Indicator", "period_label": "Period",
+        "value_text": "Value", "ci95": "95% confidence interval", "ci998": "99.8% limits",
+        "limits_method": "99.8% limits by", "benchmark_name": "Benchmark", "bench_text": "Benchmark value",
+        "significance_95": "vs benchmark (95%)", "significance_998": "vs benchmark (99.8%)",
+        "position": "Position (quintile, 1 = best fifth)",
+        "trend_shown": "Recent trend", "flag": "Flag",
+        "spark_values": st.column_config.LineChartColumn("Last 10 periods"),
+        "neighbour_text": "Neighbours' mean", "percentile_text": "Percentile", "unit": "Unit",
+    })
+    st.caption("Trends are shown as improving or worsening only when the 95% confidence interval of the recent "
+               "slope excludes zero. The 99.8% limits are rebuilt from the published 95% interval by the "
+               "interval's own method, named in '99.8% limits by': exact Wilson (proportions, from the counts the "
+               "limits imply), Byar or Dobson (rates, from the implied count), log- or logit-scale, or normal "
+               "approx where the publisher's interval is symmetric. A benchmark other than the one chosen is named "
+               "on its row; '–' means no comparator publishes a figure, and the row is not compared. Position is "
+               "the place's fifth among comparable areas, not a significance test.")
+    ui.download_csv(csv, f"profile-{areacd}.csv")
+
+
+@st.cache_data(max_entries=64)
+def _table_frames(created_at: str, areacd: str, level: str, benchmark: str) -> tuple[pd.DataFrame, bytes]:
+    """Every number of the profile as formatted text for the table, and as figures for the CSV file:
+    the same for every visitor, so formatted once per (place, level, benchmark)."""
+    prof = _profile(created_at, areacd, level, benchmark)
     t = prof.copy()
     unit = t["unit"].fillna("").astype(str)
 
@@ -161,30 +208,13 @@ def _table(prof: pd.DataFrame, bench_name: str, areacd: str) -> None:
     shown = t[["pillar", "theme", "label", "period_label", "value_text", "ci95", "ci998", "limits_method",
                "benchmark_name", "bench_text", "significance_95", "significance_998", "position", "trend_shown", "flag",
                "spark_values", "neighbour_text", "percentile_text", "unit"]]
-    st.dataframe(shown, hide_index=True, width="stretch", height=560, column_config={
-        "pillar": "Pillar", "theme": "Theme", "label": "Indicator", "period_label": "Period",
-        "value_text": "Value", "ci95": "95% confidence interval", "ci998": "99.8% limits",
-        "limits_method": "99.8% limits by", "benchmark_name": "Benchmark", "bench_text": "Benchmark value",
-        "significance_95": "vs benchmark (95%)", "significance_998": "vs benchmark (99.8%)",
-        "position": "Position (quintile, 1 = best fifth)",
-        "trend_shown": "Recent trend", "flag": "Flag",
-        "spark_values": st.column_config.LineChartColumn("Last 10 periods"),
-        "neighbour_text": "Neighbours' mean", "percentile_text": "Percentile", "unit": "Unit",
-    })
-    st.caption("Trends are shown as improving or worsening only when the 95% confidence interval of the recent "
-               "slope excludes zero. The 99.8% limits are rebuilt from the published 95% interval by the "
-               "interval's own method, named in '99.8% limits by': exact Wilson (proportions, from the counts the "
-               "limits imply), Byar or Dobson (rates, from the implied count), log- or logit-scale, or normal "
-               "approx where the publisher's interval is symmetric. A benchmark other than the one chosen is named "
-               "on its row; '–' means no comparator publishes a figure, and the row is not compared. Position is "
-               "the place's fifth among comparable areas, not a significance test.")
     numbers = t[["pillar", "theme", "label", "period_label", "value", "lci", "uci", "lci_998", "uci_998",
                  "limits_method", "benchmark_name", "benchmark_value", "significance_95", "significance_998",
                  "position", "trend_shown", "flag", "neighbour_mean", "percentile", "unit"]]
-    ui.download_csv(numbers, f"profile-{areacd}.csv")
+    return shown, ui.csv_bytes(numbers)
 
 
-def _neighbours(c, place, level: str) -> None:
+def _neighbours(c, place: profile.PlaceContext, show_map: bool = True) -> None:
     if not place.peers:
         st.info("The ONS publishes no statistical neighbours for this area.")
         return
@@ -193,18 +223,31 @@ def _neighbours(c, place, level: str) -> None:
     with left:
         st.markdown(f"**ONS {place.peer_kind} statistical neighbours**, most similar first:")
         st.markdown("\n".join(f"{i + 1}. {n}" for i, n in enumerate(names)))
+    if not show_map:
+        return
     with right:
-        gdf = geo.boundaries(c, "ltla")
-        props = pd.DataFrame({"areacd": gdf["areacd"]})
-        props["fill"] = [[213, 0, 0, 240] if a == place.areacd else [49, 104, 142, 220] if a in place.peers
-                         else [220, 220, 220, 160] for a in props["areacd"]]
-        props["name"] = gdf["areanm"].astype(str)  # a plain-text tooltip: shown as written
-        layers = ui.area_layers(geo.feature_collection(gdf, props), geo.borders(c, "ltla"),
-                                border_rgba=(255, 255, 255, 140))
-        view = pdk.ViewState(latitude=54.4, longitude=-3.0, zoom=4.3)
-        st.pydeck_chart(ui.deck(layers, view, {"text": "{name}"}), height=420, key="neighbour_map",
+        spec = _neighbour_map(ui.created_at(), place.areacd, tuple(place.peers))
+        st.pydeck_chart(ui.SerialisedDeck(spec, NEIGHBOUR_TOOLTIP), height=420, key="neighbour_map",
                         alt=f"Map of {place.areanm} and its statistical neighbours, listed beside the map.")
         st.caption("Red: the place. Blue: its statistical neighbours. Grey: other districts.")
+
+
+NEIGHBOUR_TOOLTIP = {"text": "{name}"}  # a plain-text tooltip: names are shown as written
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _neighbour_map(created_at: str, areacd: str, peers: tuple[str, ...]) -> str:
+    """The neighbour map's deck as JSON, built once per place for every visitor."""
+    c = ui.ctx()
+    gdf = geo.boundaries(c, "ltla")
+    props = pd.DataFrame({"areacd": gdf["areacd"]})
+    props["fill"] = [[213, 0, 0, 240] if a == areacd else [49, 104, 142, 220] if a in peers
+                     else [220, 220, 220, 160] for a in props["areacd"]]
+    props["name"] = gdf["areanm"].astype(str)
+    layers = ui.area_layers(geo.feature_collection(gdf, props), geo.borders(c, "ltla"),
+                            border_rgba=(255, 255, 255, 140))
+    view = pdk.ViewState(latitude=54.4, longitude=-3.0, zoom=4.3)
+    return ui.deck(layers, view, NEIGHBOUR_TOOLTIP).to_json()
 
 
 with ui.friendly_errors():

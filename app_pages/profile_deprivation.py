@@ -43,9 +43,9 @@ def render(place: str) -> None:
     tab_deciles, tab_spread, tab_neighbours, tab_official = st.tabs(
         ["Deciles by domain", "Spread of neighbourhoods", "Beside its neighbours", "Official summaries"])
     with tab_deciles:
-        _deciles(data)
+        _deciles(data, place)
     with tab_spread:
-        _spread(data)
+        _spread(data, place)
     with tab_neighbours:
         _neighbours(data)
     with tab_official:
@@ -71,7 +71,21 @@ def _headline(data: deprivation.PlaceDeprivation) -> None:
                "Indices of Deprivation 2025; an even spread would put 10% in each tenth.")
 
 
-def _deciles(data: deprivation.PlaceDeprivation) -> None:
+def _deciles(data: deprivation.PlaceDeprivation, place: str) -> None:
+    figures = _decile_figures(ui.created_at(), place)
+    st.vega_lite_chart(spec=figures["chart"], width="stretch")
+    st.dataframe(figures["table"], hide_index=True, width="stretch", column_config={
+        "label": "Domain", "lsoas": "LSOAs",
+        "share_most_deprived_10": st.column_config.NumberColumn("Most deprived 10% (%)", format="%.1f"),
+        "share_most_deprived_20": st.column_config.NumberColumn("Most deprived 20% (%)", format="%.1f")})
+    ui.download_csv(figures["csv"], f"deprivation-deciles-{data.areacd}.csv")
+
+
+# The charts, tables and file of one place are the same for every visitor: built once per place
+# (an Altair chart costs tens of milliseconds to validate and convert on each page view).
+@st.cache_data(show_spinner=False, max_entries=64)
+def _decile_figures(created_at: str, areacd: str) -> dict:
+    data = _for_place(created_at, areacd)
     d = data.deciles.assign(percent=100 * data.deciles["share"],
                             decile_label=data.deciles["decile"].map(lambda k: f"{k}" + (" (most deprived)" if k == 1
                                                                                         else " (least)" if k == 10
@@ -86,19 +100,25 @@ def _deciles(data: deprivation.PlaceDeprivation) -> None:
         tooltip=[alt.Tooltip("label:N", title="Domain"), alt.Tooltip("decile_label:N", title="Decile"),
                  alt.Tooltip("lsoas:Q", title="LSOAs"), alt.Tooltip("percent:Q", title="%", format=".1f")],
     ).properties(height=300)
-    st.altair_chart(chart, width="stretch")
     table = data.most_deprived.assign(
         share_most_deprived_10=100 * data.most_deprived["share_most_deprived_10"],
         share_most_deprived_20=100 * data.most_deprived["share_most_deprived_20"])
-    st.dataframe(table[["label", "lsoas", "share_most_deprived_10", "share_most_deprived_20"]], hide_index=True,
-                 width="stretch", column_config={
-                     "label": "Domain", "lsoas": "LSOAs",
-                     "share_most_deprived_10": st.column_config.NumberColumn("Most deprived 10% (%)", format="%.1f"),
-                     "share_most_deprived_20": st.column_config.NumberColumn("Most deprived 20% (%)", format="%.1f")})
-    ui.download_csv(data.deciles, f"deprivation-deciles-{data.areacd}.csv")
+    return {"chart": ui.vega_spec(chart),
+            "table": table[["label", "lsoas", "share_most_deprived_10", "share_most_deprived_20"]],
+            "csv": ui.csv_bytes(data.deciles)}
 
 
-def _spread(data: deprivation.PlaceDeprivation) -> None:
+def _spread(data: deprivation.PlaceDeprivation, place: str) -> None:
+    st.vega_lite_chart(spec=_spread_chart(ui.created_at(), place), width="stretch")
+    st.caption(f"Each tick is one of the place's {data.lsoas:,} LSOAs; the bars count them by score. "
+               "A wide spread means very different neighbourhoods inside one place.")
+    with st.expander("The LSOAs as a table"):
+        st.dataframe(data.spread, hide_index=True, width="stretch")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _spread_chart(created_at: str, areacd: str) -> dict:
+    data = _for_place(created_at, areacd)
     s = data.spread.assign(decile=data.spread["imd_decile"].astype(int))
     chart = alt.Chart(s).mark_tick(thickness=2, size=28, opacity=0.7).encode(
         x=alt.X("imd_score:Q", title="IMD 2025 score (higher = more deprived)"),
@@ -112,11 +132,7 @@ def _spread(data: deprivation.PlaceDeprivation) -> None:
         x=alt.X("imd_score:Q", bin=alt.Bin(maxbins=40), title="IMD 2025 score"),
         y=alt.Y("count():Q", title="LSOAs"),
     ).properties(height=180)
-    st.altair_chart(alt.vconcat(chart, hist), width="stretch")
-    st.caption(f"Each tick is one of the place's {data.lsoas:,} LSOAs; the bars count them by score. "
-               "A wide spread means very different neighbourhoods inside one place.")
-    with st.expander("The LSOAs as a table"):
-        st.dataframe(data.spread, hide_index=True, width="stretch")
+    return ui.vega_spec(alt.vconcat(chart, hist))
 
 
 def _neighbours(data: deprivation.PlaceDeprivation) -> None:

@@ -93,7 +93,8 @@ def profile(ctx: query.Context, areacd: str, level: str = "ltla", benchmark: str
     if rows.empty:
         return pd.DataFrame()
     cat = ctx.cat.set_index("id")
-    ids = [i for i in ctx.cat["id"] if i in set(rows["indicator_id"])]
+    present = set(rows["indicator_id"])
+    ids = [i for i in ctx.cat["id"] if i in present]
     latest_codes = {i: query.latest_period(ctx, i, level) for i in ids}
     rows["is_latest"] = rows["period_code"] == rows["indicator_id"].map(latest_codes)
     # the row to show: the latest well-covered period if the place has it, else its most recent
@@ -216,10 +217,19 @@ def _benchmarks(ctx: query.Context, place: PlaceContext, ids: list[str], codes: 
 
 def _lookup(ctx: query.Context, areacd: str, ids: list[str], codes: pd.Series) -> np.ndarray:
     """Values of one comparator area for each (indicator, period) pair; NaN where it has none."""
-    rows = ctx.area_rows(areacd)
-    rows = rows.loc[rows["value"].notna()]
-    table = dict(zip(zip(rows["indicator_id"].astype(str), rows["period_code"].astype(str)), rows["value"]))
+    table = _values_by_period(ctx, areacd)
     return np.array([table.get((i, c), np.nan) for i, c in zip(ids, codes)], dtype=float)
+
+
+def _values_by_period(ctx: query.Context, areacd: str) -> dict[tuple[str, str], float]:
+    """Every published value of one area by (indicator, period code). Kept per context: the
+    comparators (England, the UK, the nations and regions) are the same few for every place, and
+    indexing all of England's rows again took tens of milliseconds per profile."""
+    def make() -> dict[tuple[str, str], float]:
+        rows = ctx.area_rows(areacd)
+        rows = rows.loc[rows["value"].notna()]
+        return dict(zip(zip(rows["indicator_id"].astype(str), rows["period_code"].astype(str)), rows["value"]))
+    return ctx._cache.setdefault_by(("values_by_period", areacd), make)
 
 
 def quintile(percentile: np.ndarray) -> np.ndarray:

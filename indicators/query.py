@@ -36,7 +36,7 @@ LATEST_MIN_COVERAGE = 0.5
 # Entries the shared context keeps per kind (least recently used go first). A per-area split
 # holds every row of one area (a few MB); 64 covers the places a busy server's visitors are
 # looking at now. Everything else is small but keyed by free choices (periods, custom area lists).
-CACHE_LIMITS = {"area_ind": 64, "matrix": 128, "periods": 1024}
+CACHE_LIMITS = {"area_ind": 64, "matrix": 128, "periods": 1024, "latest": 4096, "values_by_period": 64}
 HIERARCHY_LEVELS = ("uk", "country", "region", "combined_authority", "utla", "ltla")
 Period = str | int | None  # "latest", a period code, a year, or None (= latest)
 
@@ -246,7 +246,10 @@ def resolve_period(ctx: Context, indicator: str, level: str, period: Period = "l
 
 
 def latest_period(ctx: Context, indicator: str, level: str) -> str | None:
-    return resolve_period(ctx, indicator, level, "latest")
+    """The latest well-covered period, kept per context: a place's profile asks for every
+    indicator's, and working it out again from the periods table costs about a millisecond each."""
+    return ctx._cache.setdefault_by(("latest", indicator, level),
+                                    lambda: resolve_period(ctx, indicator, level, "latest"))
 
 
 # ---------------------------------------------------------------- values

@@ -124,3 +124,25 @@ def test_a_poisoned_area_name_is_escaped_in_the_rows():
                          "area_p75": [1.5]})
     body = pr.profile_tables(prof, pd.DataFrame(), "<i>E</i>", "<script>")
     assert "<script>" not in body and "<b>x" not in body and "<i>E" not in body
+
+
+def test_the_neighbour_map_is_drawn_only_when_its_tab_is_open(caplog):
+    """The first paint carries no map (the deck.gl viewer and half a megabyte of JSON); opening the tab
+    draws it, with the place, its neighbours and a text alternative."""
+    import json
+    at = open_page(PROFILE, {"place": LEEDS})
+    assert_clean(at, caplog)
+    assert len(at.get("deck_gl_json_chart")) == 0
+    assert "statistical neighbours**, most similar first" in "\n".join(m.value for m in at.markdown)
+    at.session_state["profile_tab"] = "Statistical neighbours"
+    at.run()
+    assert_clean(at, caplog)
+    (chart,) = at.get("deck_gl_json_chart")
+    spec = json.loads(chart.proto.json)
+    (areas,) = [layer for layer in spec["layers"] if layer["id"] == "areas"]
+    fills = {f["properties"]["areacd"]: f["properties"]["fill"] for f in areas["data"]["features"]}
+    assert fills[LEEDS] == [213, 0, 0, 240] and sum(f == [49, 104, 142, 220] for f in fills.values()) >= 10
+    assert spec["mapStyle"] == "__MAP_STYLE__" and "\n" not in chart.proto.json
+    assert json.loads(chart.proto.tooltip) == {"text": "{name}"}
+    assert chart.proto.alt.startswith("Map of Leeds and its statistical neighbours")
+    assert len(at.dataframe) >= 1 and profile_html(at)  # the other tabs are still drawn

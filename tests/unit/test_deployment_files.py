@@ -596,6 +596,12 @@ def test_make_run_turns_the_file_watcher_off():
     assert config["server"]["fileWatcherType"] in ("none", "poll")
 
 
+def test_no_full_garbage_collection_after_every_page_view():
+    """Streamlit's post-run gc.collect(2) walks every object the server holds on each page view."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["runner"]["postScriptGC"] is False
+
+
 def test_editable_install_is_a_plain_path_entry():
     """package-dir = {"" = "."} makes setuptools' editable install a .pth entry for the checkout,
     instead of an import hook that prints a warning box on every first `make run`."""
