@@ -244,6 +244,15 @@ def place_options(created_at: str) -> pd.DataFrame:
     return areas[["areacd", "areanm", "level", "label"]].sort_values("areanm").reset_index(drop=True)
 
 
+@st.cache_data(show_spinner="Building the profile…", max_entries=64)
+def place_profile(created_at: str, areacd: str, level: str, benchmark: str) -> pd.DataFrame:
+    """One place's profile (indicators.profile), shared by every visitor and by the home page's
+    card and the profile page: a place looked up on the home page opens its profile without
+    computing it again."""
+    from indicators import profile
+    return profile.profile(ctx(), areacd, level, benchmark)
+
+
 @st.cache_data(show_spinner=False, max_entries=512)
 def search_places(created_at: str, text: str) -> place_search.SearchResult:
     """A postcode, outcode, name or code → current places (see indicators.place_search), shared by

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from indicators import profile, query, scoring, significance
+from indicators import query, scoring, significance
 from indicators.catalogue import PILLAR_LABELS
 from indicators.place_search import LEVEL_WORDS, Match
 from app_pages import common as ui
@@ -95,11 +95,6 @@ def _scores(created_at: str, level: str) -> pd.DataFrame:
     return scoring.score_places(ui.ctx(), scoring.Options(level=level))
 
 
-@st.cache_data(show_spinner="Comparing with the benchmark…", max_entries=64)
-def _profile(created_at: str, areacd: str, level: str, benchmark: str) -> pd.DataFrame:
-    return profile.profile(ui.ctx(), areacd, level, benchmark)
-
-
 def _benchmark(areacd: str, level: str) -> str:
     """The place's own nation (England for England's places), or the UK for a nation itself."""
     if level == "country":
@@ -165,7 +160,7 @@ def _nth(n: int) -> str:
 
 
 def _strengths(place: Match, bench: str, bench_name: str, peers: str) -> None:
-    prof = _profile(ui.created_at(), place.areacd, place.level, bench)
+    prof = ui.place_profile(ui.created_at(), place.areacd, place.level, bench)
     if prof.empty:
         st.info(f"No indicator is published for {ui.md(place.areanm)} at this level.")
         return

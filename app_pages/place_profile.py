@@ -35,11 +35,6 @@ PRINT_CSS = """<style>
 </style>"""
 
 
-@st.cache_data(show_spinner="Building the profile…", max_entries=64)
-def _profile(created_at: str, areacd: str, level: str, benchmark: str) -> pd.DataFrame:
-    return profile.profile(ui.ctx(), areacd, level, benchmark)
-
-
 @st.cache_data(max_entries=4)
 def _metadata(created_at: str) -> pd.DataFrame:
     c = ui.ctx()
@@ -63,7 +58,7 @@ def main() -> None:
     st.page_link("app_pages/home.py", label="Another place: search by postcode or name", icon=":material/search:")
     for notice in facts["notices"]:
         st.info("Boundary or code change: " + ui.md(notice))
-    prof = _profile(ui.created_at(), sel.place, level, bench)
+    prof = ui.place_profile(ui.created_at(), sel.place, level, bench)
     if prof.empty:
         st.warning(f"No data is published for {ui.md(facts['areanm'])} at this level. Try another level in the sidebar.")
         return
@@ -130,8 +125,8 @@ def _headline(prof: pd.DataFrame, bench_name: str) -> None:
 def _profile_tables(created_at: str, areacd: str, level: str, benchmark: str, place_name: str,
                     bench_name: str) -> str:
     """The rows as HTML for the page, shared by every visitor of this view."""
-    return profile_report.profile_tables(_profile(created_at, areacd, level, benchmark), _metadata(created_at),
-                                         bench_name, place_name)
+    return profile_report.profile_tables(ui.place_profile(created_at, areacd, level, benchmark),
+                                         _metadata(created_at), bench_name, place_name)
 
 
 def _rows(areacd: str, level: str, benchmark: str, place_name: str, bench_name: str) -> None:
@@ -184,7 +179,7 @@ def _table(areacd: str, level: str, benchmark: str) -> None:
 def _table_frames(created_at: str, areacd: str, level: str, benchmark: str) -> tuple[pd.DataFrame, bytes]:
     """Every number of the profile as formatted text for the table, and as figures for the CSV file:
     the same for every visitor, so formatted once per (place, level, benchmark)."""
-    prof = _profile(created_at, areacd, level, benchmark)
+    prof = ui.place_profile(created_at, areacd, level, benchmark)
     t = prof.copy()
     unit = t["unit"].fillna("").astype(str)
 
