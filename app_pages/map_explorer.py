@@ -35,7 +35,9 @@ def main() -> None:
 # the whole page, which calls this again with the new selection.
 @st.fragment
 def _explorer(sel) -> None:
-    with ui.friendly_errors():  # a fragment rerun happens outside main()'s error boundary
+    # a fragment rerun happens outside main()'s error boundary and outside app.py's pinned context,
+    # so both are set up again here (the context with this visitor's local data)
+    with ui.friendly_errors(), ui.fragment_context():
         _explore(sel)
 
 
