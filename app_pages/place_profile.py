@@ -78,8 +78,9 @@ def _sections(place: profile.PlaceContext, place_name: str) -> None:
 
 def _tabs(place: profile.PlaceContext, place_name: str) -> None:
     """The four views of the place. The tabs know which one is open (a tab switch reruns this
-    fragment), so the neighbour map, the one view that needs a half-megabyte map and the deck.gl
-    viewer in the browser, is drawn only when its tab is opened."""
+    fragment), so only the open view is built and sent: the profile rows are HTML, but the table
+    needs the data grid (1.2 MB of JavaScript), the deprivation view Vega (0.8 MB) and the
+    neighbour map deck.gl (3 MB), none of which a first visit should wait for."""
     areacd, level, bench, bench_name = place.areacd, place.level, place.benchmark, place.benchmark_name
     tab_profile, tab_table, tab_neighbours, tab_deprivation = st.tabs(
         ["Profile", "All indicators (table)", "Statistical neighbours", "Deprivation and rural–urban"],
@@ -87,11 +88,13 @@ def _tabs(place: profile.PlaceContext, place_name: str) -> None:
     with tab_profile:
         _rows(areacd, level, bench, place_name, bench_name)
     with tab_table:
-        _table(areacd, level, bench)
+        if tab_table.open:
+            _table(areacd, level, bench)
     with tab_neighbours:
         _neighbours(ui.ctx(), place, show_map=bool(tab_neighbours.open))
     with tab_deprivation:
-        profile_deprivation.render(areacd)
+        if tab_deprivation.open:
+            profile_deprivation.render(areacd)
 
 
 def _headline(prof: pd.DataFrame, bench_name: str) -> None:

@@ -6,12 +6,15 @@ import json
 import pytest
 
 from tests.app.test_pages import MAP, PROFILE, assert_clean, open_page, svg_maps, texts
+from tests.app.test_profile_page import open_tab
+
+DEPRIVATION_TAB = "Deprivation and rural–urban"
 
 LEEDS = "E08000035"
 
 
 def test_leeds_profile_shows_its_deprivation_spread_neighbours_and_rural_urban_class(caplog):
-    at = open_page(PROFILE, {"place": LEEDS})
+    at = open_tab(open_page(PROFILE, {"place": LEEDS}), DEPRIVATION_TAB)
     assert_clean(at, caplog)
     shown = texts(at)
     assert "Deprivation inside the place" in shown
@@ -31,7 +34,7 @@ def test_leeds_profile_shows_its_deprivation_spread_neighbours_and_rural_urban_c
 
 
 def test_a_welsh_profile_shows_its_own_index_alone(caplog):
-    at = open_page(PROFILE, {"place": "W06000015"})
+    at = open_tab(open_page(PROFILE, {"place": "W06000015"}), DEPRIVATION_TAB)
     assert_clean(at, caplog)
     shown = texts(at)
     assert "WIMD 2019" in shown and "never compared with English places" in shown
