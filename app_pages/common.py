@@ -632,10 +632,16 @@ def note_benchmark_fallback(sel: Selection, place: str | None) -> None:
         st.caption("Every area is compared with England; choose a place to compare with its own nation.")
 
 
-def download_csv(frame: pd.DataFrame | bytes, name: str, label: str = "Download this table (CSV)") -> None:
+def download_csv(frame: pd.DataFrame | bytes, name: str, label: str = "Download this table (CSV)", *,
+                 on_click: bool = False) -> None:
     """Every CSV download: text cells that a spreadsheet would run as a formula are neutralised.
-    `frame` may be the bytes csv_bytes made earlier (a page that caches its table caches these too)."""
-    data = frame if isinstance(frame, bytes) else csv_bytes(frame)
+    `frame` may be the bytes csv_bytes made earlier (a page that caches its table caches these too).
+    `on_click`: write the file only when the button is pressed (few readers download a page's table,
+    and the browser would otherwise fetch the file with the page)."""
+    if on_click and isinstance(frame, pd.DataFrame):
+        data = lambda: csv_bytes(frame)  # noqa: E731 - Streamlit calls it on the click
+    else:
+        data = frame if isinstance(frame, bytes) else csv_bytes(frame)
     st.download_button(label, data, file_name=name, mime="text/csv", key=f"dl-{name}")
 
 

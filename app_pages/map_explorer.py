@@ -326,7 +326,8 @@ def _ranked_table(table, info, indicator, sel) -> None:
     caption = f"{info['label']}, {info['period_label']}: every area ranked"
     st.markdown(html_table.CSS + html_table.table(shown, columns, caption, links=links, link_column="areanm"),
                 unsafe_allow_html=True)
-    ui.download_csv(shown, f"{indicator}-{sel.level}-{info['period_code'] or 'latest'}.csv".replace("/", "_"))
+    ui.download_csv(shown, f"{indicator}-{sel.level}-{info['period_code'] or 'latest'}.csv".replace("/", "_"),
+                    on_click=True)
 
 
 with ui.friendly_errors():

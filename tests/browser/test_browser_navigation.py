@@ -209,3 +209,17 @@ def test_messages_show_apostrophes_not_entities(page, app_url):
     open_app(page, app_url + "/plan?example=cambridge-housing-illustrative.yaml")
     main = page.locator('[data-testid="stMain"]').inner_text()
     assert "neighbours' values" in main and "&#x27;" not in main
+
+
+def test_the_map_table_downloads_when_asked(page, app_url):
+    """The ranked table's CSV is written on the click, not with the page: the click still gets it whole."""
+    open_app(page, app_url + "/map?indicator=gross-median-weekly-pay")
+    wait_map_drawn(page)
+    button = page.get_by_role("button", name="Download this table (CSV)")
+    button.scroll_into_view_if_needed()
+    with page.expect_download(timeout=30_000) as download:
+        button.click()
+    text = open(download.value.path(), encoding="utf-8").read()
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("rank,rank_range,areanm,areacd,value") and len(lines) > 300
+    assert download.value.suggested_filename.startswith("gross-median-weekly-pay-ltla-")
