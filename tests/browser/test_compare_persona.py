@@ -113,8 +113,8 @@ def test_pages_on_a_phone_scroll_charts_rather_than_shrink_them(phone, app_url, 
 
 def test_map_wheel_scrolls_the_page_not_the_map(desktop, app_url):
     page = desktop
-    open_app(page, app_url + "/map?indicator=employment-rate&colour=verdict")
-    assert wait_map_drawn(page) >= 6
+    open_app(page, app_url + "/map?indicator=employment-rate&colour=verdict&view=interactive")
+    assert wait_map_drawn(page, selector=DECK_CANVAS) >= 6
     canvas = page.locator(DECK_CANVAS).first
     box = canvas.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # hovering highlights an area
@@ -130,7 +130,7 @@ def test_map_wheel_scrolls_the_page_not_the_map(desktop, app_url):
     assert _changed_share(before, after) < 0.01, "the wheel zoomed the map"
     page.get_by_role("button", name="Zoom in").click()
     wait_settled(page)
-    assert wait_map_drawn(page) >= 6
+    assert wait_map_drawn(page, selector=DECK_CANVAS) >= 6
     screenshot_full(page, "map-verdict-zoomed-desktop")
     assert _changed_share(before, canvas.screenshot()) > 0.05, "the zoom button did not zoom"
 

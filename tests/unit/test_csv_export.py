@@ -61,7 +61,8 @@ def test_the_input_frame_is_not_modified():
 
 def test_the_plan_report_csv_is_neutralised():
     ev = SimpleNamespace(rows=lambda: pd.DataFrame({"plan": ['=HYPERLINK("http://evil.example")'],
-                                                    "place": ["@Leeds"], "target_value": [-2.5]}))
+                                                    "place": ["@Leeds"], "target_value": [-2.5]}),
+                         prevention={})  # no objective links a prevention model
     out = rows(plan_report.to_csv(ev))
     assert out[1] == ['\'=HYPERLINK("http://evil.example")', "'@Leeds", "-2.5"]
 
