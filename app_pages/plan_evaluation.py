@@ -126,12 +126,12 @@ def _show(ev: plans.Evaluation) -> None:
     st.info(ui.md(f"Overall (weighted): {overall}. {ev.weights_text}"))
     rows = ev.rows()
     # One above the other: side by side, their eight columns were cut off on a laptop screen.
-    columns = {"share_met_or_on_track": st.column_config.NumberColumn("Share met or on track", format="percent"),
-               "horizon": "Horizon", "pillar": "Pillar", "targets": "Targets"}
+    columns = {"share_met_or_on_track": "Share met or on track", "horizon": "Horizon", "pillar": "Pillar",
+               "targets": "Targets"}
     st.markdown("**By horizon**")
-    st.dataframe(ev.by_horizon, hide_index=True, width="stretch", column_config=columns)
+    st.dataframe(_shares_as_text(ev.by_horizon), hide_index=True, width="stretch", column_config=columns)
     st.markdown("**By pillar**")
-    st.dataframe(ev.by_pillar, hide_index=True, width="stretch", column_config=columns)
+    st.dataframe(_shares_as_text(ev.by_pillar), hide_index=True, width="stretch", column_config=columns)
     counts = rows.groupby(["horizon", "status"]).size().reset_index(name="targets")
     chart = alt.Chart(counts).mark_bar().encode(
         y=alt.Y("horizon:N", sort=["immediate", "medium", "long"], title=None),
@@ -163,6 +163,15 @@ def _show(ev: plans.Evaluation) -> None:
     cols[0].download_button("HTML report", plan_report.to_html(ev).encode("utf-8"), f"{stem}.html", "text/html")
     cols[1].download_button("CSV", plan_report.to_csv(ev).encode("utf-8"), f"{stem}.csv", "text/csv")
     cols[2].download_button("JSON", plan_report.to_json(ev).encode("utf-8"), f"{stem}.json", "application/json")
+
+
+def _shares_as_text(rollup: pd.DataFrame) -> pd.DataFrame:
+    """The share as people read it ('43%'), and 'none judged yet' where no target could be judged
+    (the data grid would show an empty share as 'None')."""
+    if "share_met_or_on_track" not in rollup:
+        return rollup
+    return rollup.assign(share_met_or_on_track=[
+        "none judged yet" if v is None or pd.isna(v) else f"{float(v):.0%}" for v in rollup["share_met_or_on_track"]])
 
 
 def _target(t: plans.TargetResult, if_met: link.LinkedValue | None = None) -> None:

@@ -71,3 +71,12 @@ def test_a_plan_with_rural_urban_peers_names_their_class(caplog):
     assert not at.error
     captions = " ".join(c.value for c in at.caption).replace("\\", "")
     assert "other districts of its 2021 rural–urban class (" in captions
+
+
+def test_rollup_shares_read_as_percentages_never_none(caplog):
+    """A horizon with no judged target says so in words; the data grid would otherwise show 'None'."""
+    at = open_plan("leeds-prevention-linked-illustrative.yaml")
+    assert_clean(at, caplog)
+    shares = [v for df in at.dataframe[:2] for v in df.value["share_met_or_on_track"]]
+    assert shares and all(s == "none judged yet" or s.endswith("%") for s in shares)
+    assert "none judged yet" in shares
