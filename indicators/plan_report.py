@@ -114,7 +114,7 @@ def _is_web_url(url: str | None) -> bool:
     return u.lower().startswith(("http://", "https://")) and not any(c.isspace() or ord(c) < 32 for c in u)
 
 
-def _link(url: str | None, text: str | None = None) -> str:
+def web_link(url: str | None, text: str | None = None) -> str:
     """A plain text link for an http(s) URL; anything else is shown as text, never as a link."""
     if not url:
         return ""
@@ -587,7 +587,7 @@ def _target_card(t: TargetResult, ev: Evaluation, chart_id: str, if_met: str | N
             projection += " (no interval)"
     sources = "; ".join(
         f"{_esc(name)}, released {_esc(_long_date(d) if d else 'date not stated')}"
-        + (f" ({_link(u, 'release page on ' + _host(u)) if _is_web_url(u) else _link(u)})" if u else "")
+        + (f" ({web_link(u, 'release page on ' + _host(u)) if _is_web_url(u) else web_link(u)})" if u else "")
         for name, d, u in _sources(t))
     notes = [f"fitted to the last {t.projection_points} non-overlapping values"] if t.projection_points else []
     notes += [t.trend_note] if t.trend_note else []
@@ -622,7 +622,7 @@ def _target_card(t: TargetResult, ev: Evaluation, chart_id: str, if_met: str | N
 
 def _source_html(src: Source) -> str:
     """The plan's cited source: its one-line citation, the address as a link (http(s) only), and its note."""
-    link = f" {_link(src.url)}" if src.url else ""
+    link = f" {web_link(src.url)}" if src.url else ""
     note = f"<br><span class=\"muted\">{_esc(src.note)}</span>" if src.note else ""
     return f"{_esc(src.citation(with_url=False))}{link}{note}"
 
@@ -786,10 +786,15 @@ def _source_list(ev: Evaluation) -> str:
     items = []
     for (name, d, url), inds in seen.items():
         released = f", released {_esc(_long_date(d))}" if d else ", release date not stated"
-        link = f": {_link(url)}" if url else ""
-        items.append(f"<li><strong>{_esc(name)}</strong>{released}{link} "
-                     f"<span class=\"muted\">({_esc('; '.join(inds))})</span></li>")
+        items.append(source_item(name, released, f": {web_link(url)}" if url else "", inds))
     return f"<ul class=\"sources\">{''.join(items)}</ul>"
+
+
+def source_item(publisher: str, released: str, link: str, indicators: Sequence[str]) -> str:
+    """One line of a report's list of sources (plan and profile alike): the publisher, then `released`
+    and `link` (HTML already written by the caller), then the indicators it supplies."""
+    return (f"<li><strong>{_esc(publisher)}</strong>{released}{link} "
+            f"<span class=\"muted\">({_esc('; '.join(indicators))})</span></li>")
 
 
 def _place_line(ev: Evaluation) -> str:

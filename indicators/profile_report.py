@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from .catalogue import PILLAR_LABELS
-from .plan_report import LEVEL_NAMES, unit_parts
+from .plan_report import LEVEL_NAMES, source_item, unit_parts
+from .plan_report import web_link
 from .plan_report import unit_named_apart as plan_unit_named_apart
 
 # Long units are named beside the label; these short ones travel with each value.
@@ -145,12 +146,8 @@ def _plain_caveats(text: Any) -> str:
 
 
 def _link(url: Any, text: str) -> str:
-    if _missing_text(url):
-        return ""
-    u = str(url).strip()
-    if u.lower().startswith(("http://", "https://")) and not any(c.isspace() or ord(c) < 32 for c in u):
-        return f'<a href="{_esc(u)}">{_esc(text)}</a>'
-    return f"<span class=\"url\">{_esc(u)}</span>"
+    """The plan report's link (http(s) only, anything else as text), with a missing URL as nothing."""
+    return "" if _missing_text(url) else web_link(str(url).strip(), text)
 
 
 def long_date(value: Any) -> str:
@@ -440,8 +437,7 @@ def _sources(prof: pd.DataFrame, meta: pd.DataFrame) -> str:
         labels = prof.set_index("indicator_id").loc[part.index, "label"].astype(str)
         when = f", released {_esc(released)}" if released else ""
         link = f": {_link(url, str(url))}" if url else ""
-        items.append(f"<li><strong>{_esc(org or 'Source not stated')}</strong>{when}{link} "
-                     f"<span class=\"muted\">({_esc('; '.join(labels))})</span></li>")
+        items.append(source_item(org or "Source not stated", when, link, list(labels)))
     return f'<ul class="sources">{"".join(items)}</ul>'
 
 
