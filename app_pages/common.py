@@ -632,6 +632,27 @@ def note_benchmark_fallback(sel: Selection, place: str | None) -> None:
         st.caption("Every area is compared with England; choose a place to compare with its own nation.")
 
 
+def example_choice(names: list[str], param: str, label: str, key: str) -> str:
+    """One of the shipped example files, chosen in a box and kept in the link (`param`)."""
+    pick = choice_param(param, names)
+    choice = st.selectbox(label, names, index=names.index(pick) if pick in names else 0, key=key)
+    set_params(**{param: choice})
+    return choice
+
+
+def yaml_upload(label: str, key: str, schema: str, limit: int, kind: str) -> tuple[bytes, str] | None | bool:
+    """An uploaded YAML file's bytes and name; None when nothing is uploaded; False when the file is
+    over `limit` bytes (the page has said so, naming the size and the limit, and should stop)."""
+    up = st.file_uploader(label, type=["yaml", "yml"], key=key)
+    st.caption(f"The format is documented in {schema}; start from an example's download.")
+    if up is None:
+        return None
+    if up.size > limit:
+        st.error(f"That file is {up.size:,} bytes; {kind} are limited to {limit:,} bytes.")
+        return False
+    return up.getvalue(), up.name
+
+
 def download_csv(frame: pd.DataFrame | bytes, name: str, label: str = "Download this table (CSV)", *,
                  on_click: bool = False) -> None:
     """Every CSV download: text cells that a spreadsheet would run as a formula are neutralised.

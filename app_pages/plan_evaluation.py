@@ -29,21 +29,16 @@ def main() -> None:
                       key="plan_source")
     body, name = None, None
     if source == "An example plan":
-        examples = plan_examples.names()
-        pick = ui.choice_param("example", examples)
-        choice = st.selectbox("Example (illustrations, not any council's real plan)", examples,
-                              index=examples.index(pick) if pick in examples else 0, key="example_select")
-        ui.set_params(example=choice)
+        choice = ui.example_choice(plan_examples.names(), "example",
+                                   "Example (illustrations, not any council's real plan)", "example_select")
         body, name = plan_examples.read(choice), choice
     elif source == "Upload a plan (YAML)":
         ui.set_params(example=None)
-        up = st.file_uploader("Plan file (YAML, up to 1 MB)", type=["yaml", "yml"], key="plan_upload")
-        st.caption("The format is documented in plans/plan.schema.json; start from an example's download.")
-        if up is not None:
-            if up.size > plan_model.MAX_PLAN_BYTES:
-                st.error(f"That file is {up.size:,} bytes; plans are limited to {plan_model.MAX_PLAN_BYTES:,} bytes.")
-                return
-            body, name = up.getvalue(), up.name
+        upload = ui.yaml_upload("Plan file (YAML, up to 1 MB)", "plan_upload", "plans/plan.schema.json",
+                                plan_model.MAX_PLAN_BYTES, "plans")
+        if upload is False:
+            return
+        body, name = upload or (None, None)
     else:
         ui.set_params(example=None)
         body, name = _builder(c)

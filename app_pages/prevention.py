@@ -22,21 +22,16 @@ def main() -> None:
     source = st.radio("Model", ["An example model", "Upload a model (YAML)"], horizontal=True, key="prevent_source")
     body, name = None, None
     if source == "An example model":
-        examples = model.example_names()
-        pick = ui.choice_param("model", examples)
-        choice = st.selectbox("Example (illustrative numbers, not any council's)", examples,
-                              index=examples.index(pick) if pick in examples else 0, key="prevent_example")
-        ui.set_params(model=choice)
+        choice = ui.example_choice(model.example_names(), "model", "Example (illustrative numbers, not any council's)",
+                                   "prevent_example")
         body, name = model.read_example(choice), choice
     else:
         ui.set_params(model=None)
-        up = st.file_uploader("Model file (YAML, up to 1 MB)", type=["yaml", "yml"], key="prevent_upload")
-        st.caption("The format is documented in plans/prevention.schema.json; start from an example's download.")
-        if up is not None:
-            if up.size > run.MAX_MODEL_BYTES:
-                st.error(f"That file is {up.size:,} bytes; models are limited to {run.MAX_MODEL_BYTES:,} bytes.")
-                return
-            body, name = up.getvalue(), up.name
+        upload = ui.yaml_upload("Model file (YAML, up to 1 MB)", "prevent_upload",
+                                "plans/prevention.schema.json", run.MAX_MODEL_BYTES, "models")
+        if upload is False:
+            return
+        body, name = upload or (None, None)
     if body is None:
         st.info("Upload a model to value it.")
         return
