@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.support.browser import (DECK_CANVAS, OUTPUT, describe_violations, exceptions_shown, generic_errors_shown, open_app,
+from tests.support.browser import (DECK_CANVAS, DESKTOP, OUTPUT, PHONE, describe_violations, exceptions_shown, generic_errors_shown, open_app,
                                    run_axe, screenshot_full, wait_map_drawn, wait_settled)
 
 pytestmark = pytest.mark.browser
@@ -17,33 +17,6 @@ pytestmark = pytest.mark.browser
 TEN = ["E08000035", "E08000025", "E08000003", "E08000012", "E08000021", "E06000018", "E08000039", "E06000023",
        "E06000016", "S12000049"]
 COMPARE = "/compare?places=" + ",".join(TEN)
-DESKTOP, PHONE = {"width": 1440, "height": 900}, {"width": 390, "height": 844}
-
-
-def _context(chromium, viewport):
-    phone = viewport["width"] < 600
-    ctx = chromium.new_context(viewport=viewport, locale="en-GB", timezone_id="Europe/London", is_mobile=phone,
-                               has_touch=phone, device_scale_factor=1)
-    ctx.set_default_timeout(60_000)
-    return ctx
-
-
-@pytest.fixture
-def desktop(chromium, warm_app):
-    ctx = _context(chromium, DESKTOP)
-    try:
-        yield ctx.new_page()
-    finally:
-        ctx.close()
-
-
-@pytest.fixture
-def phone(chromium, warm_app):
-    ctx = _context(chromium, PHONE)
-    try:
-        yield ctx.new_page()
-    finally:
-        ctx.close()
 
 
 def _boxes(page, selector: str) -> list[dict]:

@@ -7,21 +7,19 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import exceptions_shown, generic_errors_shown, open_app, screenshot_full, wait_settled
+from tests.support.browser import (DESKTOP, PHONE, exceptions_shown, generic_errors_shown, new_context, open_app,
+                                   screenshot_full, wait_settled)
 
 pytestmark = pytest.mark.browser
 
-SCREENS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
+SCREENS = {"desktop": DESKTOP, "phone": PHONE}
 
 
 @pytest.fixture(params=list(SCREENS))
 def screen(request, chromium, warm_app):
     """A new visitor's browser at the screen's size (a phone also reports touch, as a phone does)."""
     name = request.param
-    phone = name == "phone"
-    ctx = chromium.new_context(viewport=SCREENS[name], locale="en-GB", timezone_id="Europe/London",
-                               is_mobile=phone, has_touch=phone, device_scale_factor=1)
-    ctx.set_default_timeout(60_000)
+    ctx = new_context(chromium, SCREENS[name])
     try:
         yield name, ctx.new_page()
     finally:

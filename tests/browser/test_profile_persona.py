@@ -8,40 +8,13 @@ import re
 
 import pytest
 
-from tests.support.browser import (OUTPUT, SCREENSHOTS, describe_violations, exceptions_shown, generic_errors_shown,
+from tests.support.browser import (OUTPUT, PHONE, SCREENSHOTS, describe_violations, exceptions_shown, generic_errors_shown,
                                    open_app, run_axe, screenshot_full)
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1440, "height": 900}
 LEEDS = "/profile?place=E08000035"
 ROWS = '.gg-profile table.profile tbody tr:not(.theme)'
-
-
-def _context(chromium, viewport, phone: bool):
-    ctx = chromium.new_context(viewport=viewport, locale="en-GB", timezone_id="Europe/London",
-                               is_mobile=phone, has_touch=phone, device_scale_factor=1, accept_downloads=True)
-    ctx.set_default_timeout(60_000)
-    return ctx
-
-
-@pytest.fixture
-def phone(chromium, warm_app):
-    ctx = _context(chromium, PHONE, True)
-    try:
-        yield ctx.new_page()
-    finally:
-        ctx.close()
-
-
-@pytest.fixture
-def desktop(chromium, warm_app):
-    ctx = _context(chromium, DESKTOP, False)
-    try:
-        yield ctx.new_page()
-    finally:
-        ctx.close()
 
 
 def _rows(page) -> list[dict]:

@@ -297,8 +297,14 @@ def is_local(url: str) -> bool:
     return url.startswith(("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:", "about:"))
 
 
-def _new_context(browser: Any) -> Any:
-    ctx = browser.new_context(viewport=VIEWPORT, locale="en-GB", timezone_id="Europe/London")
+DESKTOP, PHONE = {"width": 1440, "height": 900}, {"width": 390, "height": 844}
+
+
+def new_context(browser: Any, viewport: dict[str, int] = VIEWPORT) -> Any:
+    """A British visitor's browser at `viewport`; under 600 px wide it is a phone (touch, mobile)."""
+    phone = viewport["width"] < 600
+    ctx = browser.new_context(viewport=viewport, locale="en-GB", timezone_id="Europe/London", is_mobile=phone,
+                              has_touch=phone, device_scale_factor=1)
     ctx.set_default_timeout(60_000)
     return ctx
 
@@ -315,7 +321,7 @@ def _watched_page(ctx: Any) -> Any:
 def shared_context(chromium: Any, warm_app: str) -> Iterator[Any]:
     """One browser context for most tests: each test gets its own page (so its own Streamlit session),
     and Streamlit's 9 MB of JavaScript is fetched once into the context's HTTP cache, not per test."""
-    ctx = _new_context(chromium)
+    ctx = new_context(chromium)
     try:
         yield ctx
     finally:
@@ -334,9 +340,29 @@ def page(shared_context: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
+def desktop(chromium: Any, warm_app: str) -> Iterator[Any]:
+    """A page in a new desktop-sized context (1440×900)."""
+    ctx = new_context(chromium, DESKTOP)
+    try:
+        yield ctx.new_page()
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def phone(chromium: Any, warm_app: str) -> Iterator[Any]:
+    """A page in a new phone context (390×844, touch)."""
+    ctx = new_context(chromium, PHONE)
+    try:
+        yield ctx.new_page()
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
 def fresh_page(chromium: Any, warm_app: str) -> Iterator[Any]:
     """A page in a brand-new context (no cache, cookies or storage): a visitor who was sent a link."""
-    ctx = _new_context(chromium)
+    ctx = new_context(chromium)
     try:
         yield _watched_page(ctx)
     finally:
