@@ -25,6 +25,7 @@ import pandas as pd
 
 from .catalogue import PILLAR_LABELS
 from .plan_report import LEVEL_NAMES, source_item, unit_parts
+from .plan_report import _missing  # one rule for "no number to write or draw"
 from .plan_report import web_link
 from .plan_report import unit_named_apart as plan_unit_named_apart
 
@@ -54,15 +55,6 @@ _MD_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
 def _esc(v: object) -> str:
     """HTML-escape anything from the data or the catalogue (also safe inside attribute values)."""
     return html.escape("" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v), quote=True)
-
-
-def _missing(v: Any) -> bool:
-    if v is None:
-        return True
-    try:
-        return not math.isfinite(float(v))
-    except (TypeError, ValueError):
-        return True
 
 
 def decimals_for(v: Any, published: Any = None, unit: str = "") -> int:
