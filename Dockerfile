@@ -10,7 +10,7 @@
 # ---------------------------------------------------------------- sources, with sane modes
 FROM python:3.11-slim AS src
 WORKDIR /src
-COPY app.py alembic.ini ./
+COPY app.py asgi.py alembic.ini ./
 COPY alembic/ alembic/
 COPY .streamlit/ .streamlit/
 COPY app_pages/ app_pages/

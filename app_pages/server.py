@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
+APP = Path(__file__).resolve().parent.parent / "asgi.py"  # app.py behind the first paint
 WARM_LEVEL = "ltla"  # the map explorer's and the profile's default level
 
 log = logging.getLogger("good_growth.server")

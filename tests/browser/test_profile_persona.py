@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from tests.support.browser import (OUTPUT, PHONE, SCREENSHOTS, describe_violations, exceptions_shown, generic_errors_shown,
-                                   open_app, run_axe, screenshot_full)
+from tests.support.browser import (OUTPUT, PHONE, SCREENSHOTS, VIEWPORT, describe_violations, exceptions_shown,
+                                   generic_errors_shown, open_app, run_axe, screenshot_full)
 
 pytestmark = pytest.mark.browser
 
@@ -108,3 +108,34 @@ def test_the_profile_at_1440_prints_and_downloads(desktop, app_url):
     page.set_viewport_size(PHONE)
     page.goto(path.as_uri())
     page.screenshot(path=str(SCREENSHOTS / "profile-leeds-download-phone.png"))
+
+
+def test_a_profile_link_names_the_place_before_streamlit_has_started(chromium, app_url):
+    """The HTML itself carries the place's heading (app_pages.web.first_paint), so a reader sees which
+    place a link opened before the app has loaded; it gives way to the page once Streamlit draws it."""
+    ctx = chromium.new_context(viewport=VIEWPORT)
+    try:
+        page = ctx.new_page()
+        response = page.goto(app_url + LEEDS, wait_until="domcontentloaded")
+        assert "<h2>Leeds (E08000035)</h2>" in response.text()
+        first = page.locator("#gg-first-paint")
+        assert first.get_by_role("heading", name="Leeds (E08000035)").is_visible()
+        assert page.title() == "Leeds (E08000035) · Place profile · Good Growth"
+        page.screenshot(path=str(SCREENSHOTS / "profile-leeds-first-paint.png"))
+        page.locator(ROWS).first.wait_for(timeout=90_000)
+        assert not first.is_visible()
+        heading = page.get_by_role("heading", name="Leeds (E08000035)")
+        assert heading.count() == 1 and heading.is_visible()  # Streamlit's own, not a second copy
+        page.screenshot(path=str(SCREENSHOTS / "profile-leeds-after-first-paint.png"))
+    finally:
+        ctx.close()
+    nojs = chromium.new_context(viewport=VIEWPORT, java_script_enabled=False)
+    try:
+        page = nojs.new_page()
+        page.goto(app_url + LEEDS, wait_until="load")
+        page.wait_for_timeout(300)
+        assert page.get_by_role("heading", name="Leeds (E08000035)").is_visible()
+        assert "indicators need JavaScript" in page.inner_text("#gg-first-paint")  # (text search skips noscript)
+        page.screenshot(path=str(SCREENSHOTS / "profile-leeds-without-javascript.png"))
+    finally:
+        nojs.close()

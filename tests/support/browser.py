@@ -69,10 +69,12 @@ def free_port() -> int:
 
 
 class StreamlitServer:
-    """`streamlit run app.py` on 127.0.0.1:<free port>; start() waits for /_stcore/health."""
+    """The dashboard as `make run` and the image start it (`python -m app_pages.server`: data loaded
+    first, app.py behind the profile's first paint) on 127.0.0.1:<free port>, or with preload=False
+    as plain `streamlit run app.py`; start() waits for /_stcore/health."""
 
     def __init__(self, port: int | None = None, log_path: Path | None = None, extra_args: list[str] | None = None,
-                 env: dict[str, str] | None = None, preload: bool = False) -> None:
+                 env: dict[str, str] | None = None, preload: bool = True) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path or OUTPUT / f"streamlit-{self.port}.log"

@@ -207,7 +207,7 @@ def test_cmd_serves_streamlit_headless_on_all_interfaces(final):
     cmds = [a for w, a in final if w == "CMD"]
     assert len(cmds) == 1
     argv = _exec_form(cmds[0])
-    # app_pages.server preloads the data, then runs `streamlit run app.py` with the options given
+    # app_pages.server preloads the data, then runs `streamlit run asgi.py` (app.py) with the options given
     assert argv[:3] == ["python", "-m", "app_pages.server"]
     opts = dict(zip(argv[3::2], argv[4::2]))
     assert opts == {"--server.address": "0.0.0.0", "--server.port": "8501", "--server.headless": "true",

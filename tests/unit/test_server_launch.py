@@ -19,11 +19,20 @@ def fake_streamlit(monkeypatch):
     return calls
 
 
-def test_the_server_runs_app_py_with_the_options_given(fake_streamlit, monkeypatch):
+def test_the_server_runs_the_asgi_app_with_the_options_given(fake_streamlit, monkeypatch):
     monkeypatch.setattr(server, "warm", lambda: 0.1)
     server.main(["--server.port", "8599"])
     assert fake_streamlit == [["streamlit", "run", str(server.APP), "--server.port", "8599"]]
-    assert server.APP.name == "app.py" and server.APP.exists()
+    assert server.APP.name == "asgi.py" and server.APP.exists()
+
+
+def test_streamlit_finds_app_py_behind_the_first_paint_in_asgi_py():
+    """`streamlit run asgi.py` serves the st.App it finds there, whose script is app.py."""
+    from streamlit.web.server.app_discovery import discover_asgi_app
+    found = discover_asgi_app(server.APP)
+    assert found.is_asgi_app and found.app_name == "app"
+    source = server.APP.read_text(encoding="utf-8")
+    assert '"app.py"' in source and "FirstPaintMiddleware" in source
 
 
 def test_warming_fills_the_engine_cache_the_pages_read():

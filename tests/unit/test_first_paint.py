@@ -1,0 +1,115 @@
+"""The profile's first paint: the place is named in the HTML shell, before Streamlit has started."""
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+
+import pytest
+
+from app_pages.web import first_paint
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    text: str
+
+
+async def _streamlit(scope, receive, send) -> None:
+    """Stands in for Streamlit's routes behind the middleware: says which path reached it."""
+    body = f"streamlit {scope['path']}".encode()
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _request(path: str, method: str = "GET", base_url_path: str = "") -> Answer:
+    """One HTTP request through the middleware, as the ASGI server would make it."""
+    raw_path, _, query = path.partition("?")
+    scope = {"type": "http", "method": method, "path": raw_path, "query_string": query.encode(), "headers": []}
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    asyncio.run(first_paint.FirstPaintMiddleware(_streamlit, base_url_path=base_url_path)(scope, receive, send))
+    start, body = sent[0], b"".join(m.get("body", b"") for m in sent[1:])
+    return Answer(start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body.decode())
+
+
+def test_a_place_is_named_in_the_title_heading_and_description():
+    page = first_paint.profile_page("place=E08000035&benchmark=region")
+    assert "<title>Leeds (E08000035) · Place profile · Good Growth</title>" in page
+    assert "<h2>Leeds (E08000035)</h2>" in page
+    assert 'name="description" content="Leeds: public-service outcomes' in page
+    assert "Region: Yorkshire and The Humber (E12000003)" in page
+    assert page.count("<title>") == 1  # Streamlit's own "Streamlit" title is replaced
+
+
+def test_the_shell_keeps_streamlits_own_page_intact():
+    """Streamlit's scripts, styles and root element are all still there, and nothing is added that the
+    hosted copy's Content-Security-Policy would block (no script of our own)."""
+    page = first_paint.profile_page("place=E08000035")
+    original = first_paint._streamlit_index()
+    for tag in re.findall(r"<(?:script|link)[^>]*>", original):
+        assert tag in page
+    assert '<div id="root"></div>' in page
+    assert page.count("<script") == original.count("<script")
+    assert page.index('id="gg-first-paint"') < page.index('id="root"')
+
+
+@pytest.mark.parametrize("query", ["", "place=", "place=E99999999", "place=not-a-code", "place=<b>x</b>",
+                                   "place=E08000035" + "0" * 5000])
+def test_no_known_place_gives_the_plain_page_heading(query):
+    page = first_paint.profile_page(query)
+    assert "<h1>Place profile</h1>" in page and "<h2>" not in page
+    assert "<title>Place profile · Good Growth</title>" in page
+    assert "<b>" not in page
+
+
+def test_a_lower_case_code_is_the_same_place():
+    assert "<h2>Leeds (E08000035)</h2>" in first_paint.profile_page("place=e08000035")
+
+
+def test_names_are_escaped(monkeypatch):
+    monkeypatch.setattr(first_paint, "_place", lambda *_: ("A & <B>", "Region: <R>", ("<notice>",)))
+    page = first_paint.profile_page("place=E08000035")
+    assert "<h2>A &amp; &lt;B&gt; (E08000035)</h2>" in page and "Region: &lt;R&gt;" in page
+    assert "&lt;notice&gt;" in page and "<notice>" not in page
+
+
+def test_the_middleware_answers_only_the_profile_page():
+    r = _request("/profile?place=E08000035")
+    assert r.status == 200 and r.headers["content-type"].startswith("text/html")
+    assert r.headers["cache-control"] == "no-cache"
+    assert int(r.headers["content-length"]) == len(r.text.encode())
+    assert "<h2>Leeds (E08000035)</h2>" in r.text
+    assert _request("/profile?place=E08000035", method="HEAD").text == ""
+    for path in ("/", "/map", "/profile/x", "/_stcore/health", "/static/js/index.js"):
+        assert _request(path).text == f"streamlit {path}"
+    assert _request("/profile", method="POST").text == "streamlit /profile"
+
+
+def test_the_middleware_follows_the_base_url_path():
+    assert "<h2>Leeds" in _request("/good-growth/profile?place=E08000035", base_url_path="/good-growth/").text
+    assert _request("/profile?place=E08000035", base_url_path="/good-growth/").text == "streamlit /profile"
+
+
+def test_a_failure_serves_streamlits_plain_shell_and_logs_why(monkeypatch, caplog):
+    def broken(_query: str) -> str:
+        raise OSError("snapshot unreadable")
+    monkeypatch.setattr(first_paint, "profile_page", broken)
+    r = _request("/profile?place=E08000035")
+    assert r.text == "streamlit /profile"
+    assert "first paint not built" in caplog.text and "snapshot unreadable" in caplog.text
+
+
+def test_the_block_hides_once_streamlit_draws_and_stays_without_javascript():
+    page = first_paint.profile_page("place=E08000035")
+    assert 'body:has([data-testid="stMain"] :is(h2,[role="alert"]' in page
+    assert f"gg-first-paint-hide 0s {first_paint.HIDE_AFTER_S}s forwards" in page
+    assert "<noscript><style>#gg-first-paint{animation:none}" in page
