@@ -565,6 +565,19 @@ def test_real_caddy_adds_headers_and_hides_metrics(caddy_in_front):
         assert "Content-Security-Policy" in headers
 
 
+def test_real_caddy_keeps_the_document_policy_off_static_assets(caddy_in_front):
+    """Scripts, styles and fonts get nosniff and the referrer policy, but not the ~0.7 kB document
+    policy browsers ignore on them; every page path, download and component frame keeps it."""
+    get, _ = caddy_in_front
+    _, headers, _ = get("/static/js/index.abc123.js")
+    assert headers["X-Content-Type-Options"] == "nosniff" and "Referrer-Policy" in headers
+    assert "Content-Security-Policy" not in headers and "X-Frame-Options" not in headers
+    for path in ("/", "/profile?place=E08000035", "/media/report.html", "/component/x/index.html", "/staticx"):
+        _, headers, _ = get(path)
+        for name in SECURITY_HEADERS:
+            assert name in headers, (path, name)
+
+
 def test_real_caddy_error_pages_carry_the_headers_too(caddy_in_front):
     import time
     get, upstream = caddy_in_front

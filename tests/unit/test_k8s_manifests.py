@@ -184,3 +184,17 @@ def test_security_headers_match_the_caddy_configuration():
     assert headers["data"] == caddy
     ref = _one("Ingress", "good-growth")["metadata"]["annotations"]["nginx.ingress.kubernetes.io/custom-headers"]
     assert ref == f"{_kustomization()['namespace']}/{headers['metadata']['name']}"
+
+
+def test_static_assets_get_the_caddy_asset_headers_only():
+    """As in the Caddyfile: /static gets nosniff and the referrer policy, not the document policy."""
+    assets = _one("ConfigMap", "good-growth-asset-headers")
+    snippet = re.search(r"^\(security_headers\) \{(.*?)^\}", CADDYFILE.read_text(), re.M | re.S).group(1)
+    assert assets["data"] == dict(re.findall(r'^\s*([A-Z][A-Za-z-]+) "([^"]*)"$', snippet, re.M))
+    static = _one("Ingress", "good-growth-static")
+    (path,) = static["spec"]["rules"][0]["http"]["paths"]
+    assert path["path"] == "/static" and path["pathType"] == "Prefix"
+    assert path["backend"] == _one("Ingress", "good-growth")["spec"]["rules"][0]["http"]["paths"][0]["backend"]
+    ref = static["metadata"]["annotations"]["nginx.ingress.kubernetes.io/custom-headers"]
+    assert ref == f"{_kustomization()['namespace']}/good-growth-asset-headers"
+    assert static["spec"]["rules"][0]["host"] == _one("Ingress", "good-growth")["spec"]["rules"][0]["host"]
