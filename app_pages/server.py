@@ -27,7 +27,8 @@ log = logging.getLogger("good_growth.server")
 
 def warm() -> float:
     """Import the page code and build what the first page view would: the query context and the
-    default level's boundaries. Returns the seconds it took."""
+    default level's boundaries; start compressing the static assets every first visit loads.
+    Returns the seconds it took."""
     t0 = time.perf_counter()
     import altair  # noqa: F401 - imported here so the first page view does not pay for it
     import pydeck  # noqa: F401
@@ -35,6 +36,9 @@ def warm() -> float:
     from app_pages import common  # noqa: F401
     from indicators import geo, query
 
+    from app_pages.web import compressed_assets
+
+    compressed_assets.warm()  # in the background: the server does not wait for it
     ctx = query.context()
     geo.boundaries(ctx, WARM_LEVEL)
     geo.borders(ctx, WARM_LEVEL)

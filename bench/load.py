@@ -92,7 +92,7 @@ async def one_visitor(browser, base: str, place: str, timings: list[tuple[str, f
             start = time.perf_counter()
             try:
                 await page.goto(base + path, wait_until="domcontentloaded", timeout=120_000)
-                await page.wait_for_selector("h1", timeout=120_000)
+                await page.wait_for_selector('[data-testid="stMain"] h1', timeout=120_000)
                 await page.wait_for_function(_SETTLED_JS, arg=[BUSY, 500], timeout=120_000, polling=100)
                 timings.append((name, time.perf_counter() - start))
                 if await page.locator(EXCEPTION).count():
@@ -115,7 +115,7 @@ async def cpu_per_page(browser, server: StreamlitServer, place: str, label: str)
         for name, path in visit(place):
             before = cpu_seconds(server.pid)
             await page.goto(server.url + path, wait_until="domcontentloaded", timeout=120_000)
-            await page.wait_for_selector("h1", timeout=120_000)
+            await page.wait_for_selector('[data-testid="stMain"] h1', timeout=120_000)
             await page.wait_for_function(_SETTLED_JS, arg=[BUSY, 500], timeout=120_000, polling=100)
             costs.append((name, cpu_seconds(server.pid) - before))
         print(f"server CPU per page view, one visitor, {label}: "

@@ -58,12 +58,13 @@ def _streamlit_index() -> str:
 
 @lru_cache(maxsize=1)
 def _shell() -> tuple[str, str]:
-    """Streamlit's index.html split at the point the block goes (just inside <body>), title removed."""
+    """Streamlit's index.html split where the block goes, title removed. The block comes after
+    Streamlit's root element, so once the app has drawn, its own h1 is the page's first."""
     page = re.sub(r"<title>.*?</title>", "", _streamlit_index(), count=1, flags=re.S)
-    head, sep, body = page.partition("<body>")
+    head, sep, tail = page.partition("</body>")
     if not sep:
-        raise RuntimeError("Streamlit's index.html has no <body> tag")
-    return head, body
+        raise RuntimeError("Streamlit's index.html has no </body> tag")
+    return head, sep + tail
 
 
 @lru_cache(maxsize=2048)
@@ -86,7 +87,7 @@ def _snapshot_key() -> str:
 
 def profile_page(query_string: str) -> str:
     """The profile's HTML shell for this query string, with its first paint."""
-    head, body = _shell()
+    head, tail = _shell()
     params = parse_qs(query_string, max_num_fields=20)
     code = (params.get("place") or [""])[0].strip().upper()
     place = _place(_snapshot_key(), code) if AREA_CODE.match(code) else None
@@ -106,7 +107,7 @@ def profile_page(query_string: str) -> str:
     head = head.replace("</head>", meta + "</head>", 1)
     first = (f'<div id="gg-first-paint"><main class="gg-fp-main" aria-busy="true">{block}{NOSCRIPT}'
              f'<p role="status">Loading the profile…</p></main></div>')
-    return f"{head}<body>{first}{body}"
+    return f"{head}{first}{tail}"
 
 
 class FirstPaintMiddleware:

@@ -147,9 +147,9 @@ def launch_chromium(playwright: Any, **kwargs: Any) -> Any:
 # ---------------------------------------------------------------- waiting and checking
 
 def wait_settled(page: Any, timeout_ms: int = 90_000, quiet_ms: int = 700) -> None:
-    """Wait for the page's h1, then until Streamlit has been idle (no running script, spinner
-    or skeleton) for quiet_ms."""
-    page.wait_for_selector("h1", timeout=timeout_ms)
+    """Wait for the page's h1 drawn by Streamlit (not the profile's first paint, which is in the HTML),
+    then until Streamlit has been idle (no running script, spinner or skeleton) for quiet_ms."""
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout_ms)
     page.evaluate("() => { window.__ggQuietSince = null; }")  # measure quiet from now, not an earlier wait
     page.wait_for_function(_SETTLED_JS, arg=[BUSY, quiet_ms], timeout=timeout_ms, polling=100)
 

@@ -1,44 +1,16 @@
 """The profile's first paint: the place is named in the HTML shell, before Streamlit has started."""
 from __future__ import annotations
 
-import asyncio
 import re
-from dataclasses import dataclass
 
 import pytest
 
 from app_pages.web import first_paint
+from tests.support.asgi_call import request, streamlit_stand_in
 
 
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    text: str
-
-
-async def _streamlit(scope, receive, send) -> None:
-    """Stands in for Streamlit's routes behind the middleware: says which path reached it."""
-    body = f"streamlit {scope['path']}".encode()
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
-    await send({"type": "http.response.body", "body": body})
-
-
-def _request(path: str, method: str = "GET", base_url_path: str = "") -> Answer:
-    """One HTTP request through the middleware, as the ASGI server would make it."""
-    raw_path, _, query = path.partition("?")
-    scope = {"type": "http", "method": method, "path": raw_path, "query_string": query.encode(), "headers": []}
-    sent: list[dict] = []
-
-    async def receive() -> dict:
-        return {"type": "http.request", "body": b""}
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    asyncio.run(first_paint.FirstPaintMiddleware(_streamlit, base_url_path=base_url_path)(scope, receive, send))
-    start, body = sent[0], b"".join(m.get("body", b"") for m in sent[1:])
-    return Answer(start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body.decode())
+def _request(path: str, method: str = "GET", base_url_path: str = ""):
+    return request(first_paint.FirstPaintMiddleware(streamlit_stand_in, base_url_path=base_url_path), path, method)
 
 
 def test_a_place_is_named_in_the_title_heading_and_description():
@@ -59,7 +31,7 @@ def test_the_shell_keeps_streamlits_own_page_intact():
         assert tag in page
     assert '<div id="root"></div>' in page
     assert page.count("<script") == original.count("<script")
-    assert page.index('id="gg-first-paint"') < page.index('id="root"')
+    assert page.index('id="root"') < page.index('id="gg-first-paint"') < page.index("</body>")
 
 
 @pytest.mark.parametrize("query", ["", "place=", "place=E99999999", "place=not-a-code", "place=<b>x</b>",
