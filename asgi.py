@@ -1,5 +1,6 @@
 """The dashboard as an ASGI application: Streamlit's app (app.py) behind the profile's first paint
-(app_pages.web.first_paint). `python -m app_pages.server` runs it with `streamlit run asgi.py`."""
+(app_pages.web.first_paint) and smaller copies of Streamlit's fonts (app_pages.web.fonts).
+`python -m app_pages.server` runs it with `streamlit run asgi.py`."""
 from pathlib import Path
 
 import streamlit as st
@@ -7,6 +8,9 @@ from starlette.middleware import Middleware
 from streamlit import config
 
 from app_pages.web.first_paint import FirstPaintMiddleware
+from app_pages.web.fonts import FontSubsetMiddleware
 
+BASE_URL_PATH = config.get_option("server.baseUrlPath") or ""
 app = st.App(Path(__file__).resolve().parent / "app.py",
-             middleware=[Middleware(FirstPaintMiddleware, base_url_path=config.get_option("server.baseUrlPath") or "")])
+             middleware=[Middleware(FontSubsetMiddleware, base_url_path=BASE_URL_PATH),
+                         Middleware(FirstPaintMiddleware, base_url_path=BASE_URL_PATH)])

@@ -26,9 +26,12 @@ log = logging.getLogger("good_growth.server")
 
 
 def warm() -> float:
-    """Import the page code and build what the first page view would: the query context and the
-    default level's boundaries. Returns the seconds it took."""
+    """Import the page code and build what the first page view would: the query context, the
+    default level's boundaries and the smaller fonts (app_pages.web.fonts, built in a thread
+    meanwhile). Returns the seconds it took."""
     t0 = time.perf_counter()
+    from app_pages.web import fonts
+    fonts.start()
     import altair  # noqa: F401 - imported here so the first page view does not pay for it
     import pydeck  # noqa: F401
 
@@ -38,6 +41,7 @@ def warm() -> float:
     ctx = query.context()
     geo.boundaries(ctx, WARM_LEVEL)
     geo.borders(ctx, WARM_LEVEL)
+    fonts.warm()  # waits for the thread; a failure there is logged and leaves Streamlit's fonts
     return time.perf_counter() - t0
 
 
