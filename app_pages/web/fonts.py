@@ -11,14 +11,17 @@ appear, and served under Streamlit's own URL for it:
   (`:material/<name>:` in app.py and app_pages/) and of every name Streamlit's own
   front end and Python code can ask for (every `:material/<name>:` and every quoted string in the
   installed bundles that is an icon name, a deliberate over-inclusion), plus the letters, so an
-  unknown name still reads as its letters, exactly as with the full font.
+  name that is no icon still reads as its letters, as with the full font.
 - Source Sans keeps the weight axis (every weight still works) and the characters in SOURCE_SANS_TEXT
   plus every character of the UI's own text files; a browser draws any other character from its
   next font, character by character, so nothing can go missing. It keeps the default OpenType
   features and the numeric ones CSS can switch on (font-variant-numeric, font-variant-position);
   Streamlit's CSS and ours ask for no others.
 
-Neither font changes what is drawn: the glyphs, metrics and hinting are the original's.
+Glyph outlines, metrics and variations are the original's, and a browser draws the same pixels
+(tests/browser/test_fonts_browser.py compares them glyph by glyph), save that FreeType's autohinter
+(Chromium on Linux), which chooses a glyph's hinting by the scripts the font covers, sets the
+f-ligatures (ff, ft, fft) and ª º µ ∆ up to a pixel row apart in their anti-aliasing.
 
 Caching: Streamlit serves its hashed files as immutable for a year, but the copy's content depends on
 this code's icon list as well as on the Streamlit version in the URL, so a copy is sent with
