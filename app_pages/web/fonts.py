@@ -10,7 +10,7 @@ appear, and served under Streamlit's own URL for it:
   ligature (GSUB). The copy keeps the ligatures of every icon name this code uses
   (`:material/<name>:` in app.py and app_pages/) and of every name Streamlit's own
   front end and Python code can ask for (every `:material/<name>:` and every quoted string in the
-  installed bundles that is an icon name, a deliberate over-inclusion), plus the letters, so an
+  installed bundles that is an icon name, a deliberate over-inclusion), plus the letters, so a
   name that is no icon still reads as its letters, as with the full font.
 - Source Sans keeps the weight axis (every weight still works) and the characters in SOURCE_SANS_TEXT
   plus every character of the UI's own text files; a browser draws any other character from its
