@@ -28,8 +28,9 @@ this code's icon list as well as on the Streamlit version in the URL, so a copy 
 `no-cache` and a strong ETag of its bytes: a returning browser revalidates (a 304 without a body)
 and never keeps an old copy once the icon list has changed.
 
-The copies are built once per process: at server start (app_pages.server builds them alongside the
-data and listens once both are ready) or, if the app was started otherwise, on the first font
+The copies are built once per process, in a child process (fontTools would leave the server some
+70 MB larger): at server start (app_pages.server builds them alongside the data and listens once
+both are ready) or, if the app was started otherwise, on the first font
 request, in a background thread while Streamlit answers with the originals. If
 building fails the original is served, with one log line.
 """
@@ -39,6 +40,9 @@ import hashlib
 import io
 import logging
 import re
+import subprocess
+import sys
+import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -190,6 +194,10 @@ def text_subset(original: bytes, text: str) -> bytes:
     return _subset(font, unicodes=sorted({ord(c) for c in text}), features=TEXT_FEATURES)
 
 
+def _subset_of(body: bytes, original: Path) -> Subset:
+    return Subset(body, f'"gg-{hashlib.sha256(body).hexdigest()[:32]}"', original.stat().st_size)
+
+
 def build(static: Path | None = None) -> dict[str, Subset]:
     """File name → its smaller copy, for every Material Symbols and Source Sans woff2 Streamlit ships."""
     media = (static or static_dir()) / MEDIA
@@ -204,16 +212,33 @@ def build(static: Path | None = None) -> dict[str, Subset]:
             body = text_subset(path.read_bytes(), text)
         else:
             continue
-        out[path.name] = Subset(body, f'"gg-{hashlib.sha256(body).hexdigest()[:32]}"', path.stat().st_size)
+        out[path.name] = _subset_of(body, path)
     if not out:
         raise FileNotFoundError(f"no Material Symbols or Source Sans woff2 in {media}")
+    return out
+
+
+def build_in_subprocess(timeout_s: float = 300) -> dict[str, Subset]:
+    """`build` in a child process (`python -m app_pages.web.fonts DIR`). Why: fontTools and the
+    bundles it reads leave the server process some 70 MB larger for good, and a child runs on
+    another core while the server loads its data."""
+    media = static_dir() / MEDIA
+    with tempfile.TemporaryDirectory(prefix="good-growth-fonts-") as folder:
+        done = subprocess.run([sys.executable, "-m", __name__, folder], cwd=ROOT, capture_output=True,
+                              text=True, timeout=timeout_s, check=False)
+        if done.returncode != 0:
+            lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
+            raise RuntimeError(lines[-1])
+        out = {p.name: _subset_of(p.read_bytes(), media / p.name) for p in Path(folder).glob("*.woff2")}
+    if not out:
+        raise RuntimeError("the font subsetter wrote no fonts")
     return out
 
 
 class Subsets:
     """The process's font copies: built once, on demand or at start; None until ready or if building failed."""
 
-    def __init__(self, builder: Callable[[], dict[str, Subset]] = build) -> None:
+    def __init__(self, builder: Callable[[], dict[str, Subset]] = build_in_subprocess) -> None:
         self._builder = builder
         self._build_lock = threading.Lock()  # held while building: one build per process
         self._start_lock = threading.Lock()  # held only to claim the background start, never while building
@@ -312,3 +337,16 @@ def _etag_matches(scope: Scope, etag: str) -> bool:
             tags = {t.strip().removeprefix("W/") for t in value.decode("latin-1").split(",")}
             return "*" in tags or etag in tags
     return False
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Write the smaller copies into the folder given (build_in_subprocess runs this)."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        raise SystemExit("usage: python -m app_pages.web.fonts OUTPUT_FOLDER")
+    for name, font in build().items():
+        (Path(args[0]) / name).write_bytes(font.body)
+
+
+if __name__ == "__main__":
+    main()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -279,6 +280,24 @@ def test_a_failure_to_subset_serves_streamlits_fonts_and_logs_one_line(caplog):
     assert len(lines) == 1 and "bad GSUB" in lines[0].getMessage() and lines[0].levelno == logging.WARNING
     path = "/static/media/MaterialSymbols-Rounded.nEdyypZU.woff2"
     assert _request(path, subsets).body == f"streamlit {path}".encode()
+
+
+def test_the_server_builds_the_same_copies_in_a_child_process(built):
+    """The child keeps fontTools' memory out of the server; what it writes is what `build` makes."""
+    assert fonts.build_in_subprocess() == built
+
+
+def test_a_failing_child_process_is_reported_by_its_last_line(monkeypatch):
+    def failed(*args, **kwargs):
+        return subprocess.CompletedProcess(args, 1, "", "Traceback ...\nKeyError: 'GSUB'\n")
+    monkeypatch.setattr(fonts.subprocess, "run", failed)
+    with pytest.raises(RuntimeError, match="KeyError: 'GSUB'"):
+        fonts.build_in_subprocess()
+
+
+def test_the_child_process_needs_its_output_folder():
+    with pytest.raises(SystemExit, match="usage"):
+        fonts.main([])
 
 
 def test_build_fails_clearly_without_streamlits_fonts(tmp_path):
