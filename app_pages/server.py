@@ -27,7 +27,7 @@ log = logging.getLogger("good_growth.server")
 
 def warm() -> float:
     """Import the page code and build what the first page view would: the query context, the
-    default level's boundaries and the smaller fonts (app_pages.web.fonts, built in a thread
+    default level's boundaries and the smaller fonts (app_pages.web.fonts, built by a child process
     meanwhile). Returns the seconds it took."""
     t0 = time.perf_counter()
     from app_pages.web import fonts
@@ -41,7 +41,7 @@ def warm() -> float:
     ctx = query.context()
     geo.boundaries(ctx, WARM_LEVEL)
     geo.borders(ctx, WARM_LEVEL)
-    fonts.warm()  # waits for the thread; a failure there is logged and leaves Streamlit's fonts
+    fonts.warm()  # waits for the child; a failure there is logged and leaves Streamlit's fonts
     return time.perf_counter() - t0
 
 
