@@ -26,22 +26,24 @@ log = logging.getLogger("good_growth.server")
 
 
 def warm() -> float:
-    """Import the page code and build what the first page view would: the query context and the
-    default level's boundaries; start compressing the static assets every first visit loads.
-    Returns the seconds it took."""
+    """Import the page code and build what the first page view would: the query context, the
+    default level's boundaries and the smaller fonts (app_pages.web.fonts, built by a child process
+    meanwhile); start compressing the static assets every first visit loads (in the background: the
+    server does not wait for it). Returns the seconds it took."""
     t0 = time.perf_counter()
+    from app_pages.web import compressed_assets, fonts
+    fonts.start()
+    compressed_assets.warm()
     import altair  # noqa: F401 - imported here so the first page view does not pay for it
     import pydeck  # noqa: F401
 
     from app_pages import common  # noqa: F401
     from indicators import geo, query
 
-    from app_pages.web import compressed_assets
-
-    compressed_assets.warm()  # in the background: the server does not wait for it
     ctx = query.context()
     geo.boundaries(ctx, WARM_LEVEL)
     geo.borders(ctx, WARM_LEVEL)
+    fonts.warm()  # waits for the child; a failure there is logged and leaves Streamlit's fonts
     return time.perf_counter() - t0
 
 
