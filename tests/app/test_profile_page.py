@@ -109,7 +109,7 @@ def _row(body: str, label: str) -> str:
 
 def test_the_print_stylesheet_hides_the_sidebar(caplog):
     at = open_page(PROFILE, {"place": LEEDS})
-    css = [m.value for m in at.markdown if "@media print" in m.value]
+    css = [h.value for h in at.html if "@media print" in h.value]
     assert css and 'stSidebar' in css[0] and "A4" in css[0]
 
 
