@@ -50,7 +50,7 @@ def main() -> None:
                 "click an area on the map explorer.")
         st.page_link("app_pages/home.py", label="Find a place by postcode or name", icon=":material/search:")
         return
-    facts = views.place_facts(c, sel.place)
+    facts = _facts(ui.created_at(), sel.place)
     level = sel.level if sel.level in facts["levels"] else ui.level_of(sel.place)
     bench = ui.benchmark_code(c, sel, sel.place, per_place=True) or profile.default_benchmark(sel.place)
     st.markdown(f"## {ui.md(facts['areanm'])} ({ui.md(facts['areacd'])})")
@@ -58,13 +58,15 @@ def main() -> None:
     st.page_link("app_pages/home.py", label="Another place: search by postcode or name", icon=":material/search:")
     for notice in facts["notices"]:
         st.info("Boundary or code change: " + ui.md(notice))
-    prof = ui.place_profile(ui.created_at(), sel.place, level, bench)
-    if prof.empty:
+    screen = _first_screen(ui.created_at(), sel.place, level, bench)
+    if screen is None:
         st.warning(f"No data is published for {ui.md(facts['areanm'])} at this level. Try another level in the sidebar.")
         return
-    place = profile.place_context(c, sel.place, level, bench)
-    _headline(prof, place.benchmark_name)
-    ui.local_data_note(c, prof["indicator_id"].tolist())
+    place, tally, captions, shown = screen
+    st.html(PRINT_CSS + tally)
+    for caption in captions:
+        st.caption(caption)
+    ui.local_data_note(c, shown)
     _download(place, facts["areanm"])
     _sections(place, facts["areanm"])
 
@@ -116,11 +118,33 @@ def _tally_html(items: list[tuple[str, int, str]]) -> str:
     return f'{TALLY_CSS}<dl class="gg-tally">{rows}</dl>'
 
 
-def _headline(prof: pd.DataFrame, bench_name: str) -> None:
+@st.cache_data(show_spinner=False, max_entries=256)
+def _facts(created_at: str, areacd: str) -> dict:
+    """The place's name, parent areas, levels and boundary notices, looked up once per place."""
+    return views.place_facts(ui.ctx(), areacd)
+
+
+@st.cache_data(show_spinner="Building the profile…", max_entries=256)
+def _first_screen(created_at: str, areacd: str, level: str, benchmark: str
+                  ) -> tuple[profile.PlaceContext, str, list[str], list[str]] | None:
+    """What the page shows above its tabs, the same for every visitor of this view, so built once:
+    the place's context (names, benchmark, neighbours), the verdict counts as HTML, the captions that
+    qualify them, and the indicators shown (for the local-data note). None when nothing is published
+    for the place at this level."""
+    prof = ui.place_profile(created_at, areacd, level, benchmark)
+    if prof.empty:
+        return None
+    place = profile.place_context(ui.ctx(), areacd, level, benchmark)
+    tally, captions = _headline(prof, place.benchmark_name)
+    return place, tally, captions, prof["indicator_id"].tolist()
+
+
+def _headline(prof: pd.DataFrame, bench_name: str) -> tuple[str, list[str]]:
+    """The verdict counts (HTML) and the captions saying what was compared and against whom."""
     scored = prof.loc[prof["scored"]]
     counts = scored["significance_95"].value_counts()
     compared = int(len(scored) - counts.get(significance.NOT_COMPARED, 0))
-    st.html(PRINT_CSS + _tally_html([
+    tally = _tally_html([
         (f"Significantly better than {bench_name}", int(counts.get("better", 0)),
          "At 95% confidence: the whole confidence interval is on the better side of the benchmark."),
         ("Similar", int(counts.get("similar", 0)), ""),
@@ -128,20 +152,21 @@ def _headline(prof: pd.DataFrame, bench_name: str) -> None:
          "At 95% confidence: the whole confidence interval is on the worse side of the benchmark."),
         ("Worse and worsening", int(scored["worse_and_worsening"].sum()),
          "Significantly worse than the benchmark and with a significantly worsening recent trend."),
-    ]))
+    ])
     no_ci = int((scored["significance_95"].eq(significance.NOT_COMPARED) & scored["lci"].isna()).sum())
     no_bench = int((scored["lci"].notna() & scored["benchmark_value"].isna()).sum())
     reasons = [f"{no_ci} without a published confidence interval"] if no_ci else []
     reasons += [f"{no_bench} without a benchmark figure"] if no_bench else []
     untested = (f"; {' and '.join(reasons)} are not compared, and show their position among areas (quintile) "
                 "instead.") if reasons else "."
-    st.caption(ui.md(significance.chance_note(compared)) + f" {len(scored)} scored indicators: {compared} compared "
-               f"at 95% confidence" + untested)
+    captions = [ui.md(significance.chance_note(compared)) + f" {len(scored)} scored indicators: {compared} "
+                f"compared at 95% confidence" + untested]
     fallback = scored.loc[scored["benchmark_name"].notna() & (scored["benchmark_name"] != bench_name)]
     if len(fallback):
         names = ", ".join(sorted(set(fallback["benchmark_name"].astype(str))))
-        st.caption(f"{ui.md(bench_name)} publishes no figure for {len(fallback)} of these indicators; they are "
-                   f"compared with {ui.md(names)} instead, as each row says.")
+        captions.append(f"{ui.md(bench_name)} publishes no figure for {len(fallback)} of these indicators; they are "
+                        f"compared with {ui.md(names)} instead, as each row says.")
+    return tally, captions
 
 
 @st.cache_data(max_entries=64)
