@@ -13,7 +13,9 @@ from app_pages import common
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-st.set_page_config(page_title="Good Growth", page_icon=":seedling:", layout="wide")
+# The icon as the emoji itself, not its shortcode (":seedling:"): for a shortcode the browser first
+# downloads Streamlit's emoji name table (260 kB of JavaScript) to look the name up.
+st.set_page_config(page_title="Good Growth", page_icon="🌱", layout="wide")
 
 # Pages live in app_pages/, not pages/: Streamlit treats a folder named pages/ as its older
 # multipage mode, which breaks deep links such as /profile?place=E08000035 under st.navigation.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import numpy as np
+import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
@@ -74,7 +75,7 @@ def _explore(sel) -> None:
         _map(c, sel, table, info, scale)
     with right:
         _distribution(table, info, sel.place, view)
-    _ranked_table(table, info, indicator, sel)
+    _ranked_table(indicator, info, sel, view)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -298,22 +299,37 @@ def _decimals(values) -> int:
     return 0 if typical >= 1000 else (1 if typical >= 10 else 2)
 
 
-def _ranked_table(table, info, indicator, sel) -> None:
+def _ranked_table(indicator: str, info, sel, view: tuple[str, str, str, str, str]) -> None:
+    """Every area ranked; `view` is _map_view's key (created_at, indicator, level, period, benchmark)."""
     st.header("Ranked, with uncertainty")
+    keep = tuple(sorted((k, v) for k, v in st.query_params.to_dict().items() if k in ("level", "period", "benchmark")))
+    has_ci, body, shown = _ranked(*view, keep)
+    if has_ci:
+        st.caption("Rank 1 is best. The rank range is the 5th–95th percentile of each area's rank when values are "
+                   "redrawn within their confidence intervals: areas whose ranges overlap are not clearly different.")
+    else:
+        st.caption("Rank 1 is best. The publisher gives no confidence intervals for this indicator, so the ranks "
+                   "cannot show their uncertainty and no area is compared with the benchmark: treat small "
+                   "differences in rank with caution.")
+    st.markdown(body, unsafe_allow_html=True)
+    ui.download_csv(shown, f"{indicator}-{sel.level}-{info['period_code'] or 'latest'}.csv".replace("/", "_"),
+                    on_click=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _ranked(created_at: str, indicator: str, level: str, period: str, benchmark: str,
+            keep: tuple[tuple[str, str], ...]) -> tuple[bool, str, pd.DataFrame]:
+    """The ranked table of one view as HTML, with the frame its CSV is written from, shared by every
+    visitor of the view (`keep`: the link parameters each area's profile link carries)."""
+    table, info = _map_view(created_at, indicator, level, period, benchmark)
     decimals = _decimals(table["value"].to_numpy(dtype=float))
     has_ci = bool(table["lci"].notna().any())
     shown = table.assign(
         rank_range=[f"{int(a)}–{int(b)}" if np.isfinite(a) else "–" for a, b in zip(table["rank_lo"], table["rank_hi"])],
     )[["rank", "rank_range", "areanm", "areacd", "value", "lci", "uci", "significance", "percentile", "status"]]
-    if has_ci:
-        st.caption("Rank 1 is best. The rank range is the 5th–95th percentile of each area's rank when values are "
-                   "redrawn within their confidence intervals: areas whose ranges overlap are not clearly different.")
-    else:
+    if not has_ci:
         # Without intervals every redraw gives the same ranks: a range would only repeat the rank.
         shown = shown.drop(columns=["rank_range", "lci", "uci", "significance"])
-        st.caption("Rank 1 is best. The publisher gives no confidence intervals for this indicator, so the ranks "
-                   "cannot show their uncertainty and no area is compared with the benchmark: treat small "
-                   "differences in rank with caution.")
     number = lambda v: ui.fmt(v, decimals=decimals)  # noqa: E731
     columns = {"rank": ("Rank", lambda v: ui.fmt(v, decimals=0)), "rank_range": ("Rank range (90%)", None),
                "areanm": ("Area", None), "areacd": ("Code", None), "value": (f"Value ({info['unit']})", number),
@@ -321,13 +337,9 @@ def _ranked_table(table, info, indicator, sel) -> None:
                "significance": (f"vs {info['benchmark_name'] or 'England'}", None),
                "percentile": ("Percentile", lambda v: ui.fmt(v, decimals=0)), "status": ("Status", None)}
     columns = {k: v for k, v in columns.items() if k in shown.columns}
-    keep = {k: v for k, v in st.query_params.to_dict().items() if k in ("level", "period", "benchmark")}
-    links = "/profile?" + shown["areacd"].map(lambda code: urlencode({"place": code, **keep}))
+    links = "/profile?" + shown["areacd"].map(lambda code: urlencode({"place": code, **dict(keep)}))
     caption = f"{info['label']}, {info['period_label']}: every area ranked"
-    st.markdown(html_table.CSS + html_table.table(shown, columns, caption, links=links, link_column="areanm"),
-                unsafe_allow_html=True)
-    ui.download_csv(shown, f"{indicator}-{sel.level}-{info['period_code'] or 'latest'}.csv".replace("/", "_"),
-                    on_click=True)
+    return has_ci, html_table.CSS + html_table.table(shown, columns, caption, links=links, link_column="areanm"), shown
 
 
 with ui.friendly_errors():

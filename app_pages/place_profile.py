@@ -42,7 +42,7 @@ def _metadata(created_at: str) -> pd.DataFrame:
 
 
 def main() -> None:
-    sel = ui.sidebar()
+    sel = ui.sidebar(show=("place", "level", "benchmark"))  # no period: each row shows its latest figure
     c = ui.ctx()
     st.title("Place profile")
     if not sel.place:
@@ -50,7 +50,7 @@ def main() -> None:
                 "click an area on the map explorer.")
         st.page_link("app_pages/home.py", label="Find a place by postcode or name", icon=":material/search:")
         return
-    facts = views.place_facts(c, sel.place)
+    facts = _facts(ui.created_at(), sel.place)
     level = sel.level if sel.level in facts["levels"] else ui.level_of(sel.place)
     bench = ui.benchmark_code(c, sel, sel.place, per_place=True) or profile.default_benchmark(sel.place)
     st.markdown(f"## {ui.md(facts['areanm'])} ({ui.md(facts['areacd'])})")
@@ -58,14 +58,16 @@ def main() -> None:
     st.page_link("app_pages/home.py", label="Another place: search by postcode or name", icon=":material/search:")
     for notice in facts["notices"]:
         st.info("Boundary or code change: " + ui.md(notice))
-    prof = ui.place_profile(ui.created_at(), sel.place, level, bench)
-    if prof.empty:
+    screen = _first_screen(ui.created_at(), sel.place, level, bench)
+    if screen is None:
         st.warning(f"No data is published for {ui.md(facts['areanm'])} at this level. Try another level in the sidebar.")
         return
-    place = profile.place_context(c, sel.place, level, bench)
-    st.markdown(PRINT_CSS, unsafe_allow_html=True)
-    _headline(prof, place.benchmark_name)
-    ui.local_data_note(c, prof["indicator_id"].tolist())
+    place, tally, captions, shown = screen
+    st.html(PRINT_CSS + tally)
+    for caption in captions:
+        st.caption(caption)
+    ui.local_data_note(c, shown)
+    _download(place, facts["areanm"])
     _sections(place, facts["areanm"])
 
 
@@ -97,31 +99,74 @@ def _tabs(place: profile.PlaceContext, place_name: str) -> None:
             profile_deprivation.render(areacd)
 
 
-def _headline(prof: pd.DataFrame, bench_name: str) -> None:
+TALLY_CSS = """<style>
+.gg-tally{display:grid;grid-template-columns:repeat(auto-fit,minmax(11rem,1fr));gap:.5rem 1.5rem;margin:.5rem 0 .75rem}
+.gg-tally div{margin:0}
+.gg-tally dt{font-size:.875rem;line-height:1.3}
+.gg-tally dd{margin:0;font-size:2.25rem;line-height:1.2}
+.gg-tally dd.why{font-size:.8rem;line-height:1.3;color:#333}
+</style>"""
+
+
+def _tally_html(items: list[tuple[str, int, str]]) -> str:
+    """The verdict counts as one HTML block (a description list: each count under its label, with what it
+    counts written beside it). One element instead of four metric widgets, which the browser would fetch
+    a script bundle for before the page could finish drawing."""
+    rows = "".join(f"<div><dt>{ui.esc(label)}</dt><dd>{n:,}</dd>"
+                   + (f'<dd class="why">{ui.esc(why)}</dd>' if why else "") + "</div>"
+                   for label, n, why in items)
+    return f'{TALLY_CSS}<dl class="gg-tally">{rows}</dl>'
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _facts(created_at: str, areacd: str) -> dict:
+    """The place's name, parent areas, levels and boundary notices, looked up once per place."""
+    return views.place_facts(ui.ctx(), areacd)
+
+
+@st.cache_data(show_spinner="Building the profile…", max_entries=256)
+def _first_screen(created_at: str, areacd: str, level: str, benchmark: str
+                  ) -> tuple[profile.PlaceContext, str, list[str], list[str]] | None:
+    """What the page shows above its tabs, the same for every visitor of this view, so built once:
+    the place's context (names, benchmark, neighbours), the verdict counts as HTML, the captions that
+    qualify them, and the indicators shown (for the local-data note). None when nothing is published
+    for the place at this level."""
+    prof = ui.place_profile(created_at, areacd, level, benchmark)
+    if prof.empty:
+        return None
+    place = profile.place_context(ui.ctx(), areacd, level, benchmark)
+    tally, captions = _headline(prof, place.benchmark_name)
+    return place, tally, captions, prof["indicator_id"].tolist()
+
+
+def _headline(prof: pd.DataFrame, bench_name: str) -> tuple[str, list[str]]:
+    """The verdict counts (HTML) and the captions saying what was compared and against whom."""
     scored = prof.loc[prof["scored"]]
     counts = scored["significance_95"].value_counts()
     compared = int(len(scored) - counts.get(significance.NOT_COMPARED, 0))
-    cols = st.columns(4)
-    cols[0].metric(f"Significantly better than {ui.md(bench_name)}", int(counts.get("better", 0)),
-                   help="At 95% confidence: the whole confidence interval is on the better side of the benchmark")
-    cols[1].metric("Similar", int(counts.get("similar", 0)))
-    cols[2].metric(f"Significantly worse than {ui.md(bench_name)}", int(counts.get("worse", 0)),
-                   help="At 95% confidence: the whole confidence interval is on the worse side of the benchmark")
-    cols[3].metric("Worse and worsening", int(scored["worse_and_worsening"].sum()),
-                   help="Significantly worse than the benchmark and with a significantly worsening recent trend")
+    tally = _tally_html([
+        (f"Significantly better than {bench_name}", int(counts.get("better", 0)),
+         "At 95% confidence: the whole confidence interval is on the better side of the benchmark."),
+        ("Similar", int(counts.get("similar", 0)), ""),
+        (f"Significantly worse than {bench_name}", int(counts.get("worse", 0)),
+         "At 95% confidence: the whole confidence interval is on the worse side of the benchmark."),
+        ("Worse and worsening", int(scored["worse_and_worsening"].sum()),
+         "Significantly worse than the benchmark and with a significantly worsening recent trend."),
+    ])
     no_ci = int((scored["significance_95"].eq(significance.NOT_COMPARED) & scored["lci"].isna()).sum())
     no_bench = int((scored["lci"].notna() & scored["benchmark_value"].isna()).sum())
     reasons = [f"{no_ci} without a published confidence interval"] if no_ci else []
     reasons += [f"{no_bench} without a benchmark figure"] if no_bench else []
     untested = (f"; {' and '.join(reasons)} are not compared, and show their position among areas (quintile) "
                 "instead.") if reasons else "."
-    st.caption(ui.md(significance.chance_note(compared)) + f" {len(scored)} scored indicators: {compared} compared "
-               f"at 95% confidence" + untested)
+    captions = [ui.md(significance.chance_note(compared)) + f" {len(scored)} scored indicators: {compared} "
+                f"compared at 95% confidence" + untested]
     fallback = scored.loc[scored["benchmark_name"].notna() & (scored["benchmark_name"] != bench_name)]
     if len(fallback):
         names = ", ".join(sorted(set(fallback["benchmark_name"].astype(str))))
-        st.caption(f"{ui.md(bench_name)} publishes no figure for {len(fallback)} of these indicators; they are "
-                   f"compared with {ui.md(names)} instead, as each row says.")
+        captions.append(f"{ui.md(bench_name)} publishes no figure for {len(fallback)} of these indicators; they are "
+                        f"compared with {ui.md(names)} instead, as each row says.")
+    return tally, captions
 
 
 @st.cache_data(max_entries=64)
@@ -134,12 +179,22 @@ def _profile_tables(created_at: str, areacd: str, level: str, benchmark: str, pl
 
 def _rows(areacd: str, level: str, benchmark: str, place_name: str, bench_name: str) -> None:
     """Every indicator as a labelled row beside its spine (indicators/profile_report.py builds the HTML,
-    escaping every name), and the same profile as a file to download. The file is written only when
-    the button is pressed: few readers download it, and writing it for every new place cost as much
-    as the rows themselves."""
+    escaping every name)."""
+    tables = _profile_tables(ui.created_at(), areacd, level, benchmark, place_name, bench_name)
+    st.html(f"<style>{profile_report.CSS}</style>{tables}")
+    st.caption("Click an indicator's name for its definition, caveats and source. To print this page, use your "
+               "browser's Print command: the sidebar and buttons are left out. The downloaded file stands alone "
+               "(no scripts, nothing fetched) and prints the same way.")
+
+
+def _download(place: profile.PlaceContext, place_name: str) -> None:
+    """The profile as one HTML file to download, offered above the tabs (it holds the whole profile,
+    whichever view is open; and drawn there, the browser loads the button's code with the rest of the
+    page's first screen instead of after the tabs). The file is written only when the button is
+    pressed: few readers download it, and writing it for every new place cost as much as the rows."""
+    areacd, level, benchmark, bench_name = place.areacd, place.level, place.benchmark, place.benchmark_name
     created_at, c = ui.created_at(), ui.ctx()
     tables = _profile_tables(created_at, areacd, level, benchmark, place_name, bench_name)
-    st.html(f"<style>{profile_report.CSS}</style>{tables}")
 
     def report() -> bytes:  # runs on the click, outside the page's run: everything it needs is captured here
         prof = profile.profile(c, areacd, level, benchmark)
@@ -151,9 +206,6 @@ def _rows(areacd: str, level: str, benchmark: str, place_name: str, bench_name: 
 
     st.download_button("Download this profile (HTML, prints to A4)", report,
                        file_name=f"profile-{areacd}.html", mime="text/html", key="dl-profile-html")
-    st.caption("Click an indicator's name for its definition, caveats and source. To print this page, use your "
-               "browser's Print command: the sidebar and buttons are left out. The downloaded file stands alone "
-               "(no scripts, nothing fetched) and prints the same way.")
 
 
 def _table(areacd: str, level: str, benchmark: str) -> None:

@@ -35,7 +35,8 @@ PAGES = list(TITLES)
 # The sidebar controls each page draws (a control that would change nothing there is hidden; its value
 # still travels in the URL). Pages not listed draw all four.
 CONTROLS = {COMPARE: ("place_select", "benchmark_select"),
-            GOOD_GROWTH: ("place_select", "level_select", "period_input")}
+            GOOD_GROWTH: ("place_select", "level_select", "period_input"),
+            PROFILE: ("place_select", "level_select", "benchmark_select")}
 PARAM_OF = {"place_select": "place", "level_select": "level", "period_input": "period", "benchmark_select": "benchmark"}
 DEFAULTS = {"level_select": "ltla", "period_input": "latest", "benchmark_select": "nation"}
 IDS = [Path(p).stem for p in PAGES]
@@ -390,17 +391,22 @@ def test_benchmarks(page, benchmark, caplog):
     assert at.query_params.get("benchmark") == benchmark
 
 
+def tally(at) -> str:
+    """The profile's verdict counts: one HTML block, each count under its label."""
+    (block,) = [h.value for h in at.html if 'class="gg-tally"' in h.value]
+    return block
+
+
 def test_profile_against_the_region_names_the_region(caplog):
     at = open_page(PROFILE, {"place": LEEDS, "benchmark": "region"})
     assert_clean(at, caplog)
-    assert any(m.label == "Significantly better than Yorkshire and The Humber" for m in at.metric)
+    assert "<dt>Significantly better than Yorkshire and The Humber</dt>" in tally(at)
 
 
 def test_profile_against_statistical_neighbours_uses_their_mean(caplog):
     at = open_page(PROFILE, {"place": LEEDS, "benchmark": "neighbours"})
     assert_clean(at, caplog)
-    labels = [m.label.replace("\\", "") for m in at.metric]  # labels are Markdown-escaped
-    assert "Significantly better than its 20 statistical neighbours (mean)" in labels
+    assert "<dt>Significantly better than its 20 statistical neighbours (mean)</dt>" in tally(at)
 
 
 def test_profile_tallies_state_the_confidence_and_the_false_flags_expected_by_chance(caplog):
@@ -428,7 +434,7 @@ def test_a_devolved_place_is_compared_with_its_own_nation_by_default(caplog):
     at = open_page(PROFILE, {"place": "S12000036"})
     assert_clean(at, caplog)
     assert at.selectbox(key="benchmark_select").value == "nation"
-    assert any(m.label == "Significantly better than Scotland" for m in at.metric)
+    assert "<dt>Significantly better than Scotland</dt>" in tally(at)
 
 
 def test_map_names_the_comparator_it_falls_back_to(caplog):

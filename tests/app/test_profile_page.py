@@ -109,8 +109,22 @@ def _row(body: str, label: str) -> str:
 
 def test_the_print_stylesheet_hides_the_sidebar(caplog):
     at = open_page(PROFILE, {"place": LEEDS})
-    css = [m.value for m in at.markdown if "@media print" in m.value]
+    css = [h.value for h in at.html if "@media print" in h.value]
     assert css and 'stSidebar' in css[0] and "A4" in css[0]
+
+
+def test_the_verdict_counts_are_written_out_with_what_they_count(caplog):
+    """Four counts, each under its label and, where the label needs it, with what it counts in words
+    (no tooltip to find): one HTML block, so the first screen needs no metric widget code."""
+    at = open_page(PROFILE, {"place": LEEDS})
+    assert_clean(at, caplog)
+    (tally,) = [h.value for h in at.html if 'class="gg-tally"' in h.value]
+    labels = re.findall(r"<dt>(.*?)</dt><dd>([0-9,]+)</dd>", tally)
+    assert [label for label, _ in labels] == ["Significantly better than England", "Similar",
+                                              "Significantly worse than England", "Worse and worsening"]
+    assert sum(int(n) for _, n in labels[:3]) > 0
+    assert tally.count('<dd class="why">') == 3 and "whole confidence interval" in tally
+    assert len(at.get("metric")) == 0
 
 
 def test_without_a_place_the_search_is_one_tap_away_on_the_page(caplog):
