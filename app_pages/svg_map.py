@@ -106,10 +106,12 @@ def svg(shape: Outlines, fills: Sequence[str], labels: Sequence[str], links: Seq
         if not d:
             continue
         text = html.escape(label, quote=True)
-        body = f'<path d="{d}" fill="{fill}"><title>{text}</title></path>'
+        # one <title> per area: the tooltip, and the name a screen reader gives the link or the shape
         if link:
-            body = f'<a href="{html.escape(link, quote=True)}" target="_top" aria-label="{text}">{body}</a>'
-        items.append(body)
+            items.append(f'<a href="{html.escape(link, quote=True)}" target="_top"><title>{text}</title>'
+                         f'<path d="{d}" fill="{fill}"/></a>')
+        else:
+            items.append(f'<path d="{d}" fill="{fill}"><title>{text}</title></path>')
     outline = ""
     centre = None
     if chosen in shape.codes:

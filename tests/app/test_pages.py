@@ -122,7 +122,8 @@ def test_map_page_draws_a_choropleth_with_legend_and_ranked_table(caplog):
     assert_clean(at, caplog)
     assert len(at.get("deck_gl_json_chart")) == 0  # the WebGL map only when asked for
     (drawing,) = svg_maps(at)
-    paths = re.findall(r'<path d="M[^"]+" fill="(#[0-9a-f]{6})"><title>([^<]*)</title>', drawing)
+    paths = re.findall(r'<title>([^<]*)</title><path d="M[^"]+" fill="(#[0-9a-f]{6})"/>', drawing)
+    paths = [(fill, label) for label, fill in paths]
     assert len(paths) > 300  # every district with a boundary, each coloured and labelled
     assert len(set(f for f, _ in paths)) >= 7  # seven classes and grey for no data
     assert drawing.count('<a href="/profile?place=E0') > 290  # each area links to its profile
@@ -171,7 +172,7 @@ def test_both_maps_colour_areas_alike(caplog):
     """The drawing shown first is the same map as the WebGL one: same colours for the same areas."""
     at = open_page(MAP, {"indicator": "gross-median-weekly-pay", "colour": "verdict"})
     (drawing,) = svg_maps(at)
-    svg_fill = dict(re.findall(r'<a href="/profile\?place=([A-Z0-9]+)[^"]*"[^>]*><path d="[^"]+" fill="(#[0-9a-f]{6})"',
+    svg_fill = dict(re.findall(r'<a href="/profile\?place=([A-Z0-9]+)[^"]*"[^>]*><title>[^<]*</title><path d="[^"]+" fill="(#[0-9a-f]{6})"',
                                drawing))
     at = open_page(MAP, {"indicator": "gross-median-weekly-pay", "colour": "verdict", "view": "interactive"})
     spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
