@@ -269,7 +269,7 @@ def profile_times(page, app: App, timeout_s: float = 120.0) -> tuple[float, floa
     page.on("request", lambda req: inflight.add(req))
     page.on("requestfinished", done)
     page.on("requestfailed", done)
-    page.add_init_script(_WATCH_JS)
+    page.add_init_script(f"({_WATCH_JS})()")  # the script is run as written: call the function
     start = time.time()
     t0 = time.perf_counter()
     page.goto(app.base + app.profile_path, wait_until="commit", timeout=timeout_s * 1000)
