@@ -11,6 +11,13 @@ no script is added (the hosted copy's Content-Security-Policy allows only Stream
 
 Nothing here computes a figure: the block says who the place is (indicators.views.place_facts),
 and the profile's numbers arrive with the page.
+
+The map's and the profile's shells also name, as module preloads, the script chunks their first
+screen draws with (a select box, raw HTML, a download button...). Streamlit fetches a widget's
+code only when the first message that uses it arrives, one wave after another; preloaded, the
+chunks download beside Streamlit's main bundle instead. The chunks are named by their file name's
+stem in the installed Streamlit (PAGE_CHUNKS); a name an upgrade has dropped is only a preload
+lost, and tests/unit/test_first_paint.py says which.
 """
 from __future__ import annotations
 
@@ -29,6 +36,20 @@ Receive = Callable[[], Awaitable[dict]]
 Send = Callable[[dict], Awaitable[None]]
 
 PROFILE_PATH = "profile"  # app.py's url_path for the place profile
+
+# The chunks each page's first screen loads after Streamlit's own (found by recording a first visit).
+_SELECTBOX = ("Selectbox", "useMenuTrigger", "Autocomplete", "useLoadMoreSentinel", "useCollator", "Input",
+              "useSyncComboBoxEnterTargetFocus", "sortBy", "_baseMap", "useFormValidation", "useFormReset",
+              "useTextField", "useField", "useFilter", "ErrorOutline.esm", "Cancel.esm", "WidgetLabel",
+              "styled-components", "WidgetLabelHelpIcon", "useBasicWidgetState", "requiredField")
+_DOWNLOAD = ("DownloadButton", "createDownloadLinkElement")
+PAGE_CHUNKS: dict[str, tuple[str, ...]] = {
+    PROFILE_PATH: _SELECTBOX + ("PageLink", "Html", "purify.es") + _DOWNLOAD,
+    "map": _SELECTBOX + ("TextInput", "TextField", "InputInstructions", "inputUtils", "useDebouncedCallback",
+                         "useUpdateUiValue", "Radio", "useSlot", "WidgetLabelHelpIconInline", "Button",
+                         "rehype-raw", "hastscript", "web-namespaces") + _DOWNLOAD,
+}
+PAGE_TITLES = {PROFILE_PATH: "Place profile", "map": "Map explorer"}
 AREA_CODE = re.compile(r"^[A-Z][0-9]{8}$")
 HIDE_AFTER_S = 20  # if Streamlit never draws (a lost connection), the shell's own messages show
 
@@ -67,6 +88,33 @@ def _shell() -> tuple[str, str]:
     return head, sep + tail
 
 
+@lru_cache(maxsize=8)
+def preloads(page: str) -> str:
+    """Module preload links for the page's chunks that exist in this Streamlit and that its
+    index.html does not already preload."""
+    from streamlit import file_util
+    folder = Path(file_util.get_static_dir()) / "static" / "js"
+    head, _ = _shell()
+    links = []
+    for stem in PAGE_CHUNKS.get(page, ()):
+        pattern = re.compile(rf"^{re.escape(stem)}\.[A-Za-z0-9_-]{{8}}\.js$")
+        for name in sorted(f.name for f in folder.glob(f"{stem}.*.js") if pattern.match(f.name)):
+            href = f"./static/js/{name}"
+            if href not in head:
+                links.append(f'<link rel="modulepreload" crossorigin href="{href}">')
+    return "".join(links)
+
+
+def _with_head(head: str, title: str, extra: str) -> str:
+    return head.replace("</head>", f"<title>{html.escape(title)}</title>{extra}</head>", 1)
+
+
+def page_shell(page: str) -> str:
+    """A page's HTML shell: Streamlit's, titled and with the page's chunks preloaded."""
+    head, tail = _shell()
+    return _with_head(head, f"{PAGE_TITLES[page]} · Good Growth", preloads(page)) + tail
+
+
 @lru_cache(maxsize=2048)
 def _place(snapshot_key: str, areacd: str) -> tuple[str, str, tuple[str, ...]] | None:
     """(name, parents line, notices) of a current place, or None for a code the snapshot lacks."""
@@ -102,29 +150,30 @@ def profile_page(query_string: str) -> str:
         block = (f"<h1>Place profile</h1><h2>{html.escape(name)} ({code})</h2>"
                  + (f"<p>{html.escape(parents)}</p>" if parents else "")
                  + "".join(f"<p>{html.escape(n)}</p>" for n in notices))
-    meta = (f"<title>{html.escape(title)}</title>"
-            f'<meta name="description" content="{html.escape(description, quote=True)}">{STYLE}')
-    head = head.replace("</head>", meta + "</head>", 1)
+    meta = f'<meta name="description" content="{html.escape(description, quote=True)}">{STYLE}'
+    head = _with_head(head, title, meta + preloads(PROFILE_PATH))
     first = (f'<div id="gg-first-paint"><main class="gg-fp-main" aria-busy="true">{block}{NOSCRIPT}'
              f'<p role="status">Loading the profile…</p></main></div>')
     return f"{head}{first}{tail}"
 
 
 class FirstPaintMiddleware:
-    """ASGI middleware: answers GET/HEAD for the profile page with the shell from profile_page;
-    every other request, and any failure to build it, goes to Streamlit unchanged."""
+    """ASGI middleware: answers GET/HEAD for the profile (profile_page) and the map (page_shell);
+    every other request, and any failure to build a shell, goes to Streamlit unchanged."""
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], base_url_path: str = "") -> None:
         self.app = app
         base = base_url_path.strip("/")
-        self.path = f"/{base}/{PROFILE_PATH}" if base else f"/{PROFILE_PATH}"
+        self.pages = {(f"/{base}/{page}" if base else f"/{page}"): page for page in PAGE_TITLES}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or scope["path"] != self.path:
+        page_name = self.pages.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if page_name is None or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
         try:
-            page = profile_page(scope.get("query_string", b"").decode("latin-1")).encode("utf-8")
+            query_string = scope.get("query_string", b"").decode("latin-1")
+            page = (profile_page(query_string) if page_name == PROFILE_PATH else page_shell(page_name)).encode("utf-8")
         except Exception:  # noqa: BLE001 - the plain shell still works; the log keeps the detail
             log.exception("first paint not built for %s; serving Streamlit's shell", scope["path"])
             await self.app(scope, receive, send)
