@@ -53,3 +53,35 @@ def test_a_snapshot_that_cannot_load_still_starts_the_server(fake_streamlit, mon
         server.main([])
     assert len(fake_streamlit) == 1
     assert "snapshot missing" in caplog.text
+
+
+def test_connections_send_small_writes_at_once(monkeypatch):
+    """Streamlit binds its own listening socket with protocol 0, so asyncio never sets TCP_NODELAY on
+    the connections: each response's body then waits ~40 ms for the browser's delayed ACK of its
+    headers. The server sets it on the listening socket, and accepted connections inherit it."""
+    import socket
+
+    from streamlit.web.server.starlette import starlette_server
+    monkeypatch.setattr(starlette_server, "_bind_socket", starlette_server._bind_socket)  # restored after
+    server.send_small_writes_at_once()
+    server.send_small_writes_at_once()  # a second call does not wrap it twice
+    assert starlette_server._bind_socket.sets_nodelay
+    listening = starlette_server._bind_socket("127.0.0.1", 0, 8)
+    try:
+        listening.setblocking(True)
+        client = socket.create_connection(listening.getsockname()[:2])
+        accepted, _ = listening.accept()
+        assert listening.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        accepted.close()
+        client.close()
+    finally:
+        listening.close()
+
+
+def test_main_turns_nagle_off_before_streamlit_starts(fake_streamlit, monkeypatch):
+    from streamlit.web.server.starlette import starlette_server
+    monkeypatch.setattr(starlette_server, "_bind_socket", starlette_server._bind_socket)
+    monkeypatch.setattr(server, "warm", lambda: 0.1)
+    server.main([])
+    assert starlette_server._bind_socket.sets_nodelay
