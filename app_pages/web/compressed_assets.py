@@ -4,19 +4,26 @@ Streamlit sends its scripts and styles uncompressed (its gzip middleware skips /
 so a first visit to `make run` moves about 3.4 MB; behind the hosted proxy they are compressed on
 the fly at a fast zstd level. Assets are hashed and never change while the server runs, so each is
 worth compressing once at Brotli's highest quality (about a fifth smaller than the proxy's zstd):
-a request for one not yet compressed is answered by Streamlit as before and queues the file for a
-background thread, and the assets index.html loads are queued when the server starts. The proxy
-passes a response that is already encoded through as it is.
+a request for one not yet compressed is answered by Streamlit as before and queues the file, and
+the assets a first visit loads are queued when the server starts. The proxy passes a response
+that is already encoded through as it is.
+
+The compressing is done by a short-lived child process (`python -m app_pages.web.compressed_assets`),
+one per batch of queued files: Brotli's highest quality works in large buffers that the allocator
+kept, leaving the server some 30 MB larger for good; the server keeps only the compressed bytes.
 """
 from __future__ import annotations
 
 import logging
 import mimetypes
 import re
+import subprocess
+import sys
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Iterable
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +53,38 @@ def accepts_brotli(headers: list[tuple[bytes, bytes]]) -> bool:
     return False
 
 
-class BrotliStore:
-    """Compressed copies of the files under one folder, made by one background thread."""
+Compressor = Callable[[Path, list[str], int], dict[str, bytes]]
 
-    def __init__(self, root: Path, quality: int = QUALITY) -> None:
+
+def compress_files(root: Path, names: list[str], quality: int = QUALITY) -> dict[str, bytes]:
+    """Each file (relative to root) Brotli-compressed, in this process."""
+    import brotli
+    return {name: brotli.compress((root / name).read_bytes(), quality=quality) for name in names}
+
+
+def compress_in_subprocess(root: Path, names: list[str], quality: int = QUALITY,
+                           timeout_s: float = 600) -> dict[str, bytes]:
+    """compress_files in a child process (this module's main), which writes <i>.br per name."""
+    with tempfile.TemporaryDirectory(prefix="good-growth-assets-") as folder:
+        done = subprocess.run([sys.executable, "-m", __name__, str(root), folder, str(quality), *names],
+                              capture_output=True, text=True, timeout=timeout_s, check=False)
+        if done.returncode != 0:
+            lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
+            raise RuntimeError(lines[-1])
+        return {name: (Path(folder) / f"{i}.br").read_bytes() for i, name in enumerate(names)}
+
+
+class BrotliStore:
+    """Compressed copies of the files under one folder: queued names are compressed in batches,
+    by one background thread handing each batch to `compressor`."""
+
+    def __init__(self, root: Path, quality: int = QUALITY, compressor: Compressor = compress_in_subprocess) -> None:
         self.root = root.resolve()
         self.quality = quality
+        self.compressor = compressor
         self._done: dict[str, bytes] = {}
         self._queued: set[str] = set()
+        self._pending: list[str] = []
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="brotli-assets")
 
@@ -72,14 +103,24 @@ class BrotliStore:
             if name in self._queued:
                 return
             self._queued.add(name)
-        self._pool.submit(self._compress, name, path)
+            self._pending.append(name)
+            if len(self._pending) > 1:
+                return  # a batch is already waiting for the thread: this name joins it
+        self._pool.submit(self._compress_pending)
 
-    def _compress(self, name: str, path: Path) -> None:
-        import brotli
+    def request_all(self, names: Iterable[str]) -> None:
+        for name in names:
+            self.request(name)
+
+    def _compress_pending(self) -> None:
+        with self._lock:
+            batch, self._pending = self._pending, []
+        if not batch:
+            return
         try:
-            self._done[name] = brotli.compress(path.read_bytes(), quality=self.quality)
-        except Exception:  # noqa: BLE001 - that file stays uncompressed; the detail is logged
-            log.exception("could not compress %s; it is served uncompressed", name)
+            self._done.update(self.compressor(self.root, batch, self.quality))
+        except Exception:  # noqa: BLE001 - those files stay uncompressed; the detail is logged
+            log.exception("could not compress %s; served uncompressed", ", ".join(batch))
 
     def wait(self) -> None:
         """Block until everything queued so far is done (tests and benchmarks)."""
@@ -104,13 +145,12 @@ def store() -> BrotliStore:
         return _store
 
 
-def warm() -> int:
-    """Queue every asset Streamlit's index.html loads, so early visitors get them compressed.
-    Returns how many were queued; does not wait for them."""
+def warm(more: Iterable[str] = ()) -> int:
+    """Queue every asset Streamlit's index.html loads, and `more` (paths relative to the static
+    folder), so early visitors get them compressed. Returns how many were named; does not wait."""
     index = (static_root().parent / "index.html").read_text(encoding="utf-8")
-    names = _ASSET_REFS.findall(index)
-    for name in names:
-        store().request(name)
+    names = _ASSET_REFS.findall(index) + list(more)
+    store().request_all(names)
     return len(names)
 
 
@@ -143,3 +183,18 @@ class CompressedAssetsMiddleware:
             (b"content-length", str(len(body)).encode()),
             (b"cache-control", IMMUTABLE if HASHED.search(name) else REVALIDATE)]})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+
+def main(argv: list[str] | None = None) -> None:
+    """python -m app_pages.web.compressed_assets ROOT OUTPUT_FOLDER QUALITY NAME...: writes <i>.br
+    for the i-th name (compress_in_subprocess runs this)."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) < 3:
+        raise SystemExit("usage: python -m app_pages.web.compressed_assets ROOT OUTPUT_FOLDER QUALITY NAME...")
+    root, out, quality, names = Path(args[0]), Path(args[1]), int(args[2]), args[3:]
+    for i, body in enumerate(compress_files(root, names, quality).values()):
+        (out / f"{i}.br").write_bytes(body)
+
+
+if __name__ == "__main__":
+    main()

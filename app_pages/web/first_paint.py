@@ -89,20 +89,24 @@ def _shell() -> tuple[str, str]:
 
 
 @lru_cache(maxsize=8)
-def preloads(page: str) -> str:
-    """Module preload links for the page's chunks that exist in this Streamlit and that its
-    index.html does not already preload."""
+def chunk_files(page: str) -> tuple[str, ...]:
+    """The page's chunks that exist in this Streamlit and that its index.html does not already
+    preload, as paths under Streamlit's static folder (js/<name>)."""
     from streamlit import file_util
     folder = Path(file_util.get_static_dir()) / "static" / "js"
     head, _ = _shell()
-    links = []
+    found = []
     for stem in PAGE_CHUNKS.get(page, ()):
         pattern = re.compile(rf"^{re.escape(stem)}\.[A-Za-z0-9_-]{{8}}\.js$")
         for name in sorted(f.name for f in folder.glob(f"{stem}.*.js") if pattern.match(f.name)):
-            href = f"./static/js/{name}"
-            if href not in head:
-                links.append(f'<link rel="modulepreload" crossorigin href="{href}">')
-    return "".join(links)
+            if f"./static/js/{name}" not in head:
+                found.append(f"js/{name}")
+    return tuple(found)
+
+
+def preloads(page: str) -> str:
+    """Module preload links for chunk_files(page)."""
+    return "".join(f'<link rel="modulepreload" crossorigin href="./static/{name}">' for name in chunk_files(page))
 
 
 def _with_head(head: str, title: str, extra: str) -> str:

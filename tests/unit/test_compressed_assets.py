@@ -20,7 +20,7 @@ def assets(tmp_path, monkeypatch):
     (tmp_path / "media").mkdir()
     (tmp_path / "media" / "font.Ab12Cd34.woff2").write_bytes(b"\x00" * 100)
     (tmp_path.parent / "secret.js").write_bytes(b"secret")
-    store = ca.BrotliStore(tmp_path, quality=5)
+    store = ca.BrotliStore(tmp_path, quality=5, compressor=ca.compress_files)
     monkeypatch.setattr(ca, "store", lambda: store)
     return store, script
 
@@ -85,6 +85,36 @@ def test_a_file_that_cannot_be_compressed_stays_streamlits(assets, monkeypatch, 
     assert "could not compress js/index.AbCd12_-.js" in caplog.text
 
 
+def test_files_queued_together_are_compressed_in_one_batch(tmp_path):
+    batches: list[list[str]] = []
+    gate = __import__("threading").Event()
+
+    def compressor(root, names, quality):
+        gate.wait(5)
+        batches.append(list(names))
+        return ca.compress_files(root, names, quality)
+    for name in ("a.js", "b.js", "c.css"):
+        (tmp_path / name).write_text("x" * 100)
+    store = ca.BrotliStore(tmp_path, quality=1, compressor=compressor)
+    store.request("a.js")  # the thread takes this one and waits at the gate
+    store.request_all(["b.js", "c.css", "b.js", "missing.js"])
+    gate.set()
+    store.wait()
+    assert sorted(sum(batches, [])) == ["a.js", "b.js", "c.css"] and len(batches) <= 2
+    assert all(brotli.decompress(store.get(n)) == b"x" * 100 for n in ("a.js", "b.js", "c.css"))
+
+
+def test_the_child_process_writes_the_same_bytes_as_compressing_here(tmp_path):
+    """The server compresses in a child process, so the allocator's buffers go when it exits."""
+    (tmp_path / "js").mkdir()
+    for i in range(3):
+        (tmp_path / "js" / f"f{i}.js").write_text(f"const v{i} = 1;\n" * 500)
+    names = ["js/f0.js", "js/f1.js", "js/f2.js"]
+    assert ca.compress_in_subprocess(tmp_path, names, 5) == ca.compress_files(tmp_path, names, 5)
+    with pytest.raises(RuntimeError, match="No such file"):
+        ca.compress_in_subprocess(tmp_path, ["js/missing.js"], 5)
+
+
 @pytest.mark.parametrize("value, ok", [("br", True), ("gzip, br;q=0.5", True), ("BR", True), ("br;q=0", False),
                                        ("brotli", False), ("gzip", False), ("br;q=x", False)])
 def test_accept_encoding_is_read_with_its_weights(value, ok):
@@ -95,9 +125,9 @@ def test_warming_queues_every_asset_streamlits_index_page_loads(monkeypatch):
     queued: list[str] = []
 
     class Store:
-        def request(self, name: str) -> None:
-            queued.append(name)
+        def request_all(self, names) -> None:
+            queued.extend(names)
     monkeypatch.setattr(ca, "store", lambda: Store())
-    assert ca.warm() == len(queued) > 10
+    assert ca.warm(["js/extra.js"]) == len(queued) > 10 and queued[-1] == "js/extra.js"
     assert any(n.startswith("js/index.") for n in queued) and any(n.endswith(".css") for n in queued)
-    assert all((ca.static_root() / n).is_file() for n in queued)
+    assert all((ca.static_root() / n).is_file() for n in queued[:-1])
