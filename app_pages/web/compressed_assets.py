@@ -17,9 +17,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import re
-import subprocess
 import sys
-import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -65,13 +63,10 @@ def compress_files(root: Path, names: list[str], quality: int = QUALITY) -> dict
 def compress_in_subprocess(root: Path, names: list[str], quality: int = QUALITY,
                            timeout_s: float = 600) -> dict[str, bytes]:
     """compress_files in a child process (this module's main), which writes <i>.br per name."""
-    with tempfile.TemporaryDirectory(prefix="good-growth-assets-") as folder:
-        done = subprocess.run([sys.executable, "-m", __name__, str(root), folder, str(quality), *names],
-                              capture_output=True, text=True, timeout=timeout_s, check=False)
-        if done.returncode != 0:
-            lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
-            raise RuntimeError(lines[-1])
-        return {name: (Path(folder) / f"{i}.br").read_bytes() for i, name in enumerate(names)}
+    from app_pages.web.child_process import run_module
+    return run_module(__name__, [str(root), str(quality), *names],
+                      lambda folder: {name: (folder / f"{i}.br").read_bytes() for i, name in enumerate(names)},
+                      timeout_s)
 
 
 class BrotliStore:
@@ -186,12 +181,12 @@ class CompressedAssetsMiddleware:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """python -m app_pages.web.compressed_assets ROOT OUTPUT_FOLDER QUALITY NAME...: writes <i>.br
+    """python -m app_pages.web.compressed_assets OUTPUT_FOLDER ROOT QUALITY NAME...: writes <i>.br
     for the i-th name (compress_in_subprocess runs this)."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) < 3:
-        raise SystemExit("usage: python -m app_pages.web.compressed_assets ROOT OUTPUT_FOLDER QUALITY NAME...")
-    root, out, quality, names = Path(args[0]), Path(args[1]), int(args[2]), args[3:]
+        raise SystemExit("usage: python -m app_pages.web.compressed_assets OUTPUT_FOLDER ROOT QUALITY NAME...")
+    out, root, quality, names = Path(args[0]), Path(args[1]), int(args[2]), args[3:]
     for i, body in enumerate(compress_files(root, names, quality).values()):
         (out / f"{i}.br").write_bytes(body)
 

@@ -40,9 +40,7 @@ import hashlib
 import io
 import logging
 import re
-import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -222,14 +220,10 @@ def build_in_subprocess(timeout_s: float = 300) -> dict[str, Subset]:
     """`build` in a child process (`python -m app_pages.web.fonts DIR`). Why: fontTools and the
     bundles it reads leave the server process some 70 MB larger for good, and a child runs on
     another core while the server loads its data."""
+    from app_pages.web.child_process import run_module
     media = static_dir() / MEDIA
-    with tempfile.TemporaryDirectory(prefix="good-growth-fonts-") as folder:
-        done = subprocess.run([sys.executable, "-m", __name__, folder], cwd=ROOT, capture_output=True,
-                              text=True, timeout=timeout_s, check=False)
-        if done.returncode != 0:
-            lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
-            raise RuntimeError(lines[-1])
-        out = {p.name: _subset_of(p.read_bytes(), media / p.name) for p in Path(folder).glob("*.woff2")}
+    out = run_module(__name__, [], lambda folder: {p.name: _subset_of(p.read_bytes(), media / p.name)
+                                                   for p in folder.glob("*.woff2")}, timeout_s)
     if not out:
         raise RuntimeError("the font subsetter wrote no fonts")
     return out

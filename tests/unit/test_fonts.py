@@ -290,7 +290,8 @@ def test_the_server_builds_the_same_copies_in_a_child_process(built):
 def test_a_failing_child_process_is_reported_by_its_last_line(monkeypatch):
     def failed(*args, **kwargs):
         return subprocess.CompletedProcess(args, 1, "", "Traceback ...\nKeyError: 'GSUB'\n")
-    monkeypatch.setattr(fonts.subprocess, "run", failed)
+    from app_pages.web import child_process
+    monkeypatch.setattr(child_process.subprocess, "run", failed)
     with pytest.raises(RuntimeError, match="KeyError: 'GSUB'"):
         fonts.build_in_subprocess()
 
