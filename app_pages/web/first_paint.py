@@ -53,7 +53,8 @@ PAGE_TITLES = {PROFILE_PATH: "Place profile", "map": "Map explorer"}
 AREA_CODE = re.compile(r"^[A-Z][0-9]{8}$")
 HIDE_AFTER_S = 20  # if Streamlit never draws (a lost connection), the shell's own messages show
 
-# Streamlit's main column: the block disappears once it holds a heading or a message. The animation
+# Streamlit's main column: the block disappears once it holds a heading or a message (every page
+# starts with its title; a profile without a place shows a message). The animation
 # is the fallback above; without JavaScript (noscript) the block stays, as it is then the page.
 STYLE = f"""<style>
 #gg-first-paint{{position:fixed;inset:0;z-index:1000000;overflow:auto;background:#fff;color:#31333f;
@@ -63,9 +64,9 @@ STYLE = f"""<style>
  #gg-first-paint .gg-fp-main{{max-width:none;margin:0}}}}
 #gg-first-paint h1{{font-size:2.75rem;font-weight:700;line-height:1.2;margin:0;padding:1.25rem 0 1rem}}
 #gg-first-paint h2{{font-size:2.25rem;font-weight:600;line-height:1.2;margin:0;padding:1rem 0}}
-#gg-first-paint p{{font-size:.875rem;color:rgba(49,51,63,.6);margin:0 0 1rem}}
+#gg-first-paint p{{font-size:.875rem;color:#555867;margin:0 0 1rem}}
 @keyframes gg-first-paint-hide{{to{{visibility:hidden}}}}
-body:has([data-testid="stMain"] :is(h2,[role="alert"],[data-testid="stException"])) #gg-first-paint,
+body:has([data-testid="stMain"] :is(h1,h2,[role="alert"],[data-testid="stAlert"],[data-testid="stException"])) #gg-first-paint,
 body:has([role="dialog"]) #gg-first-paint{{display:none}}
 </style>"""
 NOSCRIPT = ("<noscript><style>#gg-first-paint{animation:none}#gg-first-paint [role=status]{display:none}</style>"

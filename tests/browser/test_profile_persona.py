@@ -139,3 +139,15 @@ def test_a_profile_link_names_the_place_before_streamlit_has_started(chromium, a
         page.screenshot(path=str(SCREENSHOTS / "profile-leeds-without-javascript.png"))
     finally:
         nojs.close()
+
+
+def test_the_first_paint_gives_way_on_a_profile_without_a_place(chromium, app_url):
+    """/profile with no place: Streamlit's page (title and a message) replaces the first paint at once."""
+    ctx = chromium.new_context(viewport=VIEWPORT)
+    try:
+        page = ctx.new_page()
+        open_app(page, app_url + "/profile")
+        assert not page.locator("#gg-first-paint").is_visible()
+        assert page.get_by_role("heading", name="Place profile").count() == 1
+    finally:
+        ctx.close()

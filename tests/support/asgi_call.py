@@ -3,6 +3,7 @@ library: for testing the dashboard's own middlewares (app_pages.web)."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -37,6 +38,8 @@ def request(app: Callable[..., Any], path: str, method: str = "GET", headers: di
     async def send(message: dict) -> None:
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    # on a thread of its own: a session's browser fixture may already run an event loop on this one
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()
     start, body = sent[0], b"".join(m.get("body", b"") for m in sent[1:])
     return Answer(start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body)

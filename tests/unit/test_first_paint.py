@@ -84,7 +84,7 @@ def test_a_failure_serves_streamlits_plain_shell_and_logs_why(monkeypatch, caplo
 
 def test_the_block_hides_once_streamlit_draws_and_stays_without_javascript():
     page = first_paint.profile_page("place=E08000035")
-    assert 'body:has([data-testid="stMain"] :is(h2,[role="alert"]' in page
+    assert 'body:has([data-testid="stMain"] :is(h1,h2,[role="alert"],[data-testid="stAlert"]' in page
     assert f"gg-first-paint-hide 0s {first_paint.HIDE_AFTER_S}s forwards" in page
     assert "<noscript><style>#gg-first-paint{animation:none}" in page
 

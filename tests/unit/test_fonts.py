@@ -3,18 +3,17 @@ glyph, every character of the interface is still there, and the middleware serve
 for those two fonts, falling back to Streamlit's originals whenever it cannot."""
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 import subprocess
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fontTools.ttLib import TTFont
 
 from app_pages.web import fonts
+from tests.support.asgi_call import Answer, request, streamlit_stand_in
 
 MEDIA = fonts.static_dir() / fonts.MEDIA
 
@@ -168,19 +167,6 @@ def test_a_different_icon_list_makes_a_different_etag():
 # ------------------------------------------------------------------ the middleware
 
 
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
-async def _streamlit(scope, receive, send) -> None:
-    """Stands in for Streamlit's routes behind the middleware: says which path reached it."""
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
-    await send({"type": "http.response.body", "body": f"streamlit {scope['path']}".encode()})
-
-
 FAKE = fonts.Subset(b"wOF2 small icons", '"gg-abc"', 375_000)
 
 
@@ -192,19 +178,8 @@ def ready(fonts_by_name: dict[str, fonts.Subset]) -> fonts.Subsets:
 
 def _request(path: str, subsets: fonts.Subsets, method: str = "GET", base_url_path: str = "",
              headers: list[tuple[bytes, bytes]] | None = None) -> Answer:
-    scope = {"type": "http", "method": method, "path": path, "query_string": b"", "headers": headers or []}
-    sent: list[dict] = []
-
-    async def receive() -> dict:
-        return {"type": "http.request", "body": b""}
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    middleware = fonts.FontSubsetMiddleware(_streamlit, base_url_path=base_url_path, subsets=subsets)
-    asyncio.run(middleware(scope, receive, send))
-    return Answer(sent[0]["status"], {k.decode(): v.decode() for k, v in sent[0]["headers"]},
-                  b"".join(m.get("body", b"") for m in sent[1:]))
+    middleware = fonts.FontSubsetMiddleware(streamlit_stand_in, base_url_path=base_url_path, subsets=subsets)
+    return request(middleware, path, method, {k.decode(): v.decode() for k, v in headers or []})
 
 
 def test_the_middleware_serves_the_copy_with_the_headers_a_browser_needs():
