@@ -13,7 +13,8 @@ import pytest
 from indicators.priorities import ResponseStore, THEMES, migrate
 from indicators.priorities.store import submission
 from tests.support.browser import (OUTPUT, VIEWPORT, StreamlitServer, chromium_path, describe_violations,
-                                   exceptions_shown, generic_errors_shown, open_app, run_axe, screenshot_full)
+                                   exceptions_shown, generic_errors_shown, open_app, page_in_new_context, run_axe,
+                                   screenshot_full)
 from tests.support.poisoned_snapshot import IFRAME, IMG, MD_LINK, SCRIPT, SVG
 
 pytestmark = pytest.mark.browser
@@ -84,11 +85,7 @@ def test_poisoned_answers_are_drawn_as_text_in_the_list_and_the_moderation_view(
 
 
 def test_the_form_and_answers_have_no_serious_accessibility_violations(chromium, local_url):
-    ctx = chromium.new_context(viewport=VIEWPORT)
-    try:
-        page = ctx.new_page()
+    with page_in_new_context(chromium) as page:
         open_app(page, local_url + f"/priorities?place={LEEDS}", timeout_ms=180_000)
         bad = [v for v in run_axe(page) if v["impact"] in ("critical", "serious")]
         assert not bad, describe_violations(bad)
-    finally:
-        ctx.close()

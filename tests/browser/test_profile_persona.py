@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from tests.support.browser import (OUTPUT, PHONE, SCREENSHOTS, VIEWPORT, describe_violations, exceptions_shown,
-                                   generic_errors_shown, open_app, run_axe, screenshot_full)
+from tests.support.browser import (OUTPUT, PHONE, SCREENSHOTS, describe_violations, exceptions_shown,
+                                   generic_errors_shown, open_app, page_in_new_context, run_axe, screenshot_full)
 
 pytestmark = pytest.mark.browser
 
@@ -113,9 +113,7 @@ def test_the_profile_at_1440_prints_and_downloads(desktop, app_url):
 def test_a_profile_link_names_the_place_before_streamlit_has_started(chromium, app_url):
     """The HTML itself carries the place's heading (app_pages.web.first_paint), so a reader sees which
     place a link opened before the app has loaded; it gives way to the page once Streamlit draws it."""
-    ctx = chromium.new_context(viewport=VIEWPORT)
-    try:
-        page = ctx.new_page()
+    with page_in_new_context(chromium) as page:
         response = page.goto(app_url + LEEDS, wait_until="domcontentloaded")
         assert "<h2>Leeds (E08000035)</h2>" in response.text()
         first = page.locator("#gg-first-paint")
@@ -127,27 +125,17 @@ def test_a_profile_link_names_the_place_before_streamlit_has_started(chromium, a
         heading = page.get_by_role("heading", name="Leeds (E08000035)")
         assert heading.count() == 1 and heading.is_visible()  # Streamlit's own, not a second copy
         page.screenshot(path=str(SCREENSHOTS / "profile-leeds-after-first-paint.png"))
-    finally:
-        ctx.close()
-    nojs = chromium.new_context(viewport=VIEWPORT, java_script_enabled=False)
-    try:
-        page = nojs.new_page()
+    with page_in_new_context(chromium, java_script_enabled=False) as page:
         page.goto(app_url + LEEDS, wait_until="load")
         page.wait_for_timeout(300)
         assert page.get_by_role("heading", name="Leeds (E08000035)").is_visible()
         assert "indicators need JavaScript" in page.inner_text("#gg-first-paint")  # (text search skips noscript)
         page.screenshot(path=str(SCREENSHOTS / "profile-leeds-without-javascript.png"))
-    finally:
-        nojs.close()
 
 
 def test_the_first_paint_gives_way_on_a_profile_without_a_place(chromium, app_url):
     """/profile with no place: Streamlit's page (title and a message) replaces the first paint at once."""
-    ctx = chromium.new_context(viewport=VIEWPORT)
-    try:
-        page = ctx.new_page()
+    with page_in_new_context(chromium) as page:
         open_app(page, app_url + "/profile")
         assert not page.locator("#gg-first-paint").is_visible()
         assert page.get_by_role("heading", name="Place profile").count() == 1
-    finally:
-        ctx.close()

@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -302,13 +303,24 @@ def is_local(url: str) -> bool:
 DESKTOP, PHONE = {"width": 1440, "height": 900}, {"width": 390, "height": 844}
 
 
-def new_context(browser: Any, viewport: dict[str, int] = VIEWPORT) -> Any:
-    """A British visitor's browser at `viewport`; under 600 px wide it is a phone (touch, mobile)."""
+def new_context(browser: Any, viewport: dict[str, int] = VIEWPORT, **options: Any) -> Any:
+    """A British visitor's browser at `viewport`; under 600 px wide it is a phone (touch, mobile).
+    `options` go to Playwright's new_context (e.g. java_script_enabled=False)."""
     phone = viewport["width"] < 600
     ctx = browser.new_context(viewport=viewport, locale="en-GB", timezone_id="Europe/London", is_mobile=phone,
-                              has_touch=phone, device_scale_factor=1)
+                              has_touch=phone, device_scale_factor=1, **options)
     ctx.set_default_timeout(60_000)
     return ctx
+
+
+@contextmanager
+def page_in_new_context(browser: Any, viewport: dict[str, int] = VIEWPORT, **options: Any) -> Iterator[Any]:
+    """A page in a brand-new context (no cache, cookies or storage), closed afterwards."""
+    ctx = new_context(browser, viewport, **options)
+    try:
+        yield ctx.new_page()
+    finally:
+        ctx.close()
 
 
 def _watched_page(ctx: Any) -> Any:
@@ -344,21 +356,15 @@ def page(shared_context: Any) -> Iterator[Any]:
 @pytest.fixture
 def desktop(chromium: Any, warm_app: str) -> Iterator[Any]:
     """A page in a new desktop-sized context (1440×900)."""
-    ctx = new_context(chromium, DESKTOP)
-    try:
-        yield ctx.new_page()
-    finally:
-        ctx.close()
+    with page_in_new_context(chromium, DESKTOP) as page:
+        yield page
 
 
 @pytest.fixture
 def phone(chromium: Any, warm_app: str) -> Iterator[Any]:
     """A page in a new phone context (390×844, touch)."""
-    ctx = new_context(chromium, PHONE)
-    try:
-        yield ctx.new_page()
-    finally:
-        ctx.close()
+    with page_in_new_context(chromium, PHONE) as page:
+        yield page
 
 
 @pytest.fixture
