@@ -3,13 +3,12 @@ confidence interval, its verdict against the chosen benchmark and its rank range
 as small multiples of their series."""
 from __future__ import annotations
 
-import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from indicators import query, views
-from app_pages import common as ui
+from app_pages import charts, common as ui
 
 MAX_PLACES = 10
 MAX_INDICATORS = 8
@@ -106,7 +105,7 @@ def main() -> None:
                "area of the place's level (1 = best), with the range holding it in 90% of 1,000 redraws within "
                "the intervals (no range where no interval is published); a dash where the place's latest period is older than the level's. '(older)' marks a value from "
                "an earlier period than the other places'.")
-    ui.download_csv(shown, "compare-latest.csv", "Download this table (CSV)")
+    ui.download_csv(shown, "compare-latest.csv", "Download this table (CSV)", on_click=True)
     st.header("Over time")
     chart_bench, sharing = _chart_benchmark(c, sel, places)
     bench_name = query.area_name(c, chart_bench) if chart_bench else None
@@ -118,7 +117,8 @@ def main() -> None:
                                                    else "absent: the chosen benchmark has no single area here")
                + ". Footprint values are aggregated from districts with the engine's rules (population-weighted "
                "for rates, summed for counts) and only where every district has a value.")
-    ui.download_csv(data.drop(columns=["period_start", "period_code"]), "compare.csv", "Download all series (CSV)")
+    ui.download_csv(data.drop(columns=["period_start", "period_code"]), "compare.csv", "Download all series (CSV)",
+                    on_click=True)
 
 
 def _benchmark_caption(sel: ui.Selection, latest: pd.DataFrame) -> None:
@@ -193,50 +193,22 @@ def _chart_benchmark(c, sel: ui.Selection, places: list[str]) -> tuple[str | Non
     return (str(counts.index[0]), int(counts.iloc[0])) if len(counts) else (None, 0)
 
 
-# The same comparison gives every visitor the same chart: its Vega-Lite spec is built once
-# (Altair validates a faceted chart against the whole schema, about 50 ms, on each conversion).
 @st.cache_data(show_spinner=False, max_entries=64)
 def _small_multiples_spec(created_at: str, places: tuple[str, ...], indicators: tuple[str, ...],
                           custom: tuple[tuple[str, tuple[str, ...]], ...], chart_bench: str | None) -> dict:
+    """One panel per indicator: a line per place with its 95% CIs as bars, the benchmark dashed (the
+    same comparison gives every visitor the same chart)."""
     table = _table(created_at, places, indicators, custom)
-    data = table.loc[table["value"].notna()].copy()
-    bench_name = query.area_name(ui.ctx(), chart_bench) if chart_bench else None
-    bench_rows = _benchmark_series(created_at, chart_bench, indicators) if chart_bench else None
-    return ui.vega_spec(_small_multiples(data, bench_rows, bench_name))
-
-
-def _small_multiples(data: pd.DataFrame, bench: pd.DataFrame | None, bench_name: str | None) -> alt.FacetChart:
-    """One panel per indicator: a line per place with its 95% CIs as bars, the benchmark dashed."""
+    data = table.loc[table["value"].notna()]
     series = _with_gaps(data).assign(kind="place")
+    bench = _benchmark_series(created_at, chart_bench, indicators) if chart_bench else None
     if bench is not None and len(bench):
         b = bench.loc[bench["value"].notna() & bench["indicator"].isin(set(data["indicator"]))]
-        b = b.assign(place=f"{bench_name} ({BENCHMARK_PLACE.lower()})", kind="benchmark",
+        b = b.assign(place=f"{query.area_name(ui.ctx(), chart_bench)} ({BENCHMARK_PLACE.lower()})", kind="benchmark",
                      period_start=pd.to_datetime(b["period_start"].astype(str)))
         series = pd.concat([series, b[["indicator", "place", "period", "period_start", "value", "lci", "uci",
                                        "kind"]]], ignore_index=True)
-    places = list(dict.fromkeys(data["place"]))
-    colour = alt.Color("place:N", title="Place", scale=alt.Scale(domain=places, scheme="tableau10"),
-                       legend=alt.Legend(orient="top", columns=3, labelLimit=220))
-    base = alt.Chart().encode(x=alt.X("period_start:T", title="Period start"))
-    is_place = alt.datum.kind == "place"
-    lines = base.transform_filter(is_place).mark_line(point=True, invalid="break-paths-show-path-domains").encode(
-        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)), color=colour,
-        tooltip=[alt.Tooltip("place:N", title="Place"), alt.Tooltip("period:N", title="Period"),
-                 alt.Tooltip("value:Q", format=",.1f", title="Value"),
-                 alt.Tooltip("lci:Q", format=",.1f", title="Lower 95% CI"),
-                 alt.Tooltip("uci:Q", format=",.1f", title="Upper 95% CI")])
-    # Bars and the benchmark line are left out of the accessibility tree (aria=False): a panel without
-    # them would expose an empty, unnamed graphic, and the table above states every interval and verdict.
-    bars = base.transform_filter(is_place & (alt.datum.lci != None)).mark_rule(  # noqa: E711 (Vega expression)
-        strokeWidth=1.5, opacity=0.7, aria=False).encode(y="lci:Q", y2="uci:Q", color=colour)
-    bench_line = base.transform_filter(alt.datum.kind == "benchmark").mark_line(
-        color="black", strokeDash=[5, 3], strokeWidth=2, aria=False).encode(
-        y="value:Q", tooltip=[alt.Tooltip("place:N", title="Benchmark"), alt.Tooltip("period:N", title="Period"),
-                              alt.Tooltip("value:Q", format=",.1f", title="Value")])
-    return alt.layer(bars, lines, bench_line, data=series).properties(
-        width=PANEL_WIDTH, height=PANEL_HEIGHT).facet(
-        facet=alt.Facet("indicator:N", title=None, header=alt.Header(labelFontSize=13, labelLimit=320)),
-        columns=2).resolve_scale(y="independent")
+    return charts.small_multiples(series, list(dict.fromkeys(data["place"])), PANEL_WIDTH, PANEL_HEIGHT)
 
 
 def _with_gaps(data: pd.DataFrame) -> pd.DataFrame:

@@ -2,13 +2,11 @@
 services, with pillar weights, rank intervals and a plain-English reading of the chosen place."""
 from __future__ import annotations
 
-import altair as alt
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from indicators import priorities, query, scoring, views
-from app_pages import common as ui
+from app_pages import charts, common as ui
 from app_pages import residents
 
 
@@ -57,7 +55,7 @@ def main() -> None:
                f"measured over the same window, {window}; no baseline falls in the pandemic (March 2020 to "
                f"December 2021). Money is in real terms and compared as percentage change.")
     st.markdown(SCROLL_CSS, unsafe_allow_html=True)
-    _quadrant_chart(scores, place, (ui.created_at(), level, sel.period))
+    _quadrant_chart(scores, place)
     if place:
         _reading(scores, place)
     elif sel.place:
@@ -87,12 +85,19 @@ def main() -> None:
     scores = views.reweighted(scores, _ranks(ui.created_at(), level, sel.period, economy_pct))
     if place:
         _rank_reading(scores, place)
-    _rank_intervals(scores, place, (ui.created_at(), level, sel.period, economy_pct))
+    _rank_intervals(scores, place)
     with st.expander("Every place (table)"):
-        shown = _table(scores)
+        shown = _every_place(ui.created_at(), level, sel.period, economy_pct)
         st.dataframe(shown, hide_index=True, width="stretch", column_config={
             "Place": st.column_config.TextColumn("Place", pinned=True)})
-        ui.download_csv(shown, f"good-growth-{level}.csv")
+        ui.download_csv(shown, f"good-growth-{level}.csv", on_click=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _every_place(created_at: str, level: str, period: str, economy_pct: int) -> pd.DataFrame:
+    """The table of every place in words, the same for every visitor of a view and weight (formatting
+    each of some 400 places' 18 cells costs about 50 ms)."""
+    return _table(views.reweighted(_scores(created_at, level, period), _ranks(created_at, level, period, economy_pct)))
 
 
 # Charts keep their size on a phone and scroll sideways rather than shrink into a strip.
@@ -149,66 +154,14 @@ def _rank_span(lo: float, hi: float) -> str:
     return f"{int(lo)} (every draw)" if lo == hi else f"{int(lo)}–{int(hi)}"
 
 
-# The charts are the same for every visitor who chose the same view: their Vega-Lite specs are built
-# once per view (an Altair chart of every place costs tens of milliseconds to validate and convert).
-@st.cache_data(show_spinner=False, max_entries=256)
-def _quadrant_spec(created_at: str, level: str, period: str, place: str | None) -> dict:
-    return ui.vega_spec(_quadrant(_scores(created_at, level, period), place))
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def _rank_spec(created_at: str, level: str, period: str, economy_pct: int, place: str | None) -> dict:
-    scores = views.reweighted(_scores(created_at, level, period), _ranks(created_at, level, period, economy_pct))
-    return ui.vega_spec(_rank_chart(scores, place))
-
-
-def _quadrant_chart(scores: pd.DataFrame, place: str | None, view: tuple[str, str, str]) -> None:
-    """The quadrant of every place; `view` is (created_at, level, period), the key of its cached spec."""
-    st.vega_lite_chart(spec=_quadrant_spec(*view, place), width="content")
+def _quadrant_chart(scores: pd.DataFrame, place: str | None) -> None:
+    """The quadrant of every place, the chosen one marked."""
+    st.vega_lite_chart(spec=charts.quadrant(scores, place, QUADRANT_COLOURS, MIN_CHART_WIDTH, 520), width="content")
     counts = scores.dropna(subset=["economy_change", "public_services_change"])["quadrant"].value_counts()
     st.caption("Places by reading: " + ", ".join(f"{k} {v}" for k, v in counts.items()) +
                ". A place is put in a quadrant only when the 90% ranges of both its changes, allowing for the "
                "published confidence intervals at both ends and for the weights, lie on one side of the average; "
                "otherwise it reads *no clear difference*. The red cross shows the chosen place's 90% ranges.")
-
-
-def _quadrant(scores: pd.DataFrame, place: str | None) -> alt.LayerChart:
-    d = scores.dropna(subset=["economy_change", "public_services_change"]).copy()
-    d["chosen"] = np.where(d["areacd"] == place, "Chosen place", "Other places")
-    cols = ["economy_change_lo", "economy_change_hi", "public_services_change_lo", "public_services_change_hi"]
-    span = float(np.nanmax(np.abs(d[["economy_change", "public_services_change"]].to_numpy()))) * 1.05 or 1
-    scale = alt.Scale(domain=[-span, span], clamp=True)
-    colour = alt.Color("quadrant:N", scale=alt.Scale(domain=list(QUADRANT_COLOURS),
-                                                     range=list(QUADRANT_COLOURS.values())), title="Reading")
-    points = alt.Chart(d).mark_circle(opacity=0.8).encode(
-        x=alt.X("economy_change:Q", scale=scale, title="Economy: change compared with the average place (0 = average)"),
-        y=alt.Y("public_services_change:Q", scale=scale,
-                title="Public services: change compared with the average place"),
-        color=colour,
-        size=alt.condition(alt.datum.chosen == "Chosen place", alt.value(260), alt.value(45)),
-        tooltip=["areanm:N", alt.Tooltip("quadrant:N", title="Reading"),
-                 alt.Tooltip("quadrant_probability:Q", format=".0%", title="Chance of this reading"),
-                 alt.Tooltip("rank:Q", title="Overall rank")])
-    rules = alt.Chart(pd.DataFrame({"v": [0]})).mark_rule(color="black").encode(x="v:Q") + \
-        alt.Chart(pd.DataFrame({"v": [0]})).mark_rule(color="black").encode(y="v:Q")
-    labels = alt.Chart(pd.DataFrame({
-        "x": [span * 0.62, span * 0.62, -span * 0.62, -span * 0.62], "y": [span * 0.93, -span * 0.93, span * 0.93, -span * 0.93],
-        "t": ["Good growth", "Growth without outcomes", "Outcomes without growth", "Neither"]})).mark_text(
-        fontWeight="bold", color="#333").encode(x="x:Q", y="y:Q", text="t:N")
-    layers = [rules, points, labels]
-    chosen = d.loc[d["areacd"] == place]
-    if len(chosen) and chosen[cols].notna().all(axis=None):  # the chosen place's 90% intervals, as a cross
-        layers.append(alt.Chart(chosen).mark_rule(color="#d50000", strokeWidth=2).encode(
-            x=alt.X("economy_change_lo:Q", scale=scale), x2="economy_change_hi:Q", y="public_services_change:Q"))
-        layers.append(alt.Chart(chosen).mark_rule(color="#d50000", strokeWidth=2).encode(
-            y=alt.Y("public_services_change_lo:Q", scale=scale), y2="public_services_change_hi:Q", x="economy_change:Q"))
-    if len(chosen):  # a red ring and the name, so the chosen place stands out whatever its quadrant
-        at = {"x": "economy_change:Q", "y": "public_services_change:Q"}
-        layers.append(alt.Chart(chosen).mark_point(shape="circle", filled=False, size=420, strokeWidth=2.5,
-                                                   color="#d50000").encode(**at))
-        layers.append(alt.Chart(chosen).mark_text(dy=-18, fontWeight="bold", fontSize=13, color="#d50000").encode(
-            text="areanm:N", **at))
-    return alt.layer(*layers).properties(height=520, width=MIN_CHART_WIDTH)
 
 
 def _pace(lo: float, hi: float) -> str:
@@ -276,10 +229,13 @@ def _rank_reading(scores: pd.DataFrame, place: str) -> None:
     st.markdown(" ".join(lines))
 
 
-def _rank_intervals(scores: pd.DataFrame, place: str | None, view: tuple[str, str, str, int]) -> None:
-    """Rank intervals of the top, the bottom and the chosen place; `view` is (created_at, level,
-    period, economy weight), the key of the chart's cached spec."""
-    st.vega_lite_chart(spec=_rank_spec(*view, place), width="content")
+def _rank_intervals(scores: pd.DataFrame, place: str | None) -> None:
+    """Rank intervals of the top 15, the bottom 5 and the chosen place."""
+    scope = _rank_scope(scores, place)
+    ranked = scores.dropna(subset=["rank"])
+    ranked = ranked.loc[ranked["rank_scope"] == scope].sort_values("rank")
+    picks = pd.concat([ranked.head(15), ranked.tail(5), ranked.loc[ranked["areacd"] == place]]).drop_duplicates("areacd")
+    st.vega_lite_chart(spec=charts.rank_intervals(picks, place, scope, MIN_CHART_WIDTH), width="content")
     st.caption(f"Ranks are within {_rank_scope(scores, place)}: the nations publish different public-service "
                "indicators, so a UK-wide league table would mix them. The top 15, the bottom 5 and the chosen place (red); each line is the "
                "range holding the place's rank in 90% of 1,000 re-scorings. Whether two places can be told apart "
@@ -290,27 +246,6 @@ def _rank_scope(scores: pd.DataFrame, place: str | None) -> str:
     ranked = scores.dropna(subset=["rank"])
     chosen = ranked.loc[ranked["areacd"] == place]
     return chosen["rank_scope"].iloc[0] if len(chosen) else ranked["rank_scope"].value_counts().index[0]
-
-
-def _rank_chart(scores: pd.DataFrame, place: str | None) -> alt.LayerChart:
-    ranked = scores.dropna(subset=["rank"])
-    scope = _rank_scope(scores, place)
-    ranked = ranked.loc[ranked["rank_scope"] == scope].sort_values("rank")
-    picks = pd.concat([ranked.head(15), ranked.tail(5), ranked.loc[ranked["areacd"] == place]]).drop_duplicates("areacd")
-    picks = picks.assign(who=np.where(picks["areacd"] == place, "Chosen place", "Other places"))
-    who = alt.Color("who:N", scale=alt.Scale(domain=["Chosen place", "Other places"], range=["#d50000", "#31688e"]),
-                    legend=alt.Legend(title=None, orient="top"))
-    y = alt.Y("areanm:N", sort=alt.SortField("rank"), title=None,
-              axis=alt.Axis(labelOverlap=False, labelLimit=280, labelFontSize=12))  # every name, never thinned
-    base = alt.Chart(picks).encode(y=y)
-    bars = base.mark_rule(strokeWidth=4).encode(
-        x=alt.X("rank_lo:Q", title=f"Rank in {scope} (1 = best); line = 90% interval over 1,000 draws"), x2="rank_hi:Q",
-        color=who)
-    dots = base.mark_point(filled=True, color="black", size=40).encode(
-        x="rank:Q", tooltip=[alt.Tooltip("areanm:N", title="Place"), alt.Tooltip("rank:Q", title="Rank"),
-                             alt.Tooltip("rank_lo:Q", title="90% range from"), alt.Tooltip("rank_hi:Q", title="to"),
-                             alt.Tooltip("p_above_next:Q", format=".0%", title="Chance it ranks above the next place")])
-    return (bars + dots).properties(height=24 * len(picks) + 40, width=MIN_CHART_WIDTH)
 
 
 with ui.friendly_errors():
