@@ -129,17 +129,19 @@ def compare_table(ctx: query.Context, codes: list[str], indicators: list[str], l
     `custom` maps a footprint's name to its district codes (aggregated with the engine's rules)."""
     from . import aggregate
     from .errors import NotAggregableError
+    labels = {ind: ctx.catalogue.get(ind).label for ind in indicators}
+    parts = []  # each place's series of every indicator at once, then indicator by indicator as listed
+    for k, code in enumerate(codes):
+        s = query.series_many(ctx, code, indicators)
+        s = s.loc[s["value"].notna()]
+        parts.append(pd.DataFrame({
+            "place": query.area_name(ctx, code), "areacd": code, "indicator_id": s["indicator_id"],
+            "indicator": s["indicator_id"].map(labels), "period": s["period_label"], "period_code": s["period_code"],
+            "period_start": s["period_start"], "value": s["value"], "lci": s["lci"], "uci": s["uci"], "note": "",
+            "_place": k}))
     rows = []
     for ind in indicators:
-        label = ctx.catalogue.get(ind).label
-        for code in codes:
-            s = query.series(ctx, code, ind)
-            s = s.loc[s["value"].notna()]
-            for r in s.itertuples():
-                rows.append({"place": query.area_name(ctx, code), "areacd": code, "indicator_id": ind,
-                             "indicator": label, "period": r.period_label, "period_code": r.period_code,
-                             "period_start": r.period_start, "value": r.value, "lci": r.lci, "uci": r.uci,
-                             "note": ""})
+        label = labels[ind]
         for name, members in (custom or {}).items():
             periods = query.periods(ctx, ind, "ltla")
             for code, label_p, start in zip(periods["period_code"], periods["period_label"], periods["period_start"]):
@@ -154,7 +156,15 @@ def compare_table(ctx: query.Context, codes: list[str], indicators: list[str], l
                     rows.append({"place": name, "areacd": None, "indicator_id": ind, "indicator": label,
                                  "period": label_p, "period_code": code, "period_start": start, "value": agg.value,
                                  "lci": agg.lci, "uci": agg.uci, "note": agg.note})
-    return pd.DataFrame(rows, columns=COMPARE_COLUMNS)
+    if rows:
+        parts.append(pd.DataFrame(rows).assign(_place=len(codes)))
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=COMPARE_COLUMNS)
+    order = {ind: k for k, ind in enumerate(dict.fromkeys(indicators))}
+    out = pd.concat(parts, ignore_index=True)
+    out = out.assign(_ind=out["indicator_id"].map(order)).sort_values(["_ind", "_place"], kind="stable")
+    return out[COMPARE_COLUMNS].reset_index(drop=True)
 
 
 COMPARE_COLUMNS = ["place", "areacd", "indicator_id", "indicator", "period", "period_code", "period_start", "value",
@@ -229,8 +239,7 @@ def _rank_table(ctx: query.Context, indicator: str, level: str) -> tuple[pd.Data
 def benchmark_series(ctx: query.Context, benchmark: str, indicators: list[str]) -> pd.DataFrame:
     """The benchmark area's own series for each indicator (for a reference line in a chart), in
     compare_table's columns."""
-    rows = [compare_table(ctx, [benchmark], [ind]) for ind in indicators]
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=COMPARE_COLUMNS)
+    return compare_table(ctx, [benchmark], indicators)
 
 
 # Columns of score_places that depend on the pillar weights; every other column (pillar scores,
