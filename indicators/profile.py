@@ -162,7 +162,11 @@ def _trends(ctx: query.Context, rows: pd.DataFrame, ids: list[str], polarity: np
         grid = np.full((len(ids), len(axis)), np.nan)
         grid[r, c] = rows[col].to_numpy(dtype=float)
         grids[col] = grid
-    lengths = pd.Series(trends.period_length_years(rows["period_start"], rows["period_end"], rows["period_code"]))
+    # each distinct period measured once (a place has a few hundred rows but a few dozen periods)
+    periods = rows[["period_start", "period_end", "period_code"]]
+    distinct = periods.drop_duplicates()
+    years = trends.period_length_years(distinct["period_start"], distinct["period_end"], distinct["period_code"])
+    lengths = periods.merge(distinct.assign(_years=years), how="left", on=list(periods.columns))["_years"]
     length = lengths.groupby(rows["indicator_id"].to_numpy()).median().reindex(ids).fillna(0.0).to_numpy()
     money = np.array([trends.is_money(u) for u in units], dtype=bool)
     return trends.trend_many(axis, grids["value"], polarity, lci=grids["lci"], uci=grids["uci"], length=length,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -85,3 +86,33 @@ def test_main_turns_nagle_off_before_streamlit_starts(fake_streamlit, monkeypatc
     monkeypatch.setattr(server, "warm", lambda: 0.1)
     server.main([])
     assert starlette_server._bind_socket.sets_nodelay
+
+
+@pytest.mark.parametrize("watcher, run_on_save, kept", [("none", False, True), ("auto", False, False),
+                                                        ("poll", False, False), ("none", True, False)])
+def test_compiled_scripts_stay_when_the_last_visitor_leaves_unless_files_are_watched(monkeypatch, watcher,
+                                                                                       run_on_save, kept):
+    """Every full page load ends the visitor's old session first; with no session left Streamlit
+    empties its compiled scripts, so a lone visitor paid for compiling app.py and the page each time."""
+    from streamlit import config
+    from streamlit.runtime.scriptrunner import script_cache
+    monkeypatch.setattr(script_cache.ScriptCache, "clear", script_cache.ScriptCache.clear)  # restored after
+    server.keep_compiled_scripts()
+    server.keep_compiled_scripts()  # a second call does not wrap it twice
+    assert script_cache.ScriptCache.clear.keeps_when_unwatched
+    from streamlit.testing.v1.util import patch_config_options
+    with patch_config_options({"server.fileWatcherType": watcher, "server.runOnSave": run_on_save}):
+        assert config.get_option("server.fileWatcherType") == watcher
+        cache = script_cache.ScriptCache()
+        page = str(Path(server.__file__).resolve().parent.parent / "app.py")
+        compiled = cache.get_bytecode(page)
+        cache.clear()
+        assert (cache.get_bytecode(page) is compiled) == kept
+
+
+def test_main_keeps_compiled_scripts_before_streamlit_starts(fake_streamlit, monkeypatch):
+    from streamlit.runtime.scriptrunner import script_cache
+    monkeypatch.setattr(script_cache.ScriptCache, "clear", script_cache.ScriptCache.clear)
+    monkeypatch.setattr(server, "warm", lambda: 0.1)
+    server.main([])
+    assert script_cache.ScriptCache.clear.keeps_when_unwatched
