@@ -260,6 +260,43 @@ def search_places(created_at: str, text: str) -> place_search.SearchResult:
     return place_search.search(ctx(), text)
 
 
+def choose_place(text: str, key: str) -> place_search.Match | None:
+    """The place a search box points at (with nothing typed, the place in the link or last chosen),
+    shared by every page with a place search so each reads a search the same way. A name that
+    matches several places, or an outcode whose postcodes lie in several council areas, offers
+    each as a button (keys `{key}_{code}`); an outcode starts on the area with most of its postcodes."""
+    if not text.strip():
+        code = remembered("place")
+        if not code:
+            return None
+        found = search_places(created_at(), code)
+        for notice in found.notices:
+            st.info(md(notice))
+        return found.single
+    found = search_places(created_at(), text)
+    if found.message:
+        st.warning(md(found.message))
+        return None
+    for notice in found.notices:
+        st.info(md(notice))
+    if found.single:
+        return found.single
+    picked = param("place")
+    codes = [m.areacd for m in found.matches]
+    if picked not in codes:  # an outcode opens its main district; an ambiguous name waits for a choice
+        picked = codes[0] if found.kind == "outcode" else None
+    if found.kind == "outcode":
+        st.markdown(f"Postcodes starting **{md(' '.join(text.upper().split()))}** lie in more than one council "
+                    "area; showing the one with most of them. Choose another:")
+    else:
+        st.markdown(f"**{len(found.matches)} places match '{md(text.strip())}'.** Choose one:")
+    for m in found.matches:
+        label = f"{m.areanm} ({place_search.LEVEL_WORDS.get(m.level, m.level)}" + (f", {m.note}" if m.note else "") + ")"
+        st.button(label, key=f"{key}_{m.areacd}", on_click=set_params, kwargs={"place": m.areacd},
+                  type="primary" if m.areacd == picked else "secondary")
+    return found.matches[codes.index(picked)] if picked else None
+
+
 def keep_place(areacd: str, level: str | None = None) -> None:
     """Carry a place chosen outside the sidebar (the home page's search) to the next page."""
     st.session_state["_keep_place"] = areacd

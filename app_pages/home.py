@@ -44,7 +44,7 @@ def main() -> None:
                          placeholder="e.g. LS1 4AP, Leeds or E08000035",
                          help="A full postcode (LS1 4AP), its first part (LS1), a council, county, combined "
                               "authority, region or nation, spelt roughly, or its ONS code, old codes included.")
-    chosen = _choose(text)
+    chosen = ui.choose_place(text, key="pick")
     if chosen is not None:
         ui.set_params(place=chosen.areacd)
         ui.keep_place(chosen.areacd, chosen.level)
@@ -54,40 +54,6 @@ def main() -> None:
     else:
         st.caption("Or start from one of the pages below.")
     _entry_points(chosen)
-
-
-def _choose(text: str) -> Match | None:
-    """The place the search (or, with no search, the link) points at; asks when it is not clear."""
-    if not text.strip():
-        code = ui.remembered("place")
-        if not code:
-            return None
-        found = ui.search_places(ui.created_at(), code)
-        for notice in found.notices:
-            st.info(ui.md(notice))
-        return found.single
-    found = ui.search_places(ui.created_at(), text)
-    if found.message:
-        st.warning(ui.md(found.message))
-        return None
-    for notice in found.notices:
-        st.info(ui.md(notice))
-    if found.single:
-        return found.single
-    picked = ui.param("place")
-    codes = [m.areacd for m in found.matches]
-    if picked not in codes:  # an outcode opens its main district; an ambiguous name waits for a choice
-        picked = codes[0] if found.kind == "outcode" else None
-    if found.kind == "outcode":
-        st.markdown(f"Postcodes starting **{ui.md(' '.join(text.upper().split()))}** lie in more than one council "
-                    "area; showing the one with most of them. Choose another:")
-    else:
-        st.markdown(f"**{len(found.matches)} places match '{ui.md(text.strip())}'.** Choose one:")
-    for m in found.matches:
-        label = f"{m.areanm} ({LEVEL_WORDS.get(m.level, m.level)}" + (f", {m.note}" if m.note else "") + ")"
-        st.button(label, key=f"pick_{m.areacd}", on_click=ui.set_params, kwargs={"place": m.areacd},
-                  type="primary" if m.areacd == picked else "secondary")
-    return found.matches[codes.index(picked)] if picked else None
 
 
 @st.cache_data(show_spinner="Scoring every place…", max_entries=8)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from data_sources.settings import get_settings
-from indicators.place_search import LEVEL_WORDS, Match
+from indicators.place_search import Match
 from indicators.priorities import (MAX_TEXT_CHARS, MIN_RESPONSES, THEME_LABELS, THEMES, CommunityWeights,
                                    PrioritiesError, ResponseStore)
 from indicators.priorities.store import submission
@@ -49,7 +49,7 @@ def main() -> None:
         return
     text = st.text_input("Your place: a postcode, a place name or an ONS code", key="priorities_search",
                          placeholder="e.g. LS1 4AP, Leeds or E08000035")
-    place = _choose(text)
+    place = ui.choose_place(text, key="prio_pick")
     with st.expander("Privacy: what is stored"):
         st.markdown(privacy(get_settings().priorities_rate_limit))
     if place is None:
@@ -62,29 +62,6 @@ def main() -> None:
     _answers(store, place)
     if not ui.public_mode():
         _moderation(store, place)
-
-
-def _choose(text: str) -> Match | None:
-    """The place typed (or, with nothing typed, the one in the link); asks when it is not clear."""
-    query_text = text.strip() or (ui.remembered("place") or "")
-    if not query_text:
-        return None
-    found = ui.search_places(ui.created_at(), query_text)
-    if found.message:
-        st.warning(ui.md(found.message))
-        return None
-    for notice in found.notices:
-        st.info(ui.md(notice))
-    if found.single or found.kind == "outcode":
-        return found.matches[0]
-    picked = ui.param("place")
-    codes = [m.areacd for m in found.matches]
-    st.markdown(f"**{len(found.matches)} places match '{ui.md(query_text)}'.** Choose one:")
-    for m in found.matches:
-        st.button(f"{m.areanm} ({LEVEL_WORDS.get(m.level, m.level)})", key=f"prio_pick_{m.areacd}",
-                  on_click=ui.set_params, kwargs={"place": m.areacd},
-                  type="primary" if m.areacd == picked else "secondary")
-    return found.matches[codes.index(picked)] if picked in codes else None
 
 
 def _community(place: Match, cw: CommunityWeights) -> None:

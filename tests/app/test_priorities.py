@@ -88,6 +88,20 @@ def test_a_resident_submits_once_and_the_page_counts_down_to_the_minimum(db, cap
     store.dispose()
 
 
+def test_an_outcode_in_several_districts_asks_which_one_as_the_home_page_does(db, caplog):
+    """The residents' form reads a search as the home page does (app_pages.common.choose_place): an
+    outcode across council areas starts on the area with most of its postcodes and offers the others,
+    so a resident is never filed under a neighbouring council without seeing it."""
+    at = open_page(PAGE, {})
+    at.text_input(key="priorities_search").input("SW1A").run()
+    assert_clean(at, caplog)
+    assert "Postcodes starting **SW1A** lie in more than one council area" in texts(at)
+    assert next(b for b in at.button if "Westminster" in b.label).proto.type == "primary"
+    next(b for b in at.button if "Wandsworth" in b.label).click().run()
+    assert_clean(at, caplog)
+    assert at.query_params["place"] == "E09000032"
+
+
 def test_privacy_note_says_what_is_stored(db):
     at = open_page(PAGE, {})
     note = texts(at)
