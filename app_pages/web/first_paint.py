@@ -7,7 +7,7 @@ Statistics, whose pages arrive rendered. So the shell for /profile?place=<code> 
 place's heading and parent areas already in it, and with a page title and description naming the
 place (what a shared link's preview shows). The block covers the shell while Streamlit starts and
 hides itself, by CSS alone, as soon as Streamlit has drawn the page's own heading or a message, so
-no script is added (the hosted copy's Content-Security-Policy allows only Streamlit's own).
+it needs no script of its own.
 
 Nothing here computes a figure: the block says who the place is (indicators.views.place_facts),
 and the profile's numbers arrive with the page.
@@ -18,6 +18,15 @@ code only when the first message that uses it arrives, one wave after another; p
 chunks download beside Streamlit's main bundle instead. The chunks are named by their file name's
 stem in the installed Streamlit (PAGE_CHUNKS); a name an upgrade has dropped is only a preload
 lost, and tests/unit/test_first_paint.py says which.
+
+Every page's shell (SHELL_PAGES) also tells Streamlit's front end where its server is. Opened at
+/profile, the front end first asks /profile/_stcore/health, in case the app is served under that
+path; the 404 makes it wait 100 ms before it asks the app's root, so every deep link started
+that much later. BACKEND_JS sets Streamlit's own `window.__streamlit.BACKEND_BASE_URL` (its setting
+for a front end served apart from its server) to the app's root, worked out from the script's own
+URL, so the first question is the right one. It is a same-origin file, not an inline script, so
+the hosted copy's Content-Security-Policy ('self') admits it, and `defer` runs it, in document
+order, just before Streamlit's module script.
 """
 from __future__ import annotations
 
@@ -49,7 +58,22 @@ PAGE_CHUNKS: dict[str, tuple[str, ...]] = {
                          "useUpdateUiValue", "Radio", "useSlot", "WidgetLabelHelpIconInline", "Button",
                          "rehype-raw", "hastscript", "web-namespaces") + _DOWNLOAD,
 }
-PAGE_TITLES = {PROFILE_PATH: "Place profile", "map": "Map explorer"}
+# Every page of app.py by url_path and title (tests/unit/test_first_paint.py checks them against app.py).
+SHELL_PAGES = {"home": "Home", "map": "Map explorer", PROFILE_PATH: "Place profile", "compare": "Compare places",
+               "good-growth": "Good growth", "plan": "Plan evaluation", "prevention": "Prevention value",
+               "local-data": "Local data", "priorities": "What matters here?", "data": "Data & methods"}
+BACKEND_PATH = "static/good-growth-backend.js"  # under Streamlit's static path, answered by the middleware
+BACKEND_JS = b"""/* Good Growth: tell Streamlit's front end that its server is at the app's root (this file is
+   <root>/static/good-growth-backend.js), so that on a deep link such as /profile it does not first
+   try /profile/_stcore/health and wait 100 ms after the 404. A host that sets it itself wins. */
+(function () {
+  var settings = window.__streamlit || {};
+  if (settings.BACKEND_BASE_URL || !document.currentScript) return;
+  var root = new URL("..", document.currentScript.src).href;
+  window.__streamlit = Object.assign({}, settings, {BACKEND_BASE_URL: root});
+})();
+"""
+BACKEND_TAG = f'<script defer src="./{BACKEND_PATH}"></script>'
 AREA_CODE = re.compile(r"^[A-Z][0-9]{8}$")
 HIDE_AFTER_S = 20  # if Streamlit never draws (a lost connection), the shell's own messages show
 
@@ -80,16 +104,21 @@ def _streamlit_index() -> str:
 
 @lru_cache(maxsize=1)
 def _shell() -> tuple[str, str]:
-    """Streamlit's index.html split where the block goes, title removed. The block comes after
-    Streamlit's root element, so once the app has drawn, its own h1 is the page's first."""
+    """Streamlit's index.html split where the block goes, title removed and BACKEND_TAG first in its
+    head (before Streamlit's module script, which a deferred script precedes in document order).
+    The block comes after Streamlit's root element, so once the app has drawn, its own h1 is the
+    page's first."""
     page = re.sub(r"<title>.*?</title>", "", _streamlit_index(), count=1, flags=re.S)
+    page, found = re.subn(r"<head[^>]*>", lambda m: m.group(0) + BACKEND_TAG, page, count=1)
+    if not found:
+        raise RuntimeError("Streamlit's index.html has no <head> tag")
     head, sep, tail = page.partition("</body>")
     if not sep:
         raise RuntimeError("Streamlit's index.html has no </body> tag")
     return head, sep + tail
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=32)
 def chunk_files(page: str) -> tuple[str, ...]:
     """The page's chunks that exist in this Streamlit and that its index.html does not already
     preload, as paths under Streamlit's static folder (js/<name>)."""
@@ -115,9 +144,9 @@ def _with_head(head: str, title: str, extra: str) -> str:
 
 
 def page_shell(page: str) -> str:
-    """A page's HTML shell: Streamlit's, titled and with the page's chunks preloaded."""
+    """A page's HTML shell: Streamlit's, titled and with the page's chunks (if any) preloaded."""
     head, tail = _shell()
-    return _with_head(head, f"{PAGE_TITLES[page]} · Good Growth", preloads(page)) + tail
+    return _with_head(head, f"{SHELL_PAGES[page]} · Good Growth", preloads(page)) + tail
 
 
 @lru_cache(maxsize=2048)
@@ -163,19 +192,28 @@ def profile_page(query_string: str) -> str:
 
 
 class FirstPaintMiddleware:
-    """ASGI middleware: answers GET/HEAD for the profile (profile_page) and the map (page_shell);
-    every other request, and any failure to build a shell, goes to Streamlit unchanged."""
+    """ASGI middleware: answers GET/HEAD for every page of the app but its root (the profile with
+    profile_page, the others with page_shell) and for BACKEND_PATH; every other request, and any
+    failure to build a shell, goes to Streamlit unchanged. The root needs no shell: opened there,
+    Streamlit's front end asks the right path first."""
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], base_url_path: str = "") -> None:
         self.app = app
         base = base_url_path.strip("/")
-        self.pages = {(f"/{base}/{page}" if base else f"/{page}"): page for page in PAGE_TITLES}
+        prefix = f"/{base}/" if base else "/"
+        self.pages = {f"{prefix}{page}": page for page in SHELL_PAGES}
+        self.backend_script = f"{prefix}{BACKEND_PATH}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        page_name = self.pages.get(scope.get("path", "")) if scope["type"] == "http" else None
-        if page_name is None or scope["method"] not in ("GET", "HEAD"):
+        path = scope.get("path", "") if scope["type"] == "http" else None
+        if path is None or scope["method"] not in ("GET", "HEAD") or (
+                path not in self.pages and path != self.backend_script):
             await self.app(scope, receive, send)
             return
+        if path == self.backend_script:
+            await _respond(scope, send, BACKEND_JS, b"text/javascript; charset=utf-8", b"public, max-age=3600")
+            return
+        page_name = self.pages[path]
         try:
             query_string = scope.get("query_string", b"").decode("latin-1")
             page = (profile_page(query_string) if page_name == PROFILE_PATH else page_shell(page_name)).encode("utf-8")
@@ -183,7 +221,11 @@ class FirstPaintMiddleware:
             log.exception("first paint not built for %s; serving Streamlit's shell", scope["path"])
             await self.app(scope, receive, send)
             return
-        await send({"type": "http.response.start", "status": 200, "headers": [
-            (b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(page)).encode()),
-            (b"cache-control", b"no-cache")]})
-        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else page})
+        await _respond(scope, send, page, b"text/html; charset=utf-8", b"no-cache")
+
+
+async def _respond(scope: Scope, send: Send, body: bytes, content_type: bytes, cache_control: bytes) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": [
+        (b"content-type", content_type), (b"content-length", str(len(body)).encode()),
+        (b"cache-control", cache_control)]})
+    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})

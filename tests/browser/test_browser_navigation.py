@@ -225,3 +225,18 @@ def test_the_map_table_downloads_when_asked(page, app_url):
     lines = text.strip().splitlines()
     assert lines[0].startswith("rank,rank_range,areanm,areacd,value") and len(lines) > 300
     assert download.value.suggested_filename.startswith("gross-median-weekly-pay-ltla-")
+
+
+@pytest.mark.parametrize("path", ["/profile?place=E08000035", "/compare?places=E08000035,E08000025", "/data"])
+def test_a_deep_link_asks_the_server_at_its_root_first(fresh_page, app_url, path):
+    """Opened at /compare, Streamlit's front end would ask /compare/_stcore/health first and, after
+    the 404, wait 100 ms before asking the root; every page's shell names the root
+    (app_pages.web.first_paint.BACKEND_JS), so the first question is the one that is answered."""
+    asked: list[str] = []
+    fresh_page.on("request", lambda r: asked.append(r.url) if "/_stcore/" in r.url else None)
+    open_app(fresh_page, app_url + path)
+    page_path = path.split("?")[0]
+    assert not [url for url in asked if f"{page_path}/_stcore/" in url]
+    assert any(url.endswith("/_stcore/health") for url in asked)
+    assert fresh_page.evaluate("window.__streamlit.BACKEND_BASE_URL") == app_url.rstrip("/") + "/"
+    assert exceptions_shown(fresh_page) == [] and generic_errors_shown(fresh_page) == []

@@ -23,15 +23,31 @@ def test_a_place_is_named_in_the_title_heading_and_description():
 
 
 def test_the_shell_keeps_streamlits_own_page_intact():
-    """Streamlit's scripts, styles and root element are all still there, and nothing is added that the
-    hosted copy's Content-Security-Policy would block (no script of our own)."""
+    """Streamlit's scripts, styles and root element are all still there, and the one script added is a
+    same-origin file the hosted copy's Content-Security-Policy ('self') admits, run before Streamlit's."""
     page = first_paint.profile_page("place=E08000035")
     original = first_paint._streamlit_index()
     for tag in re.findall(r"<(?:script|link)[^>]*>", original):
         assert tag in page
     assert '<div id="root"></div>' in page
-    assert page.count("<script") == original.count("<script")
+    assert page.count("<script") == original.count("<script") + 1
+    assert page.count(first_paint.BACKEND_TAG) == 1
+    assert re.search(r'<script defer src="\./static/[\w.-]+\.js"></script>', first_paint.BACKEND_TAG)
+    assert page.index(first_paint.BACKEND_TAG) < page.index('<script type="module"')
     assert page.index('id="root"') < page.index('id="gg-first-paint"') < page.index("</body>")
+
+
+def test_every_page_of_the_app_gets_a_shell_with_its_title():
+    """SHELL_PAGES is app.py's pages: a page added there and not here would miss the faster start."""
+    from pathlib import Path
+    app = (Path(first_paint.__file__).resolve().parents[2] / "app.py").read_text(encoding="utf-8")
+    pages = dict((path, title) for title, path in re.findall(
+        r'st\.Page\("[^"]+",\s*title="([^"]+)",[^)]*?url_path="([^"]+)"', app, flags=re.S))
+    assert pages == first_paint.SHELL_PAGES
+    for path, title in pages.items():
+        shell = first_paint.page_shell(path)
+        assert f"<title>{title.replace('&', '&amp;')} · Good Growth</title>" in shell
+        assert first_paint.BACKEND_TAG in shell
 
 
 @pytest.mark.parametrize("query", ["", "place=", "place=E99999999", "place=not-a-code", "place=<b>x</b>",
@@ -54,7 +70,7 @@ def test_names_are_escaped(monkeypatch):
     assert "&lt;notice&gt;" in page and "<notice>" not in page
 
 
-def test_the_middleware_answers_only_the_profile_and_map_pages():
+def test_the_middleware_answers_the_pages_and_the_backend_script_only():
     r = _request("/profile?place=E08000035")
     assert r.status == 200 and r.headers["content-type"].startswith("text/html")
     assert r.headers["cache-control"] == "no-cache"
@@ -63,7 +79,12 @@ def test_the_middleware_answers_only_the_profile_and_map_pages():
     assert _request("/profile?place=E08000035", method="HEAD").text == ""
     r = _request("/map?indicator=gross-median-weekly-pay")
     assert "<title>Map explorer · Good Growth</title>" in r.text and 'id="gg-first-paint"' not in r.text
-    for path in ("/", "/compare", "/profile/x", "/_stcore/health", "/static/js/index.js"):
+    r = _request("/compare?places=E08000035,E08000025")
+    assert "<title>Compare places · Good Growth</title>" in r.text and 'id="gg-first-paint"' not in r.text
+    script = _request("/static/good-growth-backend.js")
+    assert script.status == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert "BACKEND_BASE_URL" in script.text and "document.currentScript" in script.text
+    for path in ("/", "/profile/x", "/_stcore/health", "/static/js/index.js", "/static/other.js"):
         assert _request(path).text == f"streamlit {path}"
     assert _request("/profile", method="POST").text == "streamlit /profile"
 
@@ -71,6 +92,9 @@ def test_the_middleware_answers_only_the_profile_and_map_pages():
 def test_the_middleware_follows_the_base_url_path():
     assert "<h2>Leeds" in _request("/good-growth/profile?place=E08000035", base_url_path="/good-growth/").text
     assert _request("/profile?place=E08000035", base_url_path="/good-growth/").text == "streamlit /profile"
+    assert "BACKEND_BASE_URL" in _request("/good-growth/static/good-growth-backend.js", base_url_path="good-growth").text
+    assert _request("/static/good-growth-backend.js", base_url_path="/good-growth/").text == (
+        "streamlit /static/good-growth-backend.js")
 
 
 def test_a_failure_serves_streamlits_plain_shell_and_logs_why(monkeypatch, caplog):
