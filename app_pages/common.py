@@ -630,8 +630,10 @@ def indicator_label(c: query.Context, ind: str) -> str:
 def local_data_note(c: query.Context, indicators: str | list[str]) -> None:
     """A caption naming the source of each chosen indicator that is local data (nothing otherwise)."""
     ids = [indicators] if isinstance(indicators, str) else list(indicators)
-    local = c.cat.loc[[i for i in ids if i in c.cat.index and bool(c.cat.at[i, "local"])]]
-    for _, row in local.iterrows():
+    flagged = c.cat["local"].astype(bool)
+    local_ids = set(c.cat.index[flagged.to_numpy()]) if flagged.any() else set()  # usually none: a profile asks for ~100
+    for ind in (i for i in ids if i in local_ids):
+        row = c.cat.loc[ind]
         st.caption(":material/upload_file: **Local data**: " + md(f"{row['label']} comes from {row['local_source']}, "
                    "uploaded here, not from the ONS snapshot; it is scored only if its uploader chose so."))
 
