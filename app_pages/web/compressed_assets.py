@@ -21,13 +21,12 @@ import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterable
+from typing import Callable, Iterable
+
+from app_pages.web.respond import App, Receive, Scope, Send, send_body, under
 
 log = logging.getLogger(__name__)
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict]]
-Send = Callable[[dict], Awaitable[None]]
 
 COMPRESSIBLE = frozenset({".js", ".css", ".svg", ".json", ".txt", ".html"})
 QUALITY = 11
@@ -153,10 +152,9 @@ class CompressedAssetsMiddleware:
     """ASGI middleware: GET/HEAD of a compressible file under /static/ from a client that accepts
     Brotli gets the compressed copy once it exists; everything else goes to Streamlit unchanged."""
 
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], base_url_path: str = "") -> None:
+    def __init__(self, app: App, base_url_path: str = "") -> None:
         self.app = app
-        base = base_url_path.strip("/")
-        self.prefix = f"/{base}/static/" if base else "/static/"
+        self.prefix = under(base_url_path, "static/")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -172,12 +170,10 @@ class CompressedAssetsMiddleware:
             await self.app(scope, receive, send)
             return
         kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        await send({"type": "http.response.start", "status": 200, "headers": [
+        await send_body(scope, send, body, [
             (b"content-type", kind.encode() + (b"; charset=utf-8" if kind.startswith("text/") else b"")),
             (b"content-encoding", b"br"), (b"vary", b"Accept-Encoding"),
-            (b"content-length", str(len(body)).encode()),
-            (b"cache-control", IMMUTABLE if HASHED.search(name) else REVALIDATE)]})
-        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+            (b"cache-control", IMMUTABLE if HASHED.search(name) else REVALIDATE)])
 
 
 def main(argv: list[str] | None = None) -> None:

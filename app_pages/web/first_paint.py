@@ -35,14 +35,12 @@ import logging
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qs
+
+from app_pages.web.respond import App, Receive, Scope, Send, send_body, under
 
 log = logging.getLogger(__name__)
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict]]
-Send = Callable[[dict], Awaitable[None]]
 
 PROFILE_PATH = "profile"  # app.py's url_path for the place profile
 
@@ -197,12 +195,10 @@ class FirstPaintMiddleware:
     failure to build a shell, goes to Streamlit unchanged. The root needs no shell: opened there,
     Streamlit's front end asks the right path first."""
 
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], base_url_path: str = "") -> None:
+    def __init__(self, app: App, base_url_path: str = "") -> None:
         self.app = app
-        base = base_url_path.strip("/")
-        prefix = f"/{base}/" if base else "/"
-        self.pages = {f"{prefix}{page}": page for page in SHELL_PAGES}
-        self.backend_script = f"{prefix}{BACKEND_PATH}"
+        self.pages = {under(base_url_path, page): page for page in SHELL_PAGES}
+        self.backend_script = under(base_url_path, BACKEND_PATH)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else None
@@ -211,7 +207,8 @@ class FirstPaintMiddleware:
             await self.app(scope, receive, send)
             return
         if path == self.backend_script:
-            await _respond(scope, send, BACKEND_JS, b"text/javascript; charset=utf-8", b"public, max-age=3600")
+            await send_body(scope, send, BACKEND_JS, [(b"content-type", b"text/javascript; charset=utf-8"),
+                                                      (b"cache-control", b"public, max-age=3600")])
             return
         page_name = self.pages[path]
         try:
@@ -221,11 +218,6 @@ class FirstPaintMiddleware:
             log.exception("first paint not built for %s; serving Streamlit's shell", scope["path"])
             await self.app(scope, receive, send)
             return
-        await _respond(scope, send, page, b"text/html; charset=utf-8", b"no-cache")
+        await send_body(scope, send, page, [(b"content-type", b"text/html; charset=utf-8"),
+                                            (b"cache-control", b"no-cache")])
 
-
-async def _respond(scope: Scope, send: Send, body: bytes, content_type: bytes, cache_control: bytes) -> None:
-    await send({"type": "http.response.start", "status": 200, "headers": [
-        (b"content-type", content_type), (b"content-length", str(len(body)).encode()),
-        (b"cache-control", cache_control)]})
-    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})

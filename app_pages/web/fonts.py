@@ -45,13 +45,12 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
+
+from app_pages.web.respond import App, Receive, Scope, Send, send_body, under
 
 log = logging.getLogger(__name__)
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict]]
-Send = Callable[[dict], Awaitable[None]]
 
 ROOT = Path(__file__).resolve().parents[2]
 MEDIA = "static/media"  # inside Streamlit's static folder, and in its URLs
@@ -290,11 +289,9 @@ class FontSubsetMiddleware:
     with their smaller copies; every other request, and those fonts until their copies are ready
     (or if building them failed), go to Streamlit unchanged."""
 
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], base_url_path: str = "",
-                 subsets: Subsets | None = None) -> None:
+    def __init__(self, app: App, base_url_path: str = "", subsets: Subsets | None = None) -> None:
         self.app = app
-        base = base_url_path.strip("/")
-        self.prefix = f"/{base}/{MEDIA}/" if base else f"/{MEDIA}/"
+        self.prefix = under(base_url_path, f"{MEDIA}/")
         self.subsets = subsets or SUBSETS
 
     def _subset_for(self, scope: Scope) -> Subset | None:
@@ -319,9 +316,7 @@ class FontSubsetMiddleware:
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [*headers, (b"content-length", str(len(font.body)).encode())]})
-        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else font.body})
+        await send_body(scope, send, font.body, headers)
 
 
 def _etag_matches(scope: Scope, etag: str) -> bool:
