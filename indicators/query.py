@@ -278,13 +278,7 @@ def series(ctx: Context, areacd: str, indicator: str, level: str | None = None) 
         rows = pd.concat([rows, ctx.area_indicator(old, indicator)], ignore_index=True)
     if level:
         rows = rows.loc[rows["level"].astype(str) == level]
-    # of rows sharing a period (the area's own and its predecessor's) the one with a value, the area's own on a tie
-    rows = (rows.sort_values("value", na_position="last", kind="stable").drop_duplicates("period_code")
-            .sort_values("period_start", kind="stable"))
-    out = rows[VALUE_COLUMNS].copy()
-    for col in ("areacd", "areanm", "status", "period_code", "period_label"):
-        out[col] = out[col].astype(str)
-    return out.reset_index(drop=True)
+    return _one_row_per_period(rows, ["period_code"], ["period_start"], VALUE_COLUMNS)
 
 
 def series_many(ctx: Context, areacd: str, indicators: list[str]) -> pd.DataFrame:
@@ -298,13 +292,17 @@ def series_many(ctx: Context, areacd: str, indicators: list[str]) -> pd.DataFram
         parts.append(ctx.area_rows(old))
     rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     ids = rows["indicator_id"].astype(str)
-    rows = rows.loc[ids.isin(order)].assign(indicator_id=ids)
-    # as series(): of rows sharing a period, the one with a value, the area's own on a tie
-    rows = (rows.sort_values("value", na_position="last", kind="stable")
-            .drop_duplicates(["indicator_id", "period_code"])
-            .assign(_order=lambda r: r["indicator_id"].map(order))
-            .sort_values(["_order", "period_start"], kind="stable"))
-    out = rows[["indicator_id", *VALUE_COLUMNS]].copy()
+    rows = rows.loc[ids.isin(order)].assign(indicator_id=ids, _order=ids.map(order))
+    return _one_row_per_period(rows, ["indicator_id", "period_code"], ["_order", "period_start"],
+                               ["indicator_id", *VALUE_COLUMNS])
+
+
+def _one_row_per_period(rows: pd.DataFrame, period: list[str], order: list[str], columns: list[str]) -> pd.DataFrame:
+    """One row per `period` key, sorted by `order`, text columns as str. Of rows sharing a period (an
+    area's own and its predecessor's) the one with a value is kept, the area's own on a tie."""
+    rows = (rows.sort_values("value", na_position="last", kind="stable").drop_duplicates(period)
+            .sort_values(order, kind="stable"))
+    out = rows[columns].copy()
     for col in ("areacd", "areanm", "status", "period_code", "period_label"):
         out[col] = out[col].astype(str)
     return out.reset_index(drop=True)
