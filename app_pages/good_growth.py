@@ -236,7 +236,7 @@ def _rank_intervals(scores: pd.DataFrame, place: str | None) -> None:
     ranked = ranked.loc[ranked["rank_scope"] == scope].sort_values("rank")
     picks = pd.concat([ranked.head(15), ranked.tail(5), ranked.loc[ranked["areacd"] == place]]).drop_duplicates("areacd")
     st.vega_lite_chart(spec=charts.rank_intervals(picks, place, scope, MIN_CHART_WIDTH), width="content")
-    st.caption(f"Ranks are within {_rank_scope(scores, place)}: the nations publish different public-service "
+    st.caption(f"Ranks are within {scope}: the nations publish different public-service "
                "indicators, so a UK-wide league table would mix them. The top 15, the bottom 5 and the chosen place (red); each line is the "
                "range holding the place's rank in 90% of 1,000 re-scorings. Whether two places can be told apart "
                "is a chance, not whether their lines overlap: hover for the chance each ranks above the next place.")

@@ -29,9 +29,10 @@ log = logging.getLogger("good_growth.server")
 def warm() -> float:
     """Import the page code and build what the first page view would: the query context, the
     default level's boundaries, one place's profile (which fills the per-indicator caches every
-    profile reads: about 2 CPU-seconds the first visitor would otherwise wait for) and the smaller fonts (app_pages.web.fonts, built by a child process
-    meanwhile); start compressing the static assets a first visit to the map or a profile loads (in the
-    background: the server does not wait for it). Returns the seconds it took."""
+    profile reads: about 2 CPU-seconds the first visitor would otherwise wait for) and the smaller
+    fonts (app_pages.web.fonts, built by a child process meanwhile); start compressing the static
+    assets a first visit to the map or a profile loads (in the background: the server does not wait
+    for it). Returns the seconds it took."""
     t0 = time.perf_counter()
     from app_pages.web import compressed_assets, first_paint, fonts
     fonts.start()

@@ -251,7 +251,8 @@ def _about(row: Mapping[str, Any], m: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def _row(row: Mapping[str, Any], pos: Mapping[str, float], meta: dict[str, dict[str, Any]], bench_name: str, place_name: str) -> str:
+def _row(row: Mapping[str, Any], pos: Mapping[str, float], meta: dict[str, dict[str, Any]], bench_name: str,
+         place_name: str) -> str:
     unit = str(row.get("unit") or "")
     m = {**dict.fromkeys(META_COLUMNS, ""), **meta.get(str(row["indicator_id"]), {})}
     verdict = verdict_of(row)
