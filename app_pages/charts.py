@@ -33,14 +33,15 @@ def quadrant(scores: pd.DataFrame, place: str | None, colours: dict[str, str], w
     """Every place by change in its economy (across) and in its public services (up), coloured by its
     reading; the chosen place bigger, ringed and named, with its 90% ranges as a red cross."""
     d = scores.dropna(subset=["economy_change", "public_services_change"])
-    span = float(np.nanmax(np.abs(d[["economy_change", "public_services_change"]].to_numpy()))) * 1.05 if len(d) else 0
-    scale = {"domain": [-(span or 1), span or 1], "clamp": True}
+    # symmetric axes about the average place, 5% beyond the farthest point (1 when nothing is drawn)
+    span = (float(np.nanmax(np.abs(d[["economy_change", "public_services_change"]].to_numpy()))) * 1.05
+            if len(d) else 0.0) or 1.0
+    scale = {"domain": [-span, span], "clamp": True}
     points = d[["areacd", "areanm", "quadrant", "quadrant_probability", "rank", "economy_change",
                 "public_services_change"]].assign(chosen=np.where(d["areacd"] == place, "Chosen place", "Other places"))
     xy = {"x": _q("economy_change"), "y": _q("public_services_change")}
-    s = (span or 1) * 0.62, (span or 1) * 0.93
-    labels = [{"x": x, "y": y, "t": t} for (x, y), t in
-              zip(((s[0], s[1]), (s[0], -s[1]), (-s[0], s[1]), (-s[0], -s[1])), QUADRANT_LABELS)]
+    x, y = span * 0.62, span * 0.93  # each quadrant's name near its outer corner
+    labels = [{"x": lx, "y": ly, "t": t} for (lx, ly), t in zip(((x, y), (x, -y), (-x, y), (-x, -y)), QUADRANT_LABELS)]
     layers: list[Spec] = [
         {"data": {"values": [{"v": 0}]}, "mark": {"type": "rule", "color": "black"}, "encoding": {"x": _q("v")}},
         {"data": {"values": [{"v": 0}]}, "mark": {"type": "rule", "color": "black"}, "encoding": {"y": _q("v")}},
